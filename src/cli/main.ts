@@ -1,0 +1,30 @@
+/** The `tcprepro` command. One file per subcommand; errors map to exit codes here only. */
+import { Command, CommanderError } from "commander";
+import { exitCodeFor, ScenarioError } from "../util/errors.js";
+import { registerClean } from "./clean.js";
+import { registerImages } from "./images.js";
+import { registerRun } from "./run.js";
+import { registerValidate } from "./validate.js";
+
+const program = new Command("tcprepro")
+  .description("Reproduce Linux TCP-stack failures on the real kernel and say why they happened")
+  .version("0.1.0")
+  .exitOverride()
+  .showHelpAfterError();
+
+registerRun(program);
+registerValidate(program);
+registerImages(program);
+registerClean(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    const prefix = err instanceof ScenarioError ? "invalid scenario:\n" : "error: ";
+    process.stderr.write(prefix + (err instanceof Error ? err.message : String(err)) + "\n");
+    process.exitCode = exitCodeFor(err);
+  }
+}

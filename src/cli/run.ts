@@ -1,0 +1,32 @@
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { consoleSink, formatReport } from "../report/console.js";
+import { hostKernelFacts } from "../scenario/semantics.js";
+import { installSignalHandlers } from "../run/interrupts.js";
+import { hostInventory } from "../run/kernel.js";
+import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
+import { openRuntime } from "./engine.js";
+
+export function registerRun(program: Command): void {
+  program
+    .command("run")
+    .description("run scenarios on real containers and give a verdict per variant")
+    .argument("<paths...>", "scenario files or directories of *.yaml files")
+    .option("--variant <name>", "run only this variant (baseline, mitigated, …)")
+    .option("--json <file>", "write the JSON report to this file")
+    .option("--pool <cidr>", "address pool for the networks", "198.18.0.0/15")
+    .option("--base <image>", "base image for the node image (default: the offline debootstrap image)")
+    .action(async (paths: string[], opts: { variant?: string; json?: string; pool: string; base?: string }) => {
+      // Validate everything before touching the engine: bad input creates nothing.
+      const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
+      const emit = consoleSink();
+      installSignalHandlers(emit);
+      const runtime = await openRuntime(opts);
+      await runtime.prepare((message) => emit({ kind: "prepare", message }));
+      const kernel = hostInventory(await runtime.kernel());
+      const report = await runAll(scenarios, { runtime, kernel, emit, variant: opts.variant });
+      if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
+      process.stdout.write("\n" + formatReport(report));
+      process.exitCode = exitCodeOf(report);
+    });
+}

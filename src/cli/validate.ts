@@ -1,0 +1,14 @@
+import type { Command } from "commander";
+import { hostKernelFacts } from "../scenario/semantics.js";
+import { expandPaths, loadAll } from "../run/run.js";
+
+export function registerValidate(program: Command): void {
+  program
+    .command("validate")
+    .description("check scenario files without running anything")
+    .argument("<paths...>", "scenario files or directories")
+    .action((paths: string[]) => {
+      const loaded = loadAll(expandPaths(paths), hostKernelFacts);
+      for (const s of loaded) process.stdout.write(`ok  ${s.file}: ${s.name} (${s.variants.map((v) => v.name).join(", ")})\n`);
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * The evidence a run collects. Everything the diagnosis and the verdict read is here, and
+ * nothing here knows how it was collected (Docker, network namespaces, a production box).
+ */
+
+/** Counter name (nstat style: `TcpExtListenOverflows`, `TcpOutRsts`) → value. */
+export type Counters = Record<string, number>;
+
+/** One listening socket as the kernel reports it (`ss -lnt`, or /proc/net/tcp for LISTEN). */
+export interface ListenSocket {
+  port: number;
+  /** Connections waiting in the accept queue (ss Recv-Q). */
+  recvQ: number;
+  /** Accept-queue limit: min(backlog, net.core.somaxconn) (ss Send-Q). */
+  sendQ: number;
+}
+
+export interface ListenQueueEvidence {
+  /** The listen sockets at the end of the traffic (before teardown). */
+  final: ListenSocket[];
+  /** Highest accept-queue depth sampled during the run, per port. */
+  maxRecvQ: Record<number, number>;
+  /** Accept-queue limit per port. */
+  sendQ: Record<number, number>;
+  /** Highest number of SYN_RECV (half-open) connections sampled, all ports together. */
+  maxSynRecv: number;
+}
+
+export interface NodeEvidence {
+  /** Counter deltas (after − before) for every counter this kernel has. */
+  counters: Counters;
+  /** Names of the counters this node's kernel exposes (for "does not exist here"). */
+  available: string[];
+  /** Set on nodes whose listen queue was sampled (nodes running the built-in server). */
+  listen?: ListenQueueEvidence;
+}
+
+/** How one connection attempt ended. Errno names are the kernel's; the rest are ours. */
+export type Outcome =
+  | "connected" // TCP connected and, when a reply was expected, the reply arrived
+  | "timeout" // the client's own connectTimeout expired (kernel still retrying)
+  | "noReply" // connected, but no reply within replyTimeout
+  | string; // an errno name: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EADDRNOTAVAIL, …
+
+export interface Attempt {
+  /** Client node (replica) name, e.g. `client.1`. */
+  node: string;
+  /** Attempt start, ms since the run's traffic epoch (t = 0). */
+  startMs: number;
+  outcome: Outcome;
+  /** Where it ended: while connecting, or waiting for the reply. */
+  phase: "connect" | "reply" | "done";
+  /** Time from start to established, when it connected. */
+  connectMs?: number;
+  /** Time from start to the full reply, when one arrived. */
+  replyMs?: number;
+  localPort?: number;
+}
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface ClientSummary {
+  attempts: number;
+  /** Count per outcome (`connected`, `ECONNREFUSED`, `timeout`, …). */
+  outcomes: Record<string, number>;
+  /** Connect time of the attempts that connected, ms; null when none did. */
+  connectMs: Percentiles | null;
+  /** Time to full reply of the attempts that got one, ms; null when none did. */
+  replyMs: Percentiles | null;
+}
+
+export interface Evidence {
+  /** Kernel release the topology ran on. */
+  kernel: string;
+  /** Per node (replicas as `client.1`, `client.2`, …). */
+  nodes: Record<string, NodeEvidence>;
+  /** Role of each node in the topology, so rules know where to look. */
+  roles: Record<string, NodeRole>;
+  /** Every attempt from every client node. */
+  attempts: Attempt[];
+  clients: ClientSummary;
+}
+
+export type NodeRole = "client" | "gateway" | "server" | "other";

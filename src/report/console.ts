@@ -1,0 +1,78 @@
+/**
+ * The terminal view: one progress line per event on stderr (plain, so it reads the same in CI
+ * logs), and a per-scenario table with the variants side by side on stdout at the end.
+ */
+import type { RunReport, VariantResult } from "../verdict/result.js";
+import type { RunEvent } from "./events.js";
+
+type Formatters = { [K in RunEvent["kind"]]: (e: Extract<RunEvent, { kind: K }>) => string | undefined };
+
+const VERDICT: Record<VariantResult["verdict"], string> = { pass: "PASS", fail: "FAIL", skip: "SKIP", error: "ERROR" };
+
+const formatters: Formatters = {
+  prepare: (e) => `· ${e.message}`,
+  "scenario.start": (e) => `▶ ${e.scenario} (${e.file}): ${e.variants.join(", ")}`,
+  "variant.start": (e) => `  ${e.scenario}/${e.variant}: starting`,
+  "topology.up": (e) => `  ${e.scenario}/${e.variant}: topology up (${e.nodes} nodes, ${e.networks} networks) in ${e.ms} ms`,
+  "traffic.start": (e) => `  ${e.scenario}/${e.variant}: ${e.node} → ${e.target}: ${e.connections} connections`,
+  "traffic.done": (e) => `  ${e.scenario}/${e.variant}: ${e.node} done, ${e.attempts} attempts by t=${e.ms} ms`,
+  "fault.applied": (e) => `  ${e.scenario}/${e.variant}: t=${e.atMs} ms ${e.action} → ${e.target}`,
+  "topology.down": (e) => `  ${e.scenario}/${e.variant}: topology down in ${e.ms} ms`,
+  "variant.done": (e) => `  ${e.scenario}/${e.result.variant}: ${VERDICT[e.result.verdict]} (${(e.result.durationMs / 1000).toFixed(1)} s) ${e.result.verdict === "pass" ? "" : e.result.reason}`,
+  warning: (e) => `! ${e.message}`,
+};
+
+export function formatEvent(e: RunEvent): string | undefined {
+  return (formatters[e.kind] as (e: RunEvent) => string | undefined)(e);
+}
+
+export function consoleSink(stream: NodeJS.WritableStream = process.stderr): (e: RunEvent) => void {
+  return (e) => {
+    const line = formatEvent(e);
+    if (line !== undefined) stream.write(line + "\n");
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n");
+}
+
+function movedCounters(v: VariantResult): string[] {
+  const out: string[] = [];
+  for (const [node, rep] of Object.entries(v.nodes)) {
+    for (const [name, delta] of Object.entries(rep.counters)) {
+      if (/ListenOverflows|ListenDrops|ReqQFull|Syncookies|PAWS|AbortOn|OutRsts|SynRetrans|RetransFail|InsertFailed|NfConntrackDrop|EmbryonicRsts|TWRecycled|AttemptFails/.test(name))
+        out.push(`${node} ${name} +${delta}`);
+    }
+  }
+  return out;
+}
+
+/** The end-of-run summary: per scenario, variants as columns. */
+export function formatReport(report: RunReport): string {
+  const parts: string[] = [];
+  for (const s of report.scenarios) {
+    const cols = s.variants;
+    const rows: string[][] = [["", ...cols.map((v) => v.variant)]];
+    rows.push(["verdict", ...cols.map((v) => VERDICT[v.verdict])]);
+    rows.push(["cause", ...cols.map((v) => v.causes.map((c) => c.cause).join(", ") || "-")]);
+    rows.push(["attempts", ...cols.map((v) => String(v.clients.attempts))]);
+    const outcomes = [...new Set(cols.flatMap((v) => Object.keys(v.clients.outcomes)))].sort();
+    for (const o of outcomes) rows.push([`  ${o}`, ...cols.map((v) => String(v.clients.outcomes[o] ?? 0))]);
+    rows.push(["connect p50/p99 ms", ...cols.map((v) => (v.clients.connectMs ? `${v.clients.connectMs.p50} / ${v.clients.connectMs.p99}` : "-"))]);
+    const counters = cols.map(movedCounters);
+    const depth = Math.max(0, ...counters.map((c) => c.length));
+    for (let i = 0; i < depth; i++) rows.push([i === 0 ? "counters" : "", ...counters.map((c) => c[i] ?? "")]);
+    parts.push(`${s.name} — ${s.file}\n${table(rows)}`);
+    for (const v of cols) {
+      if (v.verdict === "pass") continue;
+      parts.push(`  ${v.variant}: ${VERDICT[v.verdict]}: ${v.reason}`);
+      for (const e of v.expectations.filter((x) => !x.ok)) parts.push(`    ✗ ${e.path}: expected ${e.expected}, actual ${e.actual}${e.source ? `  (${e.source})` : ""}`);
+    }
+  }
+  const all = report.scenarios.flatMap((s) => s.variants);
+  const count = (k: VariantResult["verdict"]) => all.filter((v) => v.verdict === k).length;
+  parts.push(`${count("pass")} passed, ${count("fail") + count("error")} failed, ${count("skip")} skipped (kernel ${report.kernel}, ${report.runtime}, ${(report.durationMs / 1000).toFixed(1)} s)`);
+  return parts.join("\n\n") + "\n";
+}

@@ -1,0 +1,45 @@
+/**
+ * Ctrl-C and SIGTERM tear down what is running before the process exits. Runs register a cleanup
+ * while they own resources; the first signal runs every cleanup (bounded), a second one exits
+ * at once and says how to sweep what is left.
+ */
+import type { EventSink } from "../report/events.js";
+
+const cleanups = new Set<() => Promise<void>>();
+let installed = false;
+let stopping = false;
+let sink: EventSink = () => undefined;
+
+/** How long teardown may take after a signal before we give up and exit anyway. */
+const TEARDOWN_BOUND_MS = 45_000;
+
+export function trackRun(cleanup: () => Promise<void>): () => void {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}
+
+export function isStopping(): boolean {
+  return stopping;
+}
+
+export function installSignalHandlers(emit: EventSink): void {
+  sink = emit;
+  if (installed) return;
+  installed = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const code = signal === "SIGINT" ? 130 : 143;
+    if (stopping) {
+      process.stderr.write(`\n${signal} again: exiting now; \`tcprepro clean\` removes what is left\n`);
+      process.exit(code);
+    }
+    stopping = true;
+    sink({ kind: "warning", message: `${signal}: tearing down ${cleanups.size} running topolog${cleanups.size === 1 ? "y" : "ies"}` });
+    const timer = setTimeout(() => process.exit(code), TEARDOWN_BOUND_MS);
+    void Promise.allSettled([...cleanups].map((c) => c())).then(() => {
+      clearTimeout(timer);
+      process.exit(code);
+    });
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}

@@ -1,0 +1,101 @@
+/**
+ * Scenario → what the runtime must build (replicas expanded, roles assigned, the gateway's
+ * sysctls) and, once it stands, where each client sends and which NAT rules the gateway needs.
+ */
+import type { NodeRole } from "../evidence/types.js";
+import type { NodePlan, StartedTopology, TopologyPlan } from "../runtime/runtime.js";
+import type { Scenario, ScenarioNode, Traffic } from "../scenario/schema.js";
+
+export interface NodeInstance {
+  /** `client.1`, or `server` for a node without replicas. */
+  name: string;
+  /** The scenario's node name. */
+  base: string;
+  role: NodeRole;
+  spec: ScenarioNode;
+}
+
+export function instanceNames(name: string, node: ScenarioNode): string[] {
+  return node.replicas === 1 ? [name] : Array.from({ length: node.replicas }, (_, i) => `${name}.${i + 1}`);
+}
+
+function roleOf(s: Scenario, name: string, node: ScenarioNode): NodeRole {
+  if (node.snat) return "gateway";
+  if (node.app || node.image) return "server";
+  if (s.traffic.some((t) => t.from === name)) return "client";
+  return "other";
+}
+
+export function planTopology(s: Scenario, runId: string): { plan: TopologyPlan; instances: NodeInstance[] } {
+  const instances: NodeInstance[] = [];
+  const nodes: NodePlan[] = [];
+  for (const [base, spec] of Object.entries(s.nodes)) {
+    const sysctls = Object.fromEntries(Object.entries(spec.sysctls).map(([k, v]) => [k, String(v)]));
+    // A gateway forwards; this is its own namespace's setting, never the host's.
+    if (spec.snat) sysctls["net.ipv4.ip_forward"] ??= "1";
+    for (const name of instanceNames(base, spec)) {
+      instances.push({ name, base, role: roleOf(s, base, spec), spec });
+      nodes.push({ name, networks: spec.networks, sysctls, image: spec.image, command: spec.command });
+    }
+  }
+  return { plan: { runId, networks: s.networks.map((name) => ({ name })), nodes }, instances };
+}
+
+/** A network both nodes are on, if any. */
+function sharedNetwork(a: ScenarioNode, b: ScenarioNode): string | undefined {
+  return a.networks.find((n) => b.networks.includes(n));
+}
+
+export interface Route {
+  /** Address the client connects to. */
+  host: string;
+  port: number;
+}
+
+/**
+ * Where a client instance connects for `traffic`. On a shared network: the target itself.
+ * Behind a gateway: the gateway's own address on the client's side, which it DNATs to the target
+ * — routing between two internal Docker networks is dropped by the engine's isolation rules, so
+ * the gateway is an explicit NAT hop rather than a router.
+ */
+export function routeFor(s: Scenario, topo: StartedTopology, t: Traffic): Route {
+  const from = s.nodes[t.from]!;
+  const to = s.nodes[t.to.node]!;
+  const target = topo.nodes.get(t.to.node)!;
+  const shared = sharedNetwork(from, to);
+  if (shared) return { host: target.addresses[shared]!, port: t.to.port };
+  const gw = topo.nodes.get(from.via!)!;
+  const lan = s.nodes[from.via!]!.snat!.from;
+  return { host: gw.addresses[lan]!, port: t.to.port };
+}
+
+/** iptables commands (argv) for each gateway, one DNAT + one SNAT per target port behind it. */
+export function gatewayRules(s: Scenario, topo: StartedTopology): Map<string, string[][]> {
+  const rules = new Map<string, string[][]>();
+  const seen = new Set<string>();
+  for (const t of s.traffic) {
+    const from = s.nodes[t.from]!;
+    const to = s.nodes[t.to.node]!;
+    if (sharedNetwork(from, to) || !from.via) continue;
+    const key = `${from.via}|${t.to.node}|${t.to.port}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const gwSpec = s.nodes[from.via]!;
+    const gw = topo.nodes.get(from.via)!;
+    const target = topo.nodes.get(t.to.node)!;
+    const lan = gwSpec.snat!.from;
+    const wan = gwSpec.networks.find((n) => n !== lan && to.networks.includes(n))!;
+    const port = String(t.to.port);
+    const ports = gwSpec.snat!.ports;
+    const source = gw.addresses[wan]! + (ports ? `:${ports.low}-${ports.high}` : "");
+    const list = rules.get(from.via) ?? [];
+    list.push(
+      ["iptables", "-t", "nat", "-A", "PREROUTING", "-d", gw.addresses[lan]!, "-p", "tcp", "--dport", port, "-j", "DNAT", "--to-destination", `${target.addresses[wan]}:${port}`],
+      // SNAT with an explicit range (MASQUERADE cannot take one): the narrow range is what
+      // makes the gateway reuse ports and collide with its own conntrack entries.
+      ["iptables", "-t", "nat", "-A", "POSTROUTING", "-d", target.addresses[wan]!, "-p", "tcp", "--dport", port, "-j", "SNAT", "--to-source", source],
+    );
+    rules.set(from.via, list);
+  }
+  return rules;
+}

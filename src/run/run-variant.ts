@@ -1,0 +1,248 @@
+/**
+ * One variant, end to end: topology up → apps listening → counters before → traffic and faults
+ * on a timeline → counters after → down (always) → evidence → diagnosis → verdict.
+ */
+import { randomBytes } from "node:crypto";
+import { connectArgv, serveArgv, type AgentLine, type ConnectAttempt } from "../agent/protocol.js";
+import { diagnose } from "../diagnosis/rules.js";
+import { ListenSampler, snapshotAll } from "../evidence/collect.js";
+import { summarizeAttempts } from "../evidence/clients.js";
+import { counterDeltas } from "../evidence/proc.js";
+import type { Attempt, Evidence, NodeEvidence } from "../evidence/types.js";
+import type { EventSink } from "../report/events.js";
+import type { NodeProcess, Runtime, StartedTopology } from "../runtime/runtime.js";
+import type { Variant } from "../scenario/load.js";
+import type { Fault, Scenario } from "../scenario/schema.js";
+import { evaluateExpect } from "../verdict/expect.js";
+import { skipReason, type KernelInventory } from "../verdict/requires.js";
+import type { NodeReport, VariantResult } from "../verdict/result.js";
+import { ExecError } from "../util/errors.js";
+import { sleep, withDeadline } from "../util/time.js";
+import { gatewayRules, planTopology, routeFor, type NodeInstance } from "./plan.js";
+import { trackRun } from "./interrupts.js";
+
+export interface VariantContext {
+  runtime: Runtime;
+  kernel: KernelInventory;
+  emit: EventSink;
+  scenario: string;
+}
+
+/** Margin past a generator's own bound before we stop waiting for it. */
+const TRAFFIC_GRACE_MS = 5_000;
+
+export function newRunId(): string {
+  return randomBytes(4).toString("hex");
+}
+
+const emptyResult = (variant: string): Omit<VariantResult, "verdict" | "reason" | "durationMs"> => ({
+  variant,
+  nodes: {},
+  clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
+  expectations: [],
+  causes: [],
+  unchecked: [],
+});
+
+export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
+  const started = performance.now();
+  const s = variant.scenario;
+  const skip = skipReason(s, ctx.kernel);
+  if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
+
+  const runId = newRunId();
+  const { plan, instances } = planTopology(s, runId);
+  let topo: StartedTopology | undefined;
+  const upStart = performance.now();
+  const upPromise = ctx.runtime.up(plan);
+  // On Ctrl-C/SIGTERM: let a half-done `up` settle (bounded), then sweep the run by its label.
+  const untrack = trackRun(async () => {
+    await Promise.race([upPromise.catch(() => undefined), sleep(15_000)]);
+    await ctx.runtime.remove(runId);
+  });
+  try {
+    topo = await withDeadline(upPromise, 60_000, "topology up");
+    const upMs = Math.round(performance.now() - upStart);
+    ctx.emit({ kind: "topology.up", scenario: ctx.scenario, variant: variant.name, nodes: plan.nodes.length, networks: plan.networks.length, ms: upMs });
+    const evidence = await withDeadline(execute(ctx, variant.name, s, topo, instances), s.timeout + 30_000, `scenario ${ctx.scenario} (${variant.name})`);
+    const downStart = performance.now();
+    await topo.down();
+    const downMs = Math.round(performance.now() - downStart);
+    ctx.emit({ kind: "topology.down", scenario: ctx.scenario, variant: variant.name, ms: downMs });
+    return judge(variant, evidence, { upMs, downMs, durationMs: Math.round(performance.now() - started) });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return { ...emptyResult(variant.name), verdict: "error", reason, durationMs: Math.round(performance.now() - started) };
+  } finally {
+    await (topo ? topo.down() : upPromise.then((t) => t.down(), () => undefined));
+    untrack();
+  }
+}
+
+async function execute(ctx: VariantContext, variant: string, s: Scenario, topo: StartedTopology, instances: NodeInstance[]): Promise<Evidence> {
+  const node = (name: string) => topo.nodes.get(name)!;
+  for (const [gw, rules] of gatewayRules(s, topo)) for (const argv of rules) await node(gw).exec(argv);
+
+  // Start every built-in app and wait until it listens: traffic sent earlier would find no
+  // listener and measure ECONNREFUSED instead of the failure under test.
+  const apps = new Map<string, NodeProcess>();
+  const samplers = new Map<string, ListenSampler>();
+  for (const inst of instances) {
+    const app = inst.spec.app;
+    if (!app) continue;
+    const proc = await node(inst.name).spawn(
+      serveArgv({
+        port: app.listen,
+        backlog: app.backlog,
+        accept: typeof app.accept === "string" ? app.accept : "delay",
+        delayMs: typeof app.accept === "string" ? undefined : app.accept.delayMs,
+        reply: app.reply,
+        closeFirst: app.closeFirst,
+        resetOnClose: app.resetOnClose,
+      }),
+    );
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        proc.onLine((line) => (line.includes('"listening"') ? resolve() : undefined));
+        void proc.exited.then((code) => reject(new ExecError(["serve"], code, proc.stderr(), inst.name)));
+      }),
+      10_000,
+      `${inst.name}: app listening on ${app.listen}`,
+    );
+    apps.set(inst.base, proc);
+    samplers.set(inst.name, new ListenSampler(node(inst.name)));
+  }
+
+  const before = await snapshotAll(topo.nodes.values());
+  for (const sampler of samplers.values()) sampler.start();
+  const t0Epoch = Date.now();
+  const t0 = performance.now();
+  const at = (ms: number) => sleep(Math.max(0, ms - (performance.now() - t0)));
+
+  const attempts: Attempt[] = [];
+  const traffic = s.traffic.flatMap((t) =>
+    instances
+      .filter((inst) => inst.base === t.from)
+      .map(async (inst) => {
+        await at(t.at);
+        const route = routeFor(s, topo, t);
+        // The generator bounds itself: it stops starting attempts once the scenario's time is up.
+        const maxMs = Math.max(1_000, s.timeout - t.at);
+        const proc = await node(inst.name).spawn(
+          connectArgv({
+            host: route.host,
+            port: route.port,
+            connections: t.connections,
+            concurrency: t.concurrency,
+            rate: t.rate,
+            connectTimeoutMs: t.connectTimeout,
+            payloadBytes: t.payload,
+            expectReply: t.expectReply,
+            replyTimeoutMs: t.replyTimeout,
+            holdMs: t.hold,
+            close: t.close,
+            maxMs,
+          }),
+        );
+        ctx.emit({ kind: "traffic.start", scenario: ctx.scenario, variant, node: inst.name, target: `${t.to.node}:${t.to.port}`, connections: t.connections });
+        let epochMs = t0Epoch;
+        proc.onLine((line) => {
+          const msg = parseLine(line);
+          if (msg?.ev === "start") epochMs = msg.epochMs;
+          else if (msg?.ev === "attempt") attempts.push(toAttempt(inst.name, msg, epochMs - t0Epoch));
+        });
+        const code = await withDeadline(proc.exited, maxMs + TRAFFIC_GRACE_MS, `${inst.name}: traffic to ${t.to.node}:${t.to.port}`);
+        if (code !== 0) throw new ExecError(["tcprepro-agent", "connect"], code, proc.stderr(), inst.name);
+        ctx.emit({ kind: "traffic.done", scenario: ctx.scenario, variant, node: inst.name, attempts: attempts.filter((a) => a.node === inst.name).length, ms: Math.round(performance.now() - t0) });
+      }),
+  );
+  const faults = s.faults.map(async (f) => {
+    await at(f.at);
+    await applyFault(topo, apps, f);
+    ctx.emit({ kind: "fault.applied", scenario: ctx.scenario, variant, atMs: Math.round(performance.now() - t0), target: f.target, action: describeFault(f) });
+  });
+  await Promise.all([...traffic, ...faults]);
+  await sleep(s.settle);
+
+  const after = await snapshotAll(topo.nodes.values());
+  const nodes: Record<string, NodeEvidence> = {};
+  for (const inst of instances) {
+    const a = after.get(inst.name) ?? {};
+    nodes[inst.name] = { counters: counterDeltas(before.get(inst.name) ?? {}, a), available: Object.keys(a) };
+  }
+  for (const [name, sampler] of samplers) nodes[name]!.listen = await sampler.stop();
+  // Resume a frozen node so that teardown is quick and later faults of this run cannot hang.
+  for (const f of s.faults) if (f.pause) await node(f.target).unpause().catch(() => undefined);
+  attempts.sort((a, b) => a.startMs - b.startMs);
+  return {
+    kernel: ctx.kernel.release,
+    nodes,
+    roles: Object.fromEntries(instances.map((i) => [i.name, i.role])),
+    attempts,
+    clients: summarizeAttempts(attempts),
+  };
+}
+
+function parseLine(line: string): AgentLine | undefined {
+  try {
+    return JSON.parse(line) as AgentLine;
+  } catch {
+    return undefined;
+  }
+}
+
+function toAttempt(node: string, m: ConnectAttempt, offsetMs: number): Attempt {
+  const ms = (us: number | undefined) => (us === undefined ? undefined : Math.round(us) / 1000);
+  return {
+    node,
+    startMs: offsetMs + m.startUs / 1000,
+    outcome: m.outcome,
+    phase: m.phase,
+    connectMs: ms(m.connectUs),
+    replyMs: ms(m.replyUs),
+    localPort: m.localPort,
+  };
+}
+
+function describeFault(f: Fault): string {
+  if (f.signal) return f.signal;
+  if (f.pause) return "pause";
+  if (f.unpause) return "unpause";
+  return `iptables ${f.iptables!.join(" ")}`;
+}
+
+async function applyFault(topo: StartedTopology, apps: Map<string, NodeProcess>, f: Fault): Promise<void> {
+  const node = topo.nodes.get(f.target)!;
+  if (f.signal) {
+    const app = apps.get(f.target);
+    if (!app) throw new Error(`fault ${f.signal}: node ${f.target} runs no built-in app`);
+    await app.signal(f.signal);
+  } else if (f.pause) await node.pause();
+  else if (f.unpause) await node.unpause();
+  else if (f.iptables) await node.exec(["iptables", ...f.iptables]);
+}
+
+function judge(variant: Variant, evidence: Evidence, timing: { upMs: number; downMs: number; durationMs: number }): VariantResult {
+  const diagnosis = diagnose(evidence);
+  const causes = diagnosis.causes.map((c) => ({ cause: c.cause, node: c.node, because: c.because, numbers: c.numbers }));
+  const expectations = evaluateExpect(variant.scenario.expect, evidence.nodes, evidence.clients, causes.map((c) => c.cause), variant.expectSource);
+  const failed = expectations.filter((e) => !e.ok);
+  const nodes: Record<string, NodeReport> = {};
+  for (const [name, ev] of Object.entries(evidence.nodes)) {
+    nodes[name] = { counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)), ...(ev.listen ? { listen: ev.listen } : {}) };
+  }
+  return {
+    variant: variant.name,
+    verdict: failed.length === 0 ? "pass" : "fail",
+    reason:
+      failed.length === 0
+        ? `${expectations.length} expectation(s) met`
+        : failed.map((e) => `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`).join("; "),
+    ...timing,
+    nodes,
+    clients: evidence.clients,
+    expectations,
+    causes,
+    unchecked: diagnosis.unchecked,
+  };
+}

@@ -1,0 +1,91 @@
+/** Many scenario files → one report. Loads everything first, so bad input creates nothing. */
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { EventSink } from "../report/events.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { loadScenario, type LoadedScenario } from "../scenario/load.js";
+import type { KernelFacts } from "../scenario/semantics.js";
+import { ScenarioError, UsageError, type ScenarioProblem } from "../util/errors.js";
+import type { KernelInventory } from "../verdict/requires.js";
+import type { RunReport, ScenarioResult } from "../verdict/result.js";
+import { runVariant } from "./run-variant.js";
+import { isStopping } from "./interrupts.js";
+
+const SCENARIO_FILE = /\.ya?ml$/;
+
+/** Files as given, directories expanded to their *.yaml files (sorted, not recursive). */
+export function expandPaths(paths: string[]): string[] {
+  if (paths.length === 0) throw new UsageError("name at least one scenario file or directory");
+  return paths.flatMap((p) => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UsageError(`${p}: no such file or directory`);
+    }
+    if (!st.isDirectory()) return [p];
+    const files = readdirSync(p).filter((f) => SCENARIO_FILE.test(f)).sort().map((f) => join(p, f));
+    if (files.length === 0) throw new UsageError(`${p}: no *.yaml scenario files in this directory`);
+    return files;
+  });
+}
+
+/** Load every file; all problems of all files are reported together. */
+export function loadAll(files: string[], facts: KernelFacts): LoadedScenario[] {
+  const problems: ScenarioProblem[] = [];
+  const loaded: LoadedScenario[] = [];
+  for (const file of files) {
+    try {
+      loaded.push(loadScenario(file, facts));
+    } catch (err) {
+      if (err instanceof ScenarioError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(problems);
+  return loaded;
+}
+
+export interface RunOptions {
+  runtime: Runtime;
+  kernel: KernelInventory;
+  emit: EventSink;
+  /** Run only this variant (by name) of each scenario. */
+  variant?: string;
+}
+
+export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Promise<RunReport> {
+  const startedAt = new Date();
+  const t0 = performance.now();
+  if (opts.variant && !scenarios.some((s) => s.variants.some((v) => v.name === opts.variant))) {
+    throw new UsageError(`no scenario has a variant named "${opts.variant}"`);
+  }
+  const results: ScenarioResult[] = [];
+  for (const sc of scenarios) {
+    const variants = sc.variants.filter((v) => !opts.variant || v.name === opts.variant);
+    if (variants.length === 0) continue;
+    opts.emit({ kind: "scenario.start", scenario: sc.name, file: sc.file, variants: variants.map((v) => v.name) });
+    const result: ScenarioResult = { name: sc.name, file: sc.file, summary: sc.summary, variants: [] };
+    for (const v of variants) {
+      if (isStopping()) break;
+      opts.emit({ kind: "variant.start", scenario: sc.name, variant: v.name });
+      const r = await runVariant({ runtime: opts.runtime, kernel: opts.kernel, emit: opts.emit, scenario: sc.name }, v);
+      result.variants.push(r);
+      opts.emit({ kind: "variant.done", scenario: sc.name, result: r });
+    }
+    results.push(result);
+  }
+  return {
+    tool: { name: "tcprepro", version: "0.1.0" },
+    kernel: opts.kernel.release,
+    runtime: opts.runtime.name,
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    scenarios: results,
+  };
+}
+
+export function exitCodeOf(report: RunReport): number {
+  const verdicts = report.scenarios.flatMap((s) => s.variants.map((v) => v.verdict));
+  return verdicts.every((v) => v === "pass" || v === "skip") ? 0 : 1;
+}

@@ -1,0 +1,117 @@
+/**
+ * One running container as a StartedNode. Commands go through the engine's exec API; counters
+ * and listen queues are read from the host through /proc/<pid>/net, which shows the container's
+ * own network namespace without starting a process in it (a sample costs a file read, not an
+ * exec). Where the engine is not local (/proc/<pid> is not ours), it falls back to exec.
+ */
+import { readFile } from "node:fs/promises";
+import { PassThrough } from "node:stream";
+import type Docker from "dockerode";
+import type { ExecResult, NodeProcess, StartedNode } from "../runtime.js";
+import { ExecError } from "../../util/errors.js";
+import { LineSplitter } from "../../util/lines.js";
+import { withDeadline } from "../../util/time.js";
+
+export class DockerNode implements StartedNode {
+  constructor(
+    readonly name: string,
+    readonly addresses: Record<string, string>,
+    private readonly container: Docker.Container,
+    /** Host PID of the container's first process, when the engine is local. */
+    private readonly hostPid: number | undefined,
+  ) {}
+
+  private async start(argv: string[]): Promise<{ exec: Docker.Exec; out: PassThrough; err: PassThrough; ended: Promise<void> }> {
+    const exec = await this.container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    this.container.modem.demuxStream(stream, out, err);
+    const ended = new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", () => resolve());
+    });
+    return { exec, out, err, ended };
+  }
+
+  async exec(argv: string[], timeoutMs = 30_000): Promise<ExecResult> {
+    const run = async (): Promise<ExecResult> => {
+      const { exec, out, err, ended } = await this.start(argv);
+      let stdout = "";
+      let stderr = "";
+      out.on("data", (d: Buffer) => (stdout += d.toString()));
+      err.on("data", (d: Buffer) => (stderr += d.toString()));
+      await ended;
+      const info = await exec.inspect();
+      if (info.ExitCode !== 0) throw new ExecError(argv, info.ExitCode, stderr, this.name);
+      return { stdout, stderr };
+    };
+    return withDeadline(run(), timeoutMs, `${this.name}: ${argv.join(" ")}`);
+  }
+
+  async spawn(argv: string[]): Promise<NodeProcess> {
+    const { exec, out, err, ended } = await this.start(argv);
+    const listeners: Array<(line: string) => void> = [];
+    const buffered: string[] = [];
+    const splitter = new LineSplitter((line) => {
+      if (listeners.length === 0) buffered.push(line);
+      for (const l of listeners) l(line);
+    });
+    let stderr = "";
+    out.on("data", (d: Buffer) => splitter.push(d));
+    err.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = ended.then(async () => {
+      splitter.end();
+      try {
+        return (await exec.inspect()).ExitCode ?? null;
+      } catch {
+        return null; // the container went away with the process
+      }
+    });
+    // The exec's host PID, for signals that must arrive now (a SIGSTOP at t = 1 s), not after
+    // another exec round trip. Docker reports it once the process runs.
+    let pid: number | undefined;
+    const hostPid = async (): Promise<number | undefined> => {
+      if (pid === undefined && this.hostPid !== undefined) pid = (await exec.inspect()).Pid || undefined;
+      return pid;
+    };
+    return {
+      onLine: (listener) => {
+        listeners.push(listener);
+        for (const line of buffered.splice(0)) listener(line);
+      },
+      exited,
+      stderr: () => stderr,
+      signal: async (sig) => {
+        const p = await hostPid();
+        if (p !== undefined) process.kill(p, sig);
+        else throw new ExecError(["kill", sig], null, "the engine is not local: cannot signal the process", this.name);
+      },
+    };
+  }
+
+  async readProcNet(file: string): Promise<string | undefined> {
+    if (this.hostPid !== undefined) {
+      try {
+        return await readFile(`/proc/${this.hostPid}/net/${file}`, "utf8");
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw err;
+      }
+    }
+    try {
+      return (await this.exec(["cat", `/proc/net/${file}`])).stdout;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async pause(): Promise<void> {
+    await this.container.pause();
+  }
+
+  async unpause(): Promise<void> {
+    await this.container.unpause();
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * The Docker runtime: one internal bridge network per scenario network, one container per node.
+ * Every object carries the run's labels, so that a teardown (or `tcprepro clean` after a
+ * SIGKILL) finds it by label rather than by a list in memory that a crash would lose.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import Docker from "dockerode";
+import pLimit from "p-limit";
+import { RuntimeUnavailableError } from "../../util/errors.js";
+import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
+import {
+  LABEL,
+  LABEL_HOST,
+  LABEL_PID,
+  LABEL_RUN,
+  type CleanResult,
+  type Runtime,
+  type StartedNode,
+  type StartedTopology,
+  type TopologyPlan,
+} from "../runtime.js";
+import { DockerNode } from "./docker-node.js";
+import { ensureImages } from "./images.js";
+
+/** First host number given to nodes in each /24 (.1 is the bridge). */
+const FIRST_HOST = 10;
+
+export interface DockerRuntimeOptions {
+  pool?: string;
+  baseImage?: string;
+}
+
+export async function connectDocker(): Promise<Docker> {
+  const docker = new Docker();
+  const where = process.env.DOCKER_HOST ?? "/var/run/docker.sock";
+  try {
+    await docker.ping();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EACCES")
+      throw new RuntimeUnavailableError(
+        `permission denied on the Docker engine at ${where}: run as root or add your user to the docker group`,
+      );
+    throw new RuntimeUnavailableError(
+      `no Docker engine answers at ${where} (${code ?? (err as Error).message}): install one (apt-get install -y docker.io iptables) and start it (dockerd &, or systemctl start docker)`,
+    );
+  }
+  return docker;
+}
+
+function containerName(runId: string, node: string): string {
+  return `tcprepro-${runId}-${node.replaceAll(".", "-")}`;
+}
+
+export class DockerRuntime implements Runtime {
+  readonly name = "docker";
+  private image: string | undefined;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerRuntimeOptions = {},
+  ) {}
+
+  async kernel(): Promise<string> {
+    return (await this.docker.info()).KernelVersion as string;
+  }
+
+  async prepare(progress: (message: string) => void): Promise<void> {
+    this.image ??= await ensureImages(this.docker, { base: this.options.baseImage, progress });
+  }
+
+  private labels(runId: string): Record<string, string> {
+    return { [LABEL]: "1", [LABEL_RUN]: runId, [LABEL_PID]: String(process.pid), [LABEL_HOST]: hostname() };
+  }
+
+  async up(plan: TopologyPlan): Promise<StartedTopology> {
+    if (!this.image) throw new Error("DockerRuntime.prepare() must run before up()");
+    const topology = new DockerTopology(this.docker, plan.runId);
+    try {
+      await this.createNetworks(plan, topology);
+      await this.createNodes(plan, topology, this.image);
+      return topology;
+    } catch (err) {
+      await topology.down();
+      throw err;
+    }
+  }
+
+  private async createNetworks(plan: TopologyPlan, topology: DockerTopology): Promise<void> {
+    const existing = await this.docker.listNetworks();
+    const used = existing.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
+    const candidates = freeSubnets(this.options.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, used);
+    for (const net of plan.networks) {
+      for (;;) {
+        const subnet = candidates.shift();
+        if (!subnet) throw new RuntimeUnavailableError("no free /24 left in the address pool: run `tcprepro clean` or set --pool");
+        try {
+          await this.docker.createNetwork({
+            Name: `tcprepro-${plan.runId}-${net.name}`,
+            Driver: "bridge",
+            // Internal: no route out of the topology, whatever a scenario sends.
+            Internal: true,
+            CheckDuplicate: true,
+            IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: hostAddress(subnet, 1) }] },
+            Labels: this.labels(plan.runId),
+          });
+          topology.subnets[net.name] = subnet;
+          break;
+        } catch (err) {
+          // Another run took this block between our listing and our create: try the next one.
+          if (/overlap/i.test((err as Error).message)) continue;
+          throw err;
+        }
+      }
+    }
+  }
+
+  private async createNodes(plan: TopologyPlan, topology: DockerTopology, image: string): Promise<void> {
+    const limit = pLimit(8);
+    await Promise.all(
+      plan.nodes.map((node, i) =>
+        limit(async () => {
+          const addresses: Record<string, string> = {};
+          for (const net of node.networks) addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
+          const netName = (n: string) => `tcprepro-${plan.runId}-${n}`;
+          const [first, ...rest] = node.networks;
+          const container = await this.docker.createContainer({
+            name: containerName(plan.runId, node.name),
+            Hostname: node.name.replaceAll(".", "-"),
+            Image: node.image ?? image,
+            Cmd: node.image ? node.command : undefined,
+            Labels: { ...this.labels(plan.runId), "tcprepro.node": node.name },
+            HostConfig: {
+              NetworkMode: netName(first!),
+              Sysctls: node.sysctls,
+              // iptables rules, tcpdump and hping3 inside the node's own namespace.
+              CapAdd: ["NET_ADMIN", "NET_RAW"],
+            },
+            NetworkingConfig: { EndpointsConfig: { [netName(first!)]: { IPAMConfig: { IPv4Address: addresses[first!] } } } },
+          });
+          for (const net of rest) {
+            await this.docker.getNetwork(netName(net)).connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: addresses[net] } } });
+          }
+          await container.start();
+          const info = await container.inspect();
+          const pid = info.State.Pid;
+          const local = pid > 0 && existsSync(`/proc/${pid}/net/netstat`) && isOurs(pid);
+          topology.nodes.set(node.name, new DockerNode(node.name, addresses, container, local ? pid : undefined));
+        }),
+      ),
+    );
+  }
+
+  async remove(runId: string): Promise<void> {
+    await removeRun(this.docker, runId);
+  }
+
+  async clean({ all }: { all: boolean }): Promise<CleanResult> {
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [LABEL] } });
+    const networks = await this.docker.listNetworks({ filters: { label: [LABEL] } });
+    const dead = (labels: Record<string, string> | undefined) => all || !runIsAlive(labels ?? {});
+    const doomedRuns = new Set<string>();
+    for (const c of containers) if (dead(c.Labels)) doomedRuns.add(c.Labels[LABEL_RUN] ?? "");
+    for (const n of networks) if (dead(n.Labels)) doomedRuns.add(n.Labels?.[LABEL_RUN] ?? "");
+    let result: CleanResult = { containers: 0, networks: 0 };
+    for (const runId of doomedRuns) {
+      const r = await removeRun(this.docker, runId);
+      result = { containers: result.containers + r.containers, networks: result.networks + r.networks };
+    }
+    return result;
+  }
+}
+
+/** A PID from the engine is ours to read only when the engine runs on this host's kernel. */
+function isOurs(pid: number): boolean {
+  try {
+    readFileSync(`/proc/${pid}/cmdline`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A run is alive while the tcprepro process that made it still runs on this host. */
+function runIsAlive(labels: Record<string, string>): boolean {
+  if (labels[LABEL_HOST] !== hostname()) return true; // not ours to judge
+  const pid = Number(labels[LABEL_PID]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    return /tcprepro|tsx|node|vitest/.test(cmdline);
+  } catch {
+    return false;
+  }
+}
+
+/** Remove every container and network labelled with `runId`. */
+async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
+  const filter = { label: [`${LABEL_RUN}=${runId}`] };
+  const containers = await docker.listContainers({ all: true, filters: filter });
+  await Promise.all(
+    containers.map(async (c) => {
+      const container = docker.getContainer(c.Id);
+      // A paused container cannot be killed until it is thawed.
+      if (c.State === "paused") await container.unpause().catch(() => undefined);
+      await container.remove({ force: true, v: true }).catch((err: Error) => {
+        if (!/no such container|is already in progress/i.test(err.message)) throw err;
+      });
+    }),
+  );
+  const networks = await docker.listNetworks({ filters: filter });
+  await Promise.all(
+    networks.map((n) =>
+      docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch((err: Error) => {
+          if (!/no such network|not found/i.test(err.message)) throw err;
+        }),
+    ),
+  );
+  return { containers: containers.length, networks: networks.length };
+}
+
+class DockerTopology implements StartedTopology {
+  readonly nodes = new Map<string, StartedNode>();
+  readonly subnets: Record<string, string> = {};
+  private downing: Promise<void> | undefined;
+
+  constructor(
+    private readonly docker: Docker,
+    readonly runId: string,
+  ) {}
+
+  /** Sweeps by label; calls made while one sweep runs share it, a later call sweeps again. */
+  down(): Promise<void> {
+    this.downing ??= removeRun(this.docker, this.runId)
+      .then(() => undefined)
+      .finally(() => (this.downing = undefined));
+    return this.downing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.down();
+  }
+}
+
+export { removeRun };

@@ -1,0 +1,92 @@
+/**
+ * The one interface between the harness and whatever gives it isolated network stacks.
+ * Docker today; network namespaces and VMs later. Nothing above this file imports dockerode.
+ */
+
+export interface NetworkPlan {
+  /** Scenario-level name (`lan`). */
+  name: string;
+}
+
+export interface NodePlan {
+  /** Instance name, replicas expanded: `client.1`. */
+  name: string;
+  networks: string[];
+  /** Applied at creation in the node's own namespace; the host's are never touched. */
+  sysctls: Record<string, string>;
+  /** A user's own image and command; absent: tcprepro's image running the agent's `hold`. */
+  image?: string;
+  command?: string[];
+}
+
+export interface TopologyPlan {
+  runId: string;
+  networks: NetworkPlan[];
+  nodes: NodePlan[];
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** A long-running process inside a node (the built-in app, a traffic generator). */
+export interface NodeProcess {
+  /** Called for every complete stdout line. */
+  onLine(listener: (line: string) => void): void;
+  /** Resolves with the exit code once the process has ended and its output is drained. */
+  readonly exited: Promise<number | null>;
+  /** Everything the process wrote on stderr so far. */
+  stderr(): string;
+  /** Deliver a signal (SIGSTOP, SIGCONT, SIGKILL, …) to the process. */
+  signal(sig: NodeJS.Signals): Promise<void>;
+}
+
+export interface StartedNode {
+  readonly name: string;
+  /** Address on each network it is attached to. */
+  readonly addresses: Record<string, string>;
+  /** Run a command to completion; throws ExecError on a non-zero exit. */
+  exec(argv: string[], timeoutMs?: number): Promise<ExecResult>;
+  spawn(argv: string[]): Promise<NodeProcess>;
+  /**
+   * Read a file under the node's /proc/net (`netstat`, `snmp`, `tcp`, `stat/nf_conntrack`) as
+   * seen from its own network namespace. Undefined when the kernel has no such file.
+   */
+  readProcNet(file: string): Promise<string | undefined>;
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
+}
+
+export interface StartedTopology extends AsyncDisposable {
+  readonly runId: string;
+  readonly nodes: ReadonlyMap<string, StartedNode>;
+  /** Subnet (CIDR) of each network. */
+  readonly subnets: Readonly<Record<string, string>>;
+  /** Remove everything of this run. Safe to call twice and after a partial start. */
+  down(): Promise<void>;
+}
+
+export interface CleanResult {
+  containers: number;
+  networks: number;
+}
+
+export interface Runtime {
+  readonly name: string;
+  /** Kernel release the nodes run on. */
+  kernel(): Promise<string>;
+  /** Make sure the engine answers and the images exist (building them when missing). */
+  prepare(progress: (message: string) => void): Promise<void>;
+  up(plan: TopologyPlan): Promise<StartedTopology>;
+  /** Remove everything labelled with this run id (used when a run is interrupted mid-`up`). */
+  remove(runId: string): Promise<void>;
+  /** Remove what runs left behind: those whose process is gone, or every run with `all`. */
+  clean(options: { all: boolean }): Promise<CleanResult>;
+}
+
+/** Labels every object a run creates carries. */
+export const LABEL = "tcprepro";
+export const LABEL_RUN = "tcprepro.run";
+export const LABEL_PID = "tcprepro.pid";
+export const LABEL_HOST = "tcprepro.host";

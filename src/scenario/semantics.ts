@@ -1,0 +1,112 @@
+/**
+ * Checks the schema cannot express: references between nodes, networks and targets, and
+ * sysctls this kernel does not have. Each problem names the path of the key at fault.
+ */
+import { existsSync } from "node:fs";
+import type { Scenario } from "./schema.js";
+
+export interface KernelFacts {
+  /** Does this sysctl exist on the kernel the topology will run on? */
+  sysctlExists(name: string): boolean;
+}
+
+/** The kernel of this host (a local engine shares it). */
+export const hostKernelFacts: KernelFacts = {
+  sysctlExists: (name) => existsSync(`/proc/sys/${name.replaceAll(".", "/")}`),
+};
+
+export interface SemanticProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Total connection attempts one scenario may make, all clients together. */
+export const MAX_TOTAL_ATTEMPTS = 1_000_000;
+
+export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProblem[] {
+  const problems: SemanticProblem[] = [];
+  const add = (path: (string | number)[], message: string) => problems.push({ path, message });
+  const nets = new Set(s.networks);
+  const nodes = s.nodes;
+
+  s.networks.forEach((n, i) => {
+    if (s.networks.indexOf(n) !== i) add(["networks", i], `network "${n}" is listed twice`);
+  });
+
+  const required = new Set(s.requires.sysctls ?? []);
+  for (const [name, node] of Object.entries(nodes)) {
+    node.networks.forEach((n, i) => {
+      if (!nets.has(n)) add(["nodes", name, "networks", i], `unknown network "${n}" (declared: ${s.networks.join(", ")})`);
+    });
+    for (const key of Object.keys(node.sysctls)) {
+      if (!facts.sysctlExists(key) && !required.has(key)) {
+        add(
+          ["nodes", name, "sysctls", key],
+          `sysctl "${key}" does not exist on this kernel (a typo? if it exists on other kernels, list it in requires.sysctls so the scenario SKIPs here)`,
+        );
+      }
+    }
+    if (node.snat) {
+      if (!node.networks.includes(node.snat.from))
+        add(["nodes", name, "snat", "from"], `"${node.snat.from}" is not one of this node's networks`);
+      if (node.networks.length < 2) add(["nodes", name, "snat"], "a SNAT gateway needs two networks");
+      if (node.replicas > 1) add(["nodes", name, "replicas"], "a gateway cannot have replicas");
+    }
+    if (node.via !== undefined) {
+      const gw = nodes[node.via];
+      if (!gw) add(["nodes", name, "via"], `unknown node "${node.via}"`);
+      else if (!gw.snat) add(["nodes", name, "via"], `node "${node.via}" has no snat: it is not a gateway`);
+      else if (!node.networks.includes(gw.snat.from))
+        add(["nodes", name, "via"], `this node is not on "${gw.snat.from}", the network "${node.via}" translates`);
+    }
+    if (node.command && !node.image) add(["nodes", name, "command"], "command needs image (the built-in app takes app:)");
+    if (node.image && node.app) add(["nodes", name, "image"], "a node runs either app: or its own image, not both");
+    if ((node.app || node.image) && node.replicas > 1) add(["nodes", name, "replicas"], "a server node cannot have replicas");
+  }
+
+  const dnatPorts = new Map<string, string>();
+  let total = 0;
+  s.traffic.forEach((t, i) => {
+    const from = nodes[t.from];
+    const to = nodes[t.to.node];
+    if (!from) add(["traffic", i, "from"], `unknown node "${t.from}"`);
+    if (!to) add(["traffic", i, "to"], `unknown node "${t.to.node}": traffic only goes to this scenario's nodes`);
+    if (!from || !to) return;
+    total += t.connections * from.replicas;
+    if (t.concurrency > t.connections) add(["traffic", i, "concurrency"], `concurrency ${t.concurrency} is more than connections ${t.connections}`);
+    if (to.app && to.app.listen !== t.to.port && !to.image)
+      add(["traffic", i, "to"], `node "${t.to.node}" listens on ${to.app.listen}, not ${t.to.port}`);
+    if (!to.app && !to.image) add(["traffic", i, "to"], `node "${t.to.node}" runs no app (give it app: or image:)`);
+    const shared = from.networks.some((n) => to.networks.includes(n));
+    const gw = from.via ? nodes[from.via] : undefined;
+    if (!shared && gw) {
+      if (!to.networks.some((n) => gw.networks.includes(n) && n !== gw.snat?.from))
+        add(["traffic", i, "to"], `"${t.to.node}" is not on a network the gateway "${from.via}" reaches`);
+      const key = `${from.via}:${t.to.port}`;
+      const other = dnatPorts.get(key);
+      if (other && other !== t.to.node)
+        add(["traffic", i, "to"], `port ${t.to.port} through "${from.via}" already leads to "${other}"`);
+      dnatPorts.set(key, t.to.node);
+    } else if (!shared) {
+      add(["traffic", i, "to"], `"${t.from}" and "${t.to.node}" share no network and "${t.from}" has no via: gateway`);
+    }
+    if (t.at + t.connectTimeout > s.timeout)
+      add(["traffic", i, "at"], `traffic starting at ${t.at} ms cannot finish within timeout ${s.timeout} ms`);
+  });
+  if (total > MAX_TOTAL_ATTEMPTS) add(["traffic"], `${total} attempts in all: at most ${MAX_TOTAL_ATTEMPTS}`);
+
+  s.faults.forEach((f, i) => {
+    const node = nodes[f.target];
+    if (!node) return add(["faults", i, "target"], `unknown node "${f.target}"`);
+    if (f.signal && !node.app && !node.image) add(["faults", i, "signal"], `node "${f.target}" runs no app to signal`);
+    if (f.at >= s.timeout) add(["faults", i, "at"], `fault at ${f.at} ms is after the timeout (${s.timeout} ms)`);
+  });
+
+  for (const node of Object.keys(s.expect.counters ?? {})) {
+    if (!nodes[node]) add(["expect", "counters", node], `unknown node "${node}"`);
+  }
+  for (const node of Object.keys(s.expect.listen ?? {})) {
+    if (!nodes[node]?.app) add(["expect", "listen", node], `node "${node}" runs no built-in app`);
+  }
+  return problems;
+}

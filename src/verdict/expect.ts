@@ -1,0 +1,86 @@
+/** Expectations + evidence → expected vs actual, one row per expectation. Pure. */
+import { clientAggregate } from "../evidence/clients.js";
+import type { ClientSummary, NodeEvidence, Percentiles } from "../evidence/types.js";
+import type { Comparison, Expect } from "../scenario/schema.js";
+import type { ExpectationResult } from "./result.js";
+
+export function compare(actual: number, c: Comparison): boolean {
+  switch (c.op) {
+    case "==":
+      return actual === c.value;
+    case "!=":
+      return actual !== c.value;
+    case ">=":
+      return actual >= c.value;
+    case "<=":
+      return actual <= c.value;
+    case ">":
+      return actual > c.value;
+    case "<":
+      return actual < c.value;
+  }
+}
+
+/** Evidence of `node` and of its replicas (`client` → `client`, `client.1`, `client.2`, …). */
+export function nodeInstances(nodes: Record<string, NodeEvidence>, node: string): NodeEvidence[] {
+  return Object.entries(nodes)
+    .filter(([name]) => name === node || (name.startsWith(node + ".") && /^\d+$/.test(name.slice(node.length + 1))))
+    .map(([, ev]) => ev);
+}
+
+/** Sum of a counter over a node's instances; null when no instance has the counter at all. */
+export function sumCounter(nodes: Record<string, NodeEvidence>, node: string, counter: string): number | null {
+  const instances = nodeInstances(nodes, node).filter((ev) => ev.available.includes(counter));
+  if (instances.length === 0) return null;
+  return instances.reduce((sum, ev) => sum + (ev.counters[counter] ?? 0), 0);
+}
+
+const PERCENTILE_KEYS = ["p50", "p90", "p99", "max"] as const;
+
+export function evaluateExpect(
+  expect: Expect,
+  nodes: Record<string, NodeEvidence>,
+  clients: ClientSummary,
+  causes: string[] | undefined,
+  sources: Record<string, string> = {},
+): ExpectationResult[] {
+  const rows: ExpectationResult[] = [];
+  const row = (path: string, c: Comparison, actual: number | null, note?: string) =>
+    rows.push({ path, expected: c.text, actual: actual ?? note ?? null, ok: actual !== null && compare(actual, c), source: sources[path] });
+
+  for (const [node, counters] of Object.entries(expect.counters ?? {})) {
+    for (const [name, check] of Object.entries(counters)) {
+      row(`counters.${node}.${name}`, check, sumCounter(nodes, node, name), "not on this kernel");
+    }
+  }
+  for (const [key, check] of Object.entries(expect.clients ?? {})) {
+    if ("op" in check) {
+      row(`clients.${key}`, check as Comparison, clientAggregate(clients, key));
+      continue;
+    }
+    const measured: Percentiles | null = key === "connectMs" ? clients.connectMs : key === "replyMs" ? clients.replyMs : null;
+    for (const p of PERCENTILE_KEYS) {
+      const c = (check as Partial<Record<(typeof PERCENTILE_KEYS)[number], Comparison>>)[p];
+      if (c) row(`clients.${key}.${p}`, c, measured ? measured[p] : null, measured ? undefined : "no attempt measured");
+    }
+  }
+  for (const [node, checks] of Object.entries(expect.listen ?? {})) {
+    const listen = nodeInstances(nodes, node)[0]?.listen;
+    const values = {
+      maxRecvQ: listen ? Math.max(0, ...Object.values(listen.maxRecvQ)) : null,
+      sendQ: listen ? Math.max(0, ...Object.values(listen.sendQ)) : null,
+      maxSynRecv: listen ? listen.maxSynRecv : null,
+    };
+    for (const [k, c] of Object.entries(checks)) {
+      if (c) row(`listen.${node}.${k}`, c, values[k as keyof typeof values], "not sampled");
+    }
+  }
+  if (expect.cause !== undefined && causes !== undefined) {
+    const wanted = Array.isArray(expect.cause) ? expect.cause : [expect.cause];
+    const named = causes.length === 0 ? ["none"] : causes;
+    // `none` means nothing else was named; a cause means it is among those named.
+    const ok = wanted.every((w) => (w === "none" ? named.every((n) => n === "none") : named.includes(w)));
+    rows.push({ path: "cause", expected: wanted.join(", "), actual: named.join(", "), ok, source: sources.cause });
+  }
+  return rows;
+}

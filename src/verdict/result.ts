@@ -1,0 +1,60 @@
+/** What one variant's run produced: the public JSON contract's per-variant object. */
+import type { ClientSummary, ListenQueueEvidence } from "../evidence/types.js";
+
+export type VerdictKind = "pass" | "fail" | "skip" | "error";
+
+export interface ExpectationResult {
+  /** `counters.server.TcpExtListenOverflows`, `clients.timedOut`, `cause`, … */
+  path: string;
+  expected: string;
+  actual: number | string | null;
+  ok: boolean;
+  /** Where the expectation was written: `scenarios/x.yaml:31`. */
+  source?: string;
+}
+
+export interface CauseResult {
+  cause: string;
+  node: string;
+  because: string;
+  numbers: Record<string, number>;
+}
+
+export interface NodeReport {
+  /** Counter deltas that moved (zero deltas are left out). */
+  counters: Record<string, number>;
+  listen?: ListenQueueEvidence;
+}
+
+export interface VariantResult {
+  variant: string;
+  verdict: VerdictKind;
+  /** Why: the failed expectations, the skip reason, or the error. */
+  reason: string;
+  durationMs: number;
+  /** Time to bring the topology up, and to take it down. */
+  upMs?: number;
+  downMs?: number;
+  nodes: Record<string, NodeReport>;
+  clients: ClientSummary;
+  expectations: ExpectationResult[];
+  causes: CauseResult[];
+  /** What the diagnosis could not check (counters this kernel lacks, …). */
+  unchecked: string[];
+}
+
+export interface ScenarioResult {
+  name: string;
+  file: string;
+  summary: string;
+  variants: VariantResult[];
+}
+
+export interface RunReport {
+  tool: { name: "tcprepro"; version: string };
+  kernel: string;
+  runtime: string;
+  startedAt: string;
+  durationMs: number;
+  scenarios: ScenarioResult[];
+}
