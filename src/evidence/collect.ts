@@ -36,8 +36,13 @@ export class ListenSampler {
   private inFlight: Promise<void> | undefined;
   samples = 0;
 
+  /**
+   * @param ports the app's ports: other listeners (Docker's embedded DNS listens in every
+   *   container of a user-defined network) are not the app's queue.
+   */
   constructor(
     private readonly node: StartedNode,
+    private readonly ports: number[],
     private readonly everyMs = 100,
   ) {}
 
@@ -51,7 +56,9 @@ export class ListenSampler {
   async sample(): Promise<void> {
     const text = await this.node.readProcNet("tcp").catch(() => undefined);
     if (text === undefined) return;
-    const { listen, synRecv } = parseProcNetTcp(text);
+    const parsed = parseProcNetTcp(text);
+    const listen = parsed.listen.filter((l) => this.ports.includes(l.port));
+    const synRecv = parsed.synRecv;
     this.samples++;
     this.state.final = listen;
     this.state.maxSynRecv = Math.max(this.state.maxSynRecv, synRecv);
@@ -67,7 +74,7 @@ export class ListenSampler {
     await this.sample();
     const ss = await this.node.exec(["ss", "-lntH"]).catch(() => undefined);
     if (ss) {
-      this.state.final = parseSsListen(ss.stdout);
+      this.state.final = parseSsListen(ss.stdout).filter((l) => this.ports.includes(l.port));
       for (const l of this.state.final) {
         this.state.sendQ[l.port] = l.sendQ;
         this.state.maxRecvQ[l.port] = Math.max(this.state.maxRecvQ[l.port] ?? 0, l.recvQ);

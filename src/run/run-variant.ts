@@ -110,7 +110,7 @@ async function execute(ctx: VariantContext, variant: string, s: Scenario, topo: 
       `${inst.name}: app listening on ${app.listen}`,
     );
     apps.set(inst.base, proc);
-    samplers.set(inst.name, new ListenSampler(node(inst.name)));
+    samplers.set(inst.name, new ListenSampler(node(inst.name), [app.listen]));
   }
 
   const before = await snapshotAll(topo.nodes.values());
