@@ -4,6 +4,7 @@ import { exitCodeFor, ScenarioError } from "../util/errors.js";
 import { registerClean } from "./clean.js";
 import { registerImages } from "./images.js";
 import { registerRun } from "./run.js";
+import { registerSchema } from "./schema.js";
 import { registerValidate } from "./validate.js";
 
 const program = new Command("tcprepro")
@@ -16,6 +17,7 @@ registerRun(program);
 registerValidate(program);
 registerImages(program);
 registerClean(program);
+registerSchema(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -117,12 +117,22 @@ async function buildOfflineBase(docker: Docker, progress: (m: string) => void): 
   }
 }
 
+/** `tcprepro/node:latest` follows the newest build: docker-compose.yml and hand use name it. */
+export const NODE_LATEST = `${NODE_REPO}:latest`;
+
+async function tagLatest(docker: Docker, tag: string): Promise<void> {
+  await docker.getImage(tag).tag({ repo: NODE_REPO, tag: "latest" });
+}
+
 /** Make sure the node image exists; build what is missing. Returns its tag. */
 export async function ensureImages(docker: Docker, opts: ImageOptions): Promise<string> {
   const base = opts.base ?? process.env.TCPREPRO_BASE_IMAGE ?? OFFLINE_BASE;
   await buildAgent(opts.progress);
   const tag = nodeImageTag(base);
-  if (!opts.force && (await imageExists(docker, tag))) return tag;
+  if (!opts.force && (await imageExists(docker, tag))) {
+    await tagLatest(docker, tag);
+    return tag;
+  }
   if (base === OFFLINE_BASE && (opts.force || !(await imageExists(docker, base)))) {
     await buildOfflineBase(docker, opts.progress);
   }
@@ -140,6 +150,7 @@ export async function ensureImages(docker: Docker, opts: ImageOptions): Promise<
     rmSync(context, { recursive: true, force: true });
   }
   if (!(await imageExists(docker, tag))) throw new Error(`image build reported success but ${tag} is missing`);
+  await tagLatest(docker, tag);
   return tag;
 }
 

@@ -1,0 +1,1351 @@
+/*
+ * tcprepro-agent — the small static program that runs inside every tcprepro node.
+ *
+ *   hold     PID 1 of a container: waits for SIGTERM/SIGINT, reaps children.
+ *   serve    a TCP server whose accept() behaviour is exact (normal, never, one per N ms)
+ *            and whose close behaviour is chosen (echo, close first, close with unread data).
+ *   connect  a traffic generator: N attempts, C in flight, R per second, one epoll loop,
+ *            one JSON line per attempt.
+ *
+ * The contract with the harness (flags and JSON-lines shapes) is src/agent/protocol.ts.
+ * stdout carries only those JSON lines, always whole lines; diagnostics go to stderr.
+ *
+ * Build: gcc -O2 -Wall -Wextra -static -o build/tcprepro-agent images/agent/tcprepro-agent.c
+ * Linux only (epoll, signalfd, accept4).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "tcprepro-agent"
+
+#define USAGE                                                                                  \
+    "usage:\n"                                                                                 \
+    "  " PROG " hold\n"                                                                        \
+    "  " PROG " serve --port P --backlog B --accept normal|never|delay [--delay-ms N]\n"       \
+    "        [--no-reply] [--close-first] [--reset-on-close]\n"                                \
+    "  " PROG " connect --host IPv4 --port P --connections N --concurrency C --rate R\n"       \
+    "        --connect-timeout-ms T --payload-bytes B [--expect-reply] --reply-timeout-ms T\n" \
+    "        --hold-ms H --close client|server --max-ms M\n"
+
+/*
+ * One buffer for all socket I/O: the payload we send, the bytes we read and discard, the
+ * bytes the server echoes. Its contents never matter (the payload is "any bytes"), so
+ * reading into it while it is also the payload source is fine.
+ */
+#define IO_BUF 65536
+
+static char io_buf[IO_BUF];
+
+/* ------------------------------------------------------------------------------------------ */
+/* Small utilities                                                                            */
+/* ------------------------------------------------------------------------------------------ */
+
+static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, PROG ": ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n" USAGE);
+    exit(2);
+}
+
+/* A setup step failed (bind, epoll_create, …): nothing sensible to do but say so and stop. */
+static void fatal(const char *what) __attribute__((noreturn));
+static void fatal(const char *what)
+{
+    fprintf(stderr, PROG ": %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n);
+    if (q == NULL && n != 0) {
+        fprintf(stderr, PROG ": out of memory\n");
+        exit(1);
+    }
+    return q;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* epoll_wait timeout for an absolute deadline, rounded up so we never wake before it. */
+static int wait_ms(int64_t now, int64_t until)
+{
+    if (until == INT64_MAX)
+        return -1;
+    if (until <= now)
+        return 0;
+    int64_t ms = (until - now + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/*
+ * Errno names as the kernel spells them: they are the attempt outcomes, and the diagnosis
+ * matches on them. Only the ones a TCP client can plausibly see; anything else is "E<num>".
+ */
+static const char *errno_name(int e)
+{
+    static const struct {
+        int num;
+        const char *name;
+    } names[] = {
+        {EPERM, "EPERM"},               /* netfilter REJECT/DROP on output, or a BPF hook */
+        {ENOENT, "ENOENT"},
+        {EINTR, "EINTR"},
+        {EIO, "EIO"},
+        {EAGAIN, "EAGAIN"},             /* old kernels: no free ephemeral port */
+        {ENOMEM, "ENOMEM"},
+        {EACCES, "EACCES"},
+        {EBUSY, "EBUSY"},
+        {EINVAL, "EINVAL"},
+        {ENFILE, "ENFILE"},
+        {EMFILE, "EMFILE"},
+        {ENOSPC, "ENOSPC"},
+        {EPIPE, "EPIPE"},
+        {EPROTO, "EPROTO"},
+        {EMSGSIZE, "EMSGSIZE"},
+        {ENOPROTOOPT, "ENOPROTOOPT"},
+        {EPROTONOSUPPORT, "EPROTONOSUPPORT"},
+        {EOPNOTSUPP, "EOPNOTSUPP"},
+        {EAFNOSUPPORT, "EAFNOSUPPORT"},
+        {EADDRINUSE, "EADDRINUSE"},
+        {EADDRNOTAVAIL, "EADDRNOTAVAIL"}, /* connect(): no free local port for this 4-tuple */
+        {ENETDOWN, "ENETDOWN"},
+        {ENETUNREACH, "ENETUNREACH"},   /* no route, or ICMP net unreachable */
+        {ENETRESET, "ENETRESET"},
+        {ECONNABORTED, "ECONNABORTED"},
+        {ECONNRESET, "ECONNRESET"},     /* RST on an established connection */
+        {ENOBUFS, "ENOBUFS"},
+        {EISCONN, "EISCONN"},
+        {ENOTCONN, "ENOTCONN"},
+        {ESHUTDOWN, "ESHUTDOWN"},
+        {ETIMEDOUT, "ETIMEDOUT"},       /* the kernel gave up retransmitting (SYN or data) */
+        {ECONNREFUSED, "ECONNREFUSED"}, /* RST in answer to our SYN: nobody listening */
+        {EHOSTDOWN, "EHOSTDOWN"},
+        {EHOSTUNREACH, "EHOSTUNREACH"}, /* ARP/neighbour failure, or ICMP host unreachable */
+        {EALREADY, "EALREADY"},
+        {EINPROGRESS, "EINPROGRESS"},
+    };
+    static char fallback[24];
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (names[k].num == e)
+            return names[k].name;
+    snprintf(fallback, sizeof fallback, "E%d", e);
+    return fallback;
+}
+
+/*
+ * Every connection is a file descriptor, and container runtimes often start us with a soft
+ * RLIMIT_NOFILE of 1024. Raise the soft limit to the hard limit so thousands of sockets fit.
+ */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rlim_t want = rl.rlim_max;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        return;
+    /* An "unlimited" hard limit still cannot exceed fs.nr_open (default 1048576). */
+    if (want == RLIM_INFINITY || want > (1u << 20)) {
+        rl.rlim_cur = 1u << 20;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            return;
+    }
+    fprintf(stderr, PROG ": warning: cannot raise RLIMIT_NOFILE: %s\n", strerror(errno));
+}
+
+/*
+ * Block SIGTERM/SIGINT and return a signalfd for them, so a stop request is just another
+ * epoll event. Blocking (rather than a handler) also works when we are PID 1 of a container:
+ * the kernel discards signals sent to a namespace's init only when their disposition is the
+ * default and they are not blocked.
+ */
+static int stop_signalfd(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        fatal("sigprocmask");
+    int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (fd < 0)
+        fatal("signalfd");
+    return fd;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Flags                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+struct flag {
+    const char *name; /* without the leading "--" */
+    bool takes_value;
+    bool required;
+    bool seen;
+    const char *value;
+};
+
+static void parse_flags(const char *cmd, int argc, char **argv, struct flag *flags, size_t n)
+{
+    for (int k = 2; k < argc; k++) {
+        const char *a = argv[k];
+        if (strncmp(a, "--", 2) != 0)
+            usage_error("%s: unexpected argument \"%s\"", cmd, a);
+        struct flag *f = NULL;
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(a + 2, flags[j].name) == 0)
+                f = &flags[j];
+        if (f == NULL)
+            usage_error("%s: unknown flag \"%s\"", cmd, a);
+        if (f->seen)
+            usage_error("%s: flag %s given twice", cmd, a);
+        f->seen = true;
+        if (f->takes_value) {
+            if (k + 1 >= argc)
+                usage_error("%s: flag %s needs a value", cmd, a);
+            f->value = argv[++k];
+        }
+    }
+    for (size_t j = 0; j < n; j++)
+        if (flags[j].required && !flags[j].seen)
+            usage_error("%s: missing --%s", cmd, flags[j].name);
+}
+
+static struct flag *flag_get(struct flag *flags, size_t n, const char *name)
+{
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(flags[j].name, name) == 0)
+            return &flags[j];
+    abort(); /* a typo in this file, not in the caller's argv */
+}
+
+static long long parse_int(const char *name, const char *s, long long min, long long max)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        usage_error("--%s: expected an integer in [%lld, %lld], got \"%s\"", name, min, max, s);
+    return v;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Buffered JSON-lines output                                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * Our own buffer rather than stdio's, so that a write() always ends on a line boundary: the
+ * harness may read a partial pipe buffer, but it never sees half a JSON object from us.
+ * Flushed when 64 KiB are pending or the oldest pending line is 50 ms old, and at exit.
+ */
+#define OUT_CAP (256 * 1024)
+#define OUT_FLUSH_BYTES (64 * 1024)
+#define OUT_FLUSH_US 50000
+#define OUT_LINE_MAX 512
+
+static struct {
+    char buf[OUT_CAP];
+    size_t len;
+    int64_t oldest; /* mono_us of the oldest unflushed line */
+} out;
+
+static void out_flush(void)
+{
+    size_t off = 0;
+    while (off < out.len) {
+        ssize_t w = write(STDOUT_FILENO, out.buf + off, out.len - off);
+        if (w >= 0) {
+            off += (size_t)w;
+        } else if (errno == EAGAIN) {
+            /* Someone handed us a non-blocking stdout: wait for room. */
+            struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+            poll(&p, 1, -1);
+        } else if (errno != EINTR) {
+            /* The reader is gone (EPIPE): our output is the only product, so stop. */
+            fprintf(stderr, PROG ": writing stdout: %s\n", strerror(errno));
+            exit(1);
+        }
+    }
+    out.len = 0;
+}
+
+static void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out_line(const char *fmt, ...)
+{
+    if (OUT_CAP - out.len < OUT_LINE_MAX)
+        out_flush();
+    if (out.len == 0)
+        out.oldest = mono_us();
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out.buf + out.len, OUT_LINE_MAX - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= OUT_LINE_MAX - 1)
+        abort(); /* our lines are short and fixed-shape */
+    out.len += (size_t)n;
+    out.buf[out.len++] = '\n';
+}
+
+static void out_maybe_flush(int64_t now)
+{
+    if (out.len > 0 && (out.len >= OUT_FLUSH_BYTES || now - out.oldest >= OUT_FLUSH_US))
+        out_flush();
+}
+
+/* When the event loop must wake up to honour the 50 ms flush promise. */
+static int64_t out_deadline(void)
+{
+    return out.len > 0 ? out.oldest + OUT_FLUSH_US : INT64_MAX;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Timers: an indexed binary min-heap                                                         */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * One deadline per id (a connection slot or an fd). Setting, moving and cancelling are
+ * O(log n), and the next deadline is O(1), so the event loop never scans all connections.
+ */
+struct theap {
+    struct tentry {
+        int64_t at;
+        int id;
+    } *e;
+    int n, cap;
+    int *pos; /* pos[id] = index in e, or -1 when id has no deadline */
+    int pos_cap;
+};
+
+static void theap_reserve_id(struct theap *h, int id)
+{
+    if (id < h->pos_cap)
+        return;
+    int cap = h->pos_cap ? h->pos_cap : 64;
+    while (cap <= id)
+        cap *= 2;
+    h->pos = xrealloc(h->pos, (size_t)cap * sizeof *h->pos);
+    for (int k = h->pos_cap; k < cap; k++)
+        h->pos[k] = -1;
+    h->pos_cap = cap;
+}
+
+static void theap_place(struct theap *h, int k, struct tentry t)
+{
+    h->e[k] = t;
+    h->pos[t.id] = k;
+}
+
+static void theap_up(struct theap *h, int k)
+{
+    struct tentry t = h->e[k];
+    while (k > 0) {
+        int parent = (k - 1) / 2;
+        if (h->e[parent].at <= t.at)
+            break;
+        theap_place(h, k, h->e[parent]);
+        k = parent;
+    }
+    theap_place(h, k, t);
+}
+
+static void theap_down(struct theap *h, int k)
+{
+    struct tentry t = h->e[k];
+    for (;;) {
+        int c = 2 * k + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->e[c + 1].at < h->e[c].at)
+            c++;
+        if (t.at <= h->e[c].at)
+            break;
+        theap_place(h, k, h->e[c]);
+        k = c;
+    }
+    theap_place(h, k, t);
+}
+
+static void theap_set(struct theap *h, int id, int64_t at)
+{
+    theap_reserve_id(h, id);
+    int k = h->pos[id];
+    if (k < 0) {
+        if (h->n == h->cap) {
+            h->cap = h->cap ? 2 * h->cap : 64;
+            h->e = xrealloc(h->e, (size_t)h->cap * sizeof *h->e);
+        }
+        k = h->n++;
+    }
+    theap_place(h, k, (struct tentry){.at = at, .id = id});
+    theap_up(h, k);
+    theap_down(h, h->pos[id]);
+}
+
+static void theap_del(struct theap *h, int id)
+{
+    if (id >= h->pos_cap || h->pos[id] < 0)
+        return;
+    int k = h->pos[id];
+    h->pos[id] = -1;
+    h->n--;
+    if (k == h->n)
+        return;
+    /* Fill the hole with the last entry, which may belong above or below it. */
+    int moved = h->e[h->n].id;
+    theap_place(h, k, h->e[h->n]);
+    theap_up(h, k);
+    theap_down(h, h->pos[moved]);
+}
+
+/* The earliest deadline, or INT64_MAX. */
+static int64_t theap_next(const struct theap *h, int *id)
+{
+    if (h->n == 0)
+        return INT64_MAX;
+    *id = h->e[0].id;
+    return h->e[0].at;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* hold                                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/*
+ * PID 1 of a container. As init of a PID namespace we inherit every orphan, so we must reap
+ * them or they stay zombies; and the kernel drops SIGTERM/SIGINT sent to init unless init
+ * handles them, so `docker stop` would otherwise wait out its timeout and SIGKILL us.
+ * Blocking the signals and taking them with sigwaitinfo() does both without handler races.
+ */
+static int cmd_hold(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 2)
+        usage_error("hold: takes no flags");
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0)
+        fatal("sigprocmask");
+    for (;;) {
+        /* Several children exiting together raise one SIGCHLD: reap until none is left. */
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        int sig = sigwaitinfo(&set, NULL);
+        if (sig < 0) {
+            if (errno == EINTR)
+                continue;
+            fatal("sigwaitinfo");
+        }
+        if (sig == SIGTERM || sig == SIGINT)
+            return 0;
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* serve                                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+enum accept_mode { ACCEPT_NORMAL, ACCEPT_NEVER, ACCEPT_DELAY };
+
+enum sstate {
+    S_FREE,
+    S_ECHO,       /* reading; echoing what arrives unless --no-reply */
+    S_FLUSH,      /* the socket send buffer was full: finish the echo before reading more */
+    S_WAIT_RESET, /* --reset-on-close: waiting for data, to close with it unread */
+};
+
+/* How long --reset-on-close waits for data before closing anyway (a plain FIN then). */
+#define RESET_WAIT_US 2000000
+/* How long to stop accepting after EMFILE/ENFILE/ENOBUFS before trying again. */
+#define ACCEPT_BACKOFF_US 100000
+
+struct sconn {
+    uint32_t gen; /* bumped on close: stale events for a reused fd number are ignored */
+    uint8_t state;
+    bool replied;
+    char *pend; /* echo bytes the kernel did not take yet */
+    uint32_t pend_len, pend_off;
+};
+
+static struct {
+    enum accept_mode mode;
+    int64_t delay_us;
+    bool reply, close_first, reset_on_close;
+    int ep, lfd, sfd;
+    bool armed;        /* the listen socket is in the epoll interest set */
+    int64_t resume_at; /* when to re-arm it (delay mode, or after EMFILE) */
+    struct sconn *c;   /* indexed by fd */
+    int ccap;
+    struct theap timers; /* --reset-on-close deadlines, by fd */
+    int64_t last_warn;
+} S;
+
+static void srv_ctl(int op, int fd, uint32_t events)
+{
+    struct epoll_event ev = {.events = events};
+    ev.data.u64 = fd == S.lfd || fd == S.sfd ? (uint64_t)fd
+                                              : ((uint64_t)S.c[fd].gen << 32) | (uint32_t)fd;
+    if (epoll_ctl(S.ep, op, fd, &ev) != 0)
+        fatal("epoll_ctl");
+}
+
+static void srv_arm(bool on, int64_t resume_at)
+{
+    if (S.armed != on)
+        srv_ctl(EPOLL_CTL_MOD, S.lfd, on ? EPOLLIN : 0);
+    S.armed = on;
+    S.resume_at = on ? INT64_MAX : resume_at;
+}
+
+static void srv_close(int fd)
+{
+    struct sconn *c = &S.c[fd];
+    free(c->pend);
+    c->pend = NULL;
+    c->state = S_FREE;
+    c->gen++;
+    theap_del(&S.timers, fd);
+    close(fd); /* also removes fd from the epoll set: nobody else holds it */
+}
+
+/*
+ * Close so the peer sees a FIN. Linux turns close() into an RST when unread data sits in the
+ * receive queue (tcp_close: "data was lost"), so discard whatever has already arrived first.
+ * This is the close that leaves *this* side in FIN_WAIT → TIME_WAIT.
+ */
+static void srv_close_graceful(int fd)
+{
+    for (int k = 0; k < 64; k++)
+        if (recv(fd, io_buf, sizeof io_buf, MSG_DONTWAIT) <= 0)
+            break;
+    srv_close(fd);
+}
+
+/* Returns 1 when all was sent, 0 when the rest waits for EPOLLOUT, -1 when fd was closed. */
+static int srv_send(int fd, const char *data, size_t len)
+{
+    struct sconn *c = &S.c[fd];
+    ssize_t w;
+    do
+        w = send(fd, data, len, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w < 0) {
+        if (errno != EAGAIN) {
+            srv_close(fd);
+            return -1;
+        }
+        w = 0;
+    }
+    if ((size_t)w == len)
+        return 1;
+    /* The peer is not reading fast enough: keep the rest, stop reading (back-pressure). */
+    c->pend_len = (uint32_t)(len - (size_t)w);
+    c->pend_off = 0;
+    c->pend = xrealloc(NULL, c->pend_len);
+    memcpy(c->pend, data + w, c->pend_len);
+    c->state = S_FLUSH;
+    srv_ctl(EPOLL_CTL_MOD, fd, EPOLLOUT);
+    return 0;
+}
+
+static void srv_read(int fd)
+{
+    struct sconn *c = &S.c[fd];
+    for (int k = 0; k < 16; k++) { /* bounded, so one busy peer cannot starve the others */
+        ssize_t n = recv(fd, io_buf, sizeof io_buf, 0);
+        if (n > 0) {
+            if (!S.reply)
+                continue;
+            if (srv_send(fd, io_buf, (size_t)n) <= 0)
+                return;
+            c->replied = true;
+            continue;
+        }
+        if (n == 0) { /* the client's FIN: it closed first, we close after */
+            srv_close(fd);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN)
+            break;
+        srv_close(fd); /* ECONNRESET and friends */
+        return;
+    }
+    if (S.close_first && c->replied)
+        srv_close_graceful(fd);
+}
+
+static void srv_flush(int fd)
+{
+    struct sconn *c = &S.c[fd];
+    ssize_t w = send(fd, c->pend + c->pend_off, c->pend_len - c->pend_off, MSG_NOSIGNAL);
+    if (w < 0) {
+        if (errno != EAGAIN && errno != EINTR)
+            srv_close(fd);
+        return;
+    }
+    c->pend_off += (uint32_t)w;
+    if (c->pend_off < c->pend_len)
+        return;
+    free(c->pend);
+    c->pend = NULL;
+    c->replied = true;
+    if (S.close_first) {
+        srv_close_graceful(fd);
+        return;
+    }
+    c->state = S_ECHO;
+    srv_ctl(EPOLL_CTL_MOD, fd, EPOLLIN | EPOLLRDHUP);
+}
+
+static void srv_new_conn(int fd, int64_t now)
+{
+    if (fd >= S.ccap) {
+        int cap = S.ccap ? S.ccap : 1024;
+        while (cap <= fd)
+            cap *= 2;
+        S.c = xrealloc(S.c, (size_t)cap * sizeof *S.c);
+        memset(S.c + S.ccap, 0, (size_t)(cap - S.ccap) * sizeof *S.c);
+        S.ccap = cap;
+    }
+    struct sconn *c = &S.c[fd];
+    c->replied = false;
+    if (S.reset_on_close) {
+        /* Any readiness — data, FIN or RST — ends the wait; see srv_on_conn. */
+        c->state = S_WAIT_RESET;
+        srv_ctl(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP);
+        theap_set(&S.timers, fd, now + RESET_WAIT_US);
+    } else if (S.close_first && !S.reply) {
+        srv_close_graceful(fd);
+    } else {
+        c->state = S_ECHO;
+        srv_ctl(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP);
+    }
+}
+
+static void srv_accept(int64_t now)
+{
+    /* Delay mode takes exactly one; normal mode drains the queue (bounded per wake-up). */
+    int limit = S.mode == ACCEPT_DELAY && S.delay_us > 0 ? 1 : 1024;
+    for (int k = 0; k < limit; k++) {
+        int fd = accept4(S.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            int e = errno;
+            if (e == EAGAIN)
+                return;
+            /* The connection died in the queue (RST before accept): just take the next. */
+            if (e == EINTR || e == ECONNABORTED || e == EPROTO || e == EPERM)
+                continue;
+            /*
+             * Out of fds or memory. The listen socket stays readable, so retrying at once
+             * would spin; pause accepting instead and let the accept queue back up, exactly
+             * as it does for a real server in this state.
+             */
+            if (now - S.last_warn >= 1000000) {
+                fprintf(stderr, PROG ": accept: %s (pausing accept for %d ms)\n", strerror(e),
+                        ACCEPT_BACKOFF_US / 1000);
+                S.last_warn = now;
+            }
+            srv_arm(false, now + ACCEPT_BACKOFF_US);
+            return;
+        }
+        srv_new_conn(fd, now);
+        if (limit == 1) {
+            srv_arm(false, now + S.delay_us);
+            return;
+        }
+    }
+}
+
+static void srv_on_conn(int fd, uint32_t gen)
+{
+    if (fd >= S.ccap || S.c[fd].gen != gen || S.c[fd].state == S_FREE)
+        return; /* closed earlier in this batch, possibly reused by a newer connection */
+    switch (S.c[fd].state) {
+    case S_WAIT_RESET:
+        /*
+         * Data arrived and we close without reading it: tcp_close() sees unread data and
+         * sends RST instead of FIN (TcpExtTCPAbortOnClose). If this was only a FIN or RST,
+         * there is nothing unread and the close is ordinary.
+         */
+        srv_close(fd);
+        break;
+    case S_FLUSH:
+        srv_flush(fd);
+        break;
+    case S_ECHO:
+        srv_read(fd);
+        break;
+    }
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    struct flag flags[] = {
+        {"port", true, true, false, NULL},      {"backlog", true, true, false, NULL},
+        {"accept", true, true, false, NULL},    {"delay-ms", true, false, false, NULL},
+        {"no-reply", false, false, false, NULL}, {"close-first", false, false, false, NULL},
+        {"reset-on-close", false, false, false, NULL},
+    };
+    const size_t nf = sizeof flags / sizeof flags[0];
+    parse_flags("serve", argc, argv, flags, nf);
+
+    int port = (int)parse_int("port", flag_get(flags, nf, "port")->value, 0, 65535);
+    int backlog = (int)parse_int("backlog", flag_get(flags, nf, "backlog")->value, 0, INT_MAX);
+    const char *mode = flag_get(flags, nf, "accept")->value;
+    if (strcmp(mode, "normal") == 0)
+        S.mode = ACCEPT_NORMAL;
+    else if (strcmp(mode, "never") == 0)
+        S.mode = ACCEPT_NEVER;
+    else if (strcmp(mode, "delay") == 0)
+        S.mode = ACCEPT_DELAY;
+    else
+        usage_error("--accept: expected normal, never or delay, got \"%s\"", mode);
+    struct flag *delay = flag_get(flags, nf, "delay-ms");
+    if (S.mode == ACCEPT_DELAY && !delay->seen)
+        usage_error("--accept delay needs --delay-ms");
+    if (S.mode != ACCEPT_DELAY && delay->seen)
+        usage_error("--delay-ms only applies to --accept delay");
+    if (delay->seen)
+        S.delay_us = parse_int("delay-ms", delay->value, 0, INT64_MAX / 1000000) * 1000;
+    S.reply = !flag_get(flags, nf, "no-reply")->seen;
+    S.close_first = flag_get(flags, nf, "close-first")->seen;
+    S.reset_on_close = flag_get(flags, nf, "reset-on-close")->seen;
+
+    raise_nofile();
+    signal(SIGPIPE, SIG_IGN);
+    S.sfd = stop_signalfd();
+
+    S.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (S.lfd < 0)
+        fatal("socket");
+    /* A restarted server must be able to bind while old connections sit in TIME_WAIT. */
+    int one = 1;
+    if (setsockopt(S.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+        fatal("setsockopt(SO_REUSEADDR)");
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    sa.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (bind(S.lfd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        fatal("bind");
+    /*
+     * The backlog bounds the accept queue of *completed* handshakes at
+     * min(backlog, net.core.somaxconn); Linux admits one more than that (ss shows Recv-Q
+     * backlog+1 when full). Beyond it, the kernel drops the client's final ACK (or SYN) and
+     * counts TcpExtListenOverflows / ListenDrops.
+     */
+    if (listen(S.lfd, backlog) != 0)
+        fatal("listen");
+    socklen_t slen = sizeof sa;
+    if (getsockname(S.lfd, (struct sockaddr *)&sa, &slen) == 0)
+        port = ntohs(sa.sin_port); /* --port 0: report the port the kernel chose */
+
+    S.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (S.ep < 0)
+        fatal("epoll_create1");
+    srv_ctl(EPOLL_CTL_ADD, S.sfd, EPOLLIN);
+    /*
+     * --accept never: the listen socket is never watched and accept() never called. The
+     * kernel still completes handshakes on its own and parks them in the accept queue until
+     * it is full — which is the failure being reproduced.
+     */
+    if (S.mode != ACCEPT_NEVER)
+        srv_ctl(EPOLL_CTL_ADD, S.lfd, EPOLLIN);
+    S.armed = S.mode != ACCEPT_NEVER;
+    S.resume_at = INT64_MAX;
+    S.last_warn = INT64_MIN / 2;
+
+    out_line("{\"ev\":\"listening\",\"port\":%d,\"backlog\":%d,\"pid\":%d}", port, backlog,
+             (int)getpid());
+    out_flush();
+
+    struct epoll_event evs[512];
+    for (;;) {
+        int64_t now = mono_us();
+        if (!S.armed && S.mode != ACCEPT_NEVER && now >= S.resume_at)
+            srv_arm(true, 0);
+        int id = -1;
+        while (theap_next(&S.timers, &id) <= now)
+            srv_close(id); /* --reset-on-close waited 2 s with nothing to leave unread */
+
+        int64_t until = theap_next(&S.timers, &id);
+        if (!S.armed && S.mode != ACCEPT_NEVER && S.resume_at < until)
+            until = S.resume_at;
+        int n = epoll_wait(S.ep, evs, (int)(sizeof evs / sizeof evs[0]), wait_ms(now, until));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fatal("epoll_wait");
+        }
+        now = mono_us();
+        for (int k = 0; k < n; k++) {
+            int fd = (int)(uint32_t)evs[k].data.u64;
+            if (fd == S.sfd)
+                return 0; /* SIGTERM/SIGINT: the kernel cleans up every socket at exit */
+            if (fd == S.lfd) {
+                if (S.armed)
+                    srv_accept(now);
+            } else {
+                srv_on_conn(fd, (uint32_t)(evs[k].data.u64 >> 32));
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* connect                                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+enum cstate {
+    C_FREE,
+    C_CONNECTING, /* SYN sent, waiting for the handshake (EPOLLOUT) */
+    C_ACTIVE,     /* connected: sending the payload and/or waiting for the reply */
+    C_HOLD,       /* outcome decided; keeping the connection open --hold-ms */
+    C_CLOSEWAIT,  /* --close server: waiting for the server's FIN before closing */
+};
+
+struct cslot {
+    int fd;
+    uint32_t gen;    /* bumped when the slot is freed: stale epoll events are ignored */
+    uint8_t state;
+    uint32_t events; /* current epoll interest; 0 = not in the epoll set */
+    long long i;     /* attempt index */
+    int64_t start;   /* mono_us when the attempt started */
+    int64_t connect_us, reply_us; /* durations from start, -1 = not reached */
+    int local_port;  /* -1 = the kernel never assigned one */
+    long long sent, got;
+};
+
+static struct {
+    struct sockaddr_in addr;
+    long long connections;
+    int concurrency;
+    double rate;
+    int64_t connect_timeout_us, reply_timeout_us, hold_us, max_us; /* 0 = none */
+    long long payload;
+    bool expect_reply;
+    bool close_server;
+
+    int ep, sfd;
+    int64_t t0;
+    struct cslot *s;
+    int nslots;
+    int *free_ids;
+    int nfree;
+    long long started, reported;
+    int inflight;
+    struct theap timers; /* one deadline per slot, whatever its state */
+} C;
+
+static void cli_interest(struct cslot *c, int id, uint32_t events)
+{
+    if (c->events == events)
+        return;
+    struct epoll_event ev = {.events = events};
+    ev.data.u64 = ((uint64_t)c->gen << 32) | (uint32_t)id;
+    int op = events == 0 ? EPOLL_CTL_DEL : c->events == 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (epoll_ctl(C.ep, op, c->fd, &ev) != 0)
+        fatal("epoll_ctl");
+    c->events = events;
+}
+
+/*
+ * The attempt ends: report it, close the socket, free the slot. `drain` is for sockets that
+ * connected: Linux sends RST instead of FIN when closing with unread data, and an echo we did
+ * not ask for must not turn our ordinary close into a reset.
+ */
+static void cli_finish(int id, const char *outcome, const char *phase, bool drain)
+{
+    struct cslot *c = &C.s[id];
+    char extra[128];
+    int n = 0;
+    extra[0] = '\0';
+    if (c->connect_us >= 0)
+        n += snprintf(extra + n, sizeof extra - (size_t)n, ",\"connectUs\":%" PRId64,
+                      c->connect_us);
+    if (c->reply_us >= 0)
+        n += snprintf(extra + n, sizeof extra - (size_t)n, ",\"replyUs\":%" PRId64, c->reply_us);
+    if (c->local_port > 0)
+        snprintf(extra + n, sizeof extra - (size_t)n, ",\"localPort\":%d", c->local_port);
+    out_line("{\"ev\":\"attempt\",\"i\":%lld,\"startUs\":%" PRId64
+             ",\"outcome\":\"%s\",\"phase\":\"%s\"%s}",
+             c->i, c->start - C.t0, outcome, phase, extra);
+    C.reported++;
+
+    if (c->fd >= 0) {
+        if (drain)
+            for (int k = 0; k < 64; k++)
+                if (recv(c->fd, io_buf, sizeof io_buf, MSG_DONTWAIT) <= 0)
+                    break;
+        /*
+         * close() also leaves the epoll set. Closing a socket still in SYN_SENT just drops
+         * it (no packet); closing a connected one sends FIN and — since we close first —
+         * leaves it in TIME_WAIT on our side for 60 s, holding its local port.
+         */
+        close(c->fd);
+    }
+    theap_del(&C.timers, id);
+    c->state = C_FREE;
+    c->gen++;
+    c->fd = -1;
+    c->events = 0;
+    C.free_ids[C.nfree++] = id;
+    C.inflight--;
+}
+
+static void cli_begin_close(int id, int64_t now)
+{
+    struct cslot *c = &C.s[id];
+    if (!C.close_server) {
+        cli_finish(id, "connected", "done", true);
+        return;
+    }
+    /*
+     * Let the server close first: wait for its FIN (read returns 0), then close. The side
+     * that sends the first FIN is the one that ends in TIME_WAIT — here, the server.
+     */
+    c->state = C_CLOSEWAIT;
+    cli_interest(c, id, EPOLLIN | EPOLLRDHUP);
+    if (C.reply_timeout_us > 0)
+        theap_set(&C.timers, id, now + C.reply_timeout_us);
+    else
+        theap_del(&C.timers, id);
+}
+
+/* Payload sent and reply (if any) received: the attempt succeeded. Hold, then close. */
+static void cli_done(int id, int64_t now)
+{
+    struct cslot *c = &C.s[id];
+    if (C.hold_us > 0) {
+        /*
+         * Out of the epoll set while held: a level-triggered EPOLLHUP/EPOLLIN from a peer
+         * that closes or resets meanwhile would otherwise wake us in a loop.
+         */
+        cli_interest(c, id, 0);
+        c->state = C_HOLD;
+        theap_set(&C.timers, id, now + C.hold_us);
+        return;
+    }
+    cli_begin_close(id, now);
+}
+
+/* Push the payload and pull the reply as far as the socket allows without blocking. */
+static void cli_progress(int id, int64_t now)
+{
+    struct cslot *c = &C.s[id];
+    while (c->sent < C.payload) {
+        long long left = C.payload - c->sent;
+        ssize_t w = send(c->fd, io_buf, left < IO_BUF ? (size_t)left : IO_BUF, MSG_NOSIGNAL);
+        if (w > 0) {
+            c->sent += w;
+        } else if (errno == EAGAIN) {
+            break;
+        } else if (errno != EINTR) {
+            cli_finish(id, errno_name(errno), "reply", false); /* EPIPE, ECONNRESET, … */
+            return;
+        }
+    }
+    long long need = C.payload > 0 ? C.payload : 1;
+    while (C.expect_reply && c->got < need) {
+        ssize_t r = recv(c->fd, io_buf, IO_BUF, 0);
+        if (r > 0) {
+            c->got += r;
+        } else if (r == 0) {
+            cli_finish(id, "EOF", "reply", false); /* the server closed before replying */
+            return;
+        } else if (errno == EAGAIN) {
+            break;
+        } else if (errno != EINTR) {
+            cli_finish(id, errno_name(errno), "reply", false);
+            return;
+        }
+    }
+    bool sent_all = c->sent >= C.payload;
+    bool have_reply = !C.expect_reply || c->got >= need;
+    if (C.expect_reply && have_reply && c->reply_us < 0)
+        c->reply_us = now - c->start;
+    if (sent_all && have_reply) {
+        cli_done(id, now);
+        return;
+    }
+    cli_interest(c, id, (sent_all ? 0 : EPOLLOUT) | (have_reply ? 0 : EPOLLIN | EPOLLRDHUP));
+}
+
+static void cli_connected(int id, int64_t now)
+{
+    struct cslot *c = &C.s[id];
+    c->connect_us = now - c->start;
+    theap_del(&C.timers, id);
+    if (C.payload == 0 && !C.expect_reply) {
+        cli_done(id, now);
+        return;
+    }
+    c->state = C_ACTIVE;
+    if (C.reply_timeout_us > 0)
+        theap_set(&C.timers, id, now + C.reply_timeout_us);
+    cli_progress(id, now);
+}
+
+static void cli_start(int64_t now)
+{
+    int id = C.free_ids[--C.nfree];
+    struct cslot *c = &C.s[id];
+    c->state = C_CONNECTING;
+    c->events = 0;
+    c->i = C.started++;
+    c->start = now;
+    c->connect_us = c->reply_us = -1;
+    c->local_port = -1;
+    c->sent = c->got = 0;
+    C.inflight++;
+
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c->fd < 0) {
+        cli_finish(id, errno_name(errno), "connect", false); /* EMFILE, ENFILE, ENOBUFS */
+        return;
+    }
+    /*
+     * A non-blocking connect() picks the local port and sends the SYN before returning
+     * EINPROGRESS. Errors that need no packet come back right here: EADDRNOTAVAIL when every
+     * ephemeral port to this destination is taken (TIME_WAIT included), ENETUNREACH with no
+     * route, EPERM when an output firewall rule rejects it.
+     */
+    if (connect(c->fd, (struct sockaddr *)&C.addr, sizeof C.addr) == 0) {
+        struct sockaddr_in la;
+        socklen_t len = sizeof la;
+        if (getsockname(c->fd, (struct sockaddr *)&la, &len) == 0)
+            c->local_port = ntohs(la.sin_port);
+        c->state = C_ACTIVE;
+        cli_connected(id, now);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        cli_finish(id, errno_name(errno), "connect", false);
+        return;
+    }
+    /* The port is bound now: record it even if the handshake never completes. */
+    struct sockaddr_in la;
+    socklen_t len = sizeof la;
+    if (getsockname(c->fd, (struct sockaddr *)&la, &len) == 0)
+        c->local_port = ntohs(la.sin_port);
+    /* EPOLLOUT fires when the handshake completes; EPOLLERR when it fails. */
+    cli_interest(c, id, EPOLLOUT);
+    if (C.connect_timeout_us > 0)
+        theap_set(&C.timers, id, now + C.connect_timeout_us);
+}
+
+static void cli_on_event(int id, uint32_t gen, int64_t now)
+{
+    if (id >= C.nslots || C.s[id].gen != gen)
+        return; /* the attempt ended earlier in this batch */
+    struct cslot *c = &C.s[id];
+    switch (c->state) {
+    case C_CONNECTING: {
+        /* The handshake's result: 0, or what the kernel saw (RST → ECONNREFUSED, ICMP, …). */
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+            err = errno;
+        if (err != 0)
+            cli_finish(id, errno_name(err), "connect", false);
+        else
+            cli_connected(id, now);
+        break;
+    }
+    case C_ACTIVE:
+        cli_progress(id, now);
+        break;
+    case C_CLOSEWAIT:
+        for (int k = 0; k < 64; k++) {
+            ssize_t r = recv(c->fd, io_buf, IO_BUF, 0);
+            if (r > 0)
+                continue; /* unexpected data: discard, keep waiting for the FIN */
+            if (r < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+            /* FIN (0) or reset: the server has closed; our close now completes it. */
+            cli_finish(id, "connected", "done", false);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void cli_on_timer(int id, int64_t now)
+{
+    struct cslot *c = &C.s[id];
+    theap_del(&C.timers, id);
+    switch (c->state) {
+    case C_CONNECTING:
+        /* Our own deadline, not the kernel's: it was still retransmitting the SYN. */
+        cli_finish(id, "timeout", "connect", false);
+        break;
+    case C_ACTIVE:
+        cli_finish(id, C.expect_reply ? "noReply" : "timeout", "reply", true);
+        break;
+    case C_HOLD:
+        cli_begin_close(id, now);
+        break;
+    case C_CLOSEWAIT:
+        cli_finish(id, "connected", "done", true); /* no FIN in time: close anyway */
+        break;
+    default:
+        break;
+    }
+}
+
+/* --max-ms (or SIGTERM): end everything still in flight. */
+static void cli_truncate(void)
+{
+    for (int id = 0; id < C.nslots; id++) {
+        switch (C.s[id].state) {
+        case C_CONNECTING:
+            cli_finish(id, "timeout", "connect", false);
+            break;
+        case C_ACTIVE:
+            cli_finish(id, "timeout", "reply", true);
+            break;
+        case C_HOLD:
+        case C_CLOSEWAIT: /* already succeeded; only the hold/close was cut short */
+            cli_finish(id, "connected", "done", true);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+/* Attempts started per loop pass, and events taken per epoll_wait (see the loop). */
+#define START_BATCH 16
+#define MAX_EVENTS 128
+
+/* How much start-schedule credit may pile up while concurrency is the bottleneck. */
+#define RATE_BURST_US 2000.0
+
+static int cmd_connect(int argc, char **argv)
+{
+    struct flag flags[] = {
+        {"host", true, true, false, NULL},
+        {"port", true, true, false, NULL},
+        {"connections", true, true, false, NULL},
+        {"concurrency", true, true, false, NULL},
+        {"rate", true, true, false, NULL},
+        {"connect-timeout-ms", true, true, false, NULL},
+        {"payload-bytes", true, true, false, NULL},
+        {"expect-reply", false, false, false, NULL},
+        {"reply-timeout-ms", true, true, false, NULL},
+        {"hold-ms", true, true, false, NULL},
+        {"close", true, true, false, NULL},
+        {"max-ms", true, true, false, NULL},
+    };
+    const size_t nf = sizeof flags / sizeof flags[0];
+    parse_flags("connect", argc, argv, flags, nf);
+
+    const long long ms_max = INT64_MAX / 1000000;
+    const char *host = flag_get(flags, nf, "host")->value;
+    C.addr.sin_family = AF_INET;
+    if (inet_pton(AF_INET, host, &C.addr.sin_addr) != 1)
+        usage_error("--host: expected an IPv4 address, got \"%s\"", host);
+    C.addr.sin_port = htons((uint16_t)parse_int("port", flag_get(flags, nf, "port")->value, 1,
+                                                65535));
+    C.connections =
+        parse_int("connections", flag_get(flags, nf, "connections")->value, 0, LLONG_MAX);
+    C.concurrency = (int)parse_int("concurrency", flag_get(flags, nf, "concurrency")->value, 1,
+                                   INT_MAX / 4);
+    const char *rate = flag_get(flags, nf, "rate")->value;
+    char *end;
+    C.rate = strtod(rate, &end);
+    if (end == rate || *end != '\0' || !isfinite(C.rate) || C.rate < 0)
+        usage_error("--rate: expected a number >= 0, got \"%s\"", rate);
+    C.connect_timeout_us =
+        parse_int("connect-timeout-ms", flag_get(flags, nf, "connect-timeout-ms")->value, 0,
+                  ms_max) *
+        1000;
+    C.payload = parse_int("payload-bytes", flag_get(flags, nf, "payload-bytes")->value, 0,
+                          LLONG_MAX);
+    C.expect_reply = flag_get(flags, nf, "expect-reply")->seen;
+    C.reply_timeout_us =
+        parse_int("reply-timeout-ms", flag_get(flags, nf, "reply-timeout-ms")->value, 0,
+                  ms_max) *
+        1000;
+    C.hold_us = parse_int("hold-ms", flag_get(flags, nf, "hold-ms")->value, 0, ms_max) * 1000;
+    const char *close_by = flag_get(flags, nf, "close")->value;
+    if (strcmp(close_by, "client") == 0)
+        C.close_server = false;
+    else if (strcmp(close_by, "server") == 0)
+        C.close_server = true;
+    else
+        usage_error("--close: expected client or server, got \"%s\"", close_by);
+    C.max_us = parse_int("max-ms", flag_get(flags, nf, "max-ms")->value, 0, ms_max) * 1000;
+
+    raise_nofile();
+    signal(SIGPIPE, SIG_IGN); /* we use MSG_NOSIGNAL, but stdout may be a pipe too */
+    C.sfd = stop_signalfd();
+    C.ep = epoll_create1(EPOLL_CLOEXEC);
+    if (C.ep < 0)
+        fatal("epoll_create1");
+    struct epoll_event sev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
+    if (epoll_ctl(C.ep, EPOLL_CTL_ADD, C.sfd, &sev) != 0)
+        fatal("epoll_ctl");
+
+    /* One slot per connection that can be in flight; never more than there are attempts. */
+    C.nslots = C.connections < C.concurrency ? (int)C.connections : C.concurrency;
+    C.s = xrealloc(NULL, (size_t)(C.nslots + 1) * sizeof *C.s);
+    C.free_ids = xrealloc(NULL, (size_t)(C.nslots + 1) * sizeof *C.free_ids);
+    for (int id = C.nslots - 1; id >= 0; id--) {
+        C.s[id] = (struct cslot){.fd = -1, .state = C_FREE};
+        C.free_ids[C.nfree++] = id;
+    }
+    memset(io_buf, 'x', sizeof io_buf); /* the payload: content does not matter */
+
+    C.t0 = mono_us();
+    out_line("{\"ev\":\"start\",\"epochMs\":%" PRId64 "}", realtime_ms());
+    out_flush();
+
+    const int64_t deadline = C.max_us > 0 ? C.t0 + C.max_us : INT64_MAX;
+    /* Absolute start schedule: attempt k may start at t0 + k/R (R = 0: no limit). */
+    const double interval = C.rate > 0 ? 1e6 / C.rate : 0;
+    double next_slot = (double)C.t0;
+    bool truncated = false;
+
+    struct epoll_event evs[MAX_EVENTS];
+    for (;;) {
+        int64_t now = mono_us();
+        if (now >= deadline) {
+            cli_truncate();
+            truncated = true;
+            break;
+        }
+        int id = -1;
+        while (theap_next(&C.timers, &id) <= now)
+            cli_on_timer(id, now);
+
+        /*
+         * Start in small batches and go back to epoll between them: on loopback the whole
+         * handshake runs inside our connect() call, and the connectUs of attempts already
+         * established would otherwise include the time spent starting hundreds of others.
+         */
+        int batch = 0;
+        while (C.started < C.connections && C.inflight < C.concurrency) {
+            if (batch == START_BATCH)
+                break;
+            if (interval > 0) {
+                /*
+                 * When concurrency held us back, do not "catch up" with a burst: allow
+                 * only a couple of ms of backlog (the timer resolution) on the schedule.
+                 */
+                if (next_slot < (double)now - RATE_BURST_US)
+                    next_slot = (double)now - RATE_BURST_US;
+                if ((double)now < next_slot)
+                    break;
+                next_slot += interval;
+            }
+            cli_start(now);
+            batch++;
+            now = mono_us();
+        }
+        if (C.started >= C.connections && C.inflight == 0)
+            break;
+
+        out_maybe_flush(now);
+        int64_t until = theap_next(&C.timers, &id);
+        if (out_deadline() < until)
+            until = out_deadline();
+        if (deadline < until)
+            until = deadline;
+        if (interval > 0 && C.started < C.connections && C.inflight < C.concurrency &&
+            (int64_t)next_slot < until)
+            until = (int64_t)next_slot + 1;
+        if (batch == START_BATCH)
+            until = now; /* more to start: only collect what is ready, then continue */
+
+        int n = epoll_wait(C.ep, evs, (int)(sizeof evs / sizeof evs[0]), wait_ms(now, until));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fatal("epoll_wait");
+        }
+        bool stop = false;
+        for (int k = 0; k < n; k++) {
+            if (evs[k].data.u64 == UINT64_MAX) {
+                stop = true; /* SIGTERM/SIGINT: finish like --max-ms, output stays complete */
+                continue;
+            }
+            cli_on_event((int)(uint32_t)evs[k].data.u64, (uint32_t)(evs[k].data.u64 >> 32),
+                         mono_us());
+        }
+        if (stop) {
+            cli_truncate();
+            truncated = true;
+            break;
+        }
+    }
+    /* Attempts never started are not reported; `truncated` says there were some. */
+    if (C.started < C.connections)
+        truncated = true;
+    out_line("{\"ev\":\"done\",\"attempts\":%lld,\"elapsedUs\":%" PRId64 ",\"truncated\":%s}",
+             C.reported, mono_us() - C.t0, truncated ? "true" : "false");
+    out_flush();
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        usage_error("missing subcommand");
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "hold") == 0)
+        return cmd_hold(argc, argv);
+    if (strcmp(argv[1], "serve") == 0)
+        return cmd_serve(argc, argv);
+    if (strcmp(argv[1], "connect") == 0)
+        return cmd_connect(argc, argv);
+    usage_error("unknown subcommand \"%s\"", argv[1]);
+}
