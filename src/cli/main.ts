@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeFor, ScenarioError } from "../util/errors.js";
 import { registerClean } from "./clean.js";
+import { registerDiagnose } from "./diagnose.js";
 import { registerImages } from "./images.js";
 import { registerRun } from "./run.js";
 import { registerSchema } from "./schema.js";
@@ -15,6 +16,7 @@ const program = new Command("tcprepro")
 
 registerRun(program);
 registerValidate(program);
+registerDiagnose(program);
 registerImages(program);
 registerClean(program);
 registerSchema(program);

@@ -58,7 +58,8 @@ export function parseCounterDump(text: string): Counters {
 /**
  * /proc/net/stat/nf_conntrack: a header of field names, then one row of hex values per CPU.
  * Summed over CPUs, named `NfConntrack` + CamelCase field (`insert_failed` →
- * `NfConntrackInsertFailed`). `entries` is a gauge, the same on every row: taken once.
+ * `NfConntrackInsertFailed`). `entries` is a level (the table's size), not a counter: a
+ * before/after difference of it means nothing, so it is left out.
  */
 export function parseConntrackStat(text: string): Counters {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
@@ -71,11 +72,11 @@ export function parseConntrackStat(text: string): Counters {
       .split(/\s+/)
       .forEach((hex, k) => {
         const field = names[k];
-        if (field === undefined) return;
+        if (field === undefined || field === "entries") return;
         const key = "NfConntrack" + field.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase());
         const v = parseInt(hex, 16);
         if (!Number.isFinite(v)) return;
-        counters[key] = field === "entries" ? v : (counters[key] ?? 0) + v;
+        counters[key] = (counters[key] ?? 0) + v;
       });
   }
   return counters;

@@ -27,7 +27,11 @@ export interface ListenQueueEvidence {
 }
 
 export interface NodeEvidence {
-  /** Counter deltas (after − before) for every counter this kernel has. */
+  /**
+   * Counter deltas (after − before) for every counter this kernel has. A node whose
+   * /proc/net/stat/nf_conntrack was read (a gateway) also has NfConntrack* counters; their absence
+   * means "not read", not zero.
+   */
   counters: Counters;
   /** Names of the counters this node's kernel exposes (for "does not exist here"). */
   available: string[];
@@ -38,8 +42,9 @@ export interface NodeEvidence {
 /** How one connection attempt ended. Errno names are the kernel's; the rest are ours. */
 export type Outcome =
   | "connected" // TCP connected and, when a reply was expected, the reply arrived
-  | "timeout" // the client's own connectTimeout expired (kernel still retrying)
+  | "timeout" // the client's own timeout expired: connectTimeout (phase connect), or a send stalled past replyTimeout (phase reply)
   | "noReply" // connected, but no reply within replyTimeout
+  | "EOF" // connected, but the server closed before the whole reply
   | string; // an errno name: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EADDRNOTAVAIL, …
 
 export interface Attempt {
@@ -79,7 +84,7 @@ export interface Evidence {
   kernel: string;
   /** Per node (replicas as `client.1`, `client.2`, …). */
   nodes: Record<string, NodeEvidence>;
-  /** Role of each node in the topology, so rules know where to look. */
+  /** Role of each node instance (replicas one by one: `client.1`), so rules know where to look. */
   roles: Record<string, NodeRole>;
   /** Every attempt from every client node. */
   attempts: Attempt[];

@@ -21,7 +21,7 @@ export function instanceNames(name: string, node: ScenarioNode): string[] {
 
 function roleOf(s: Scenario, name: string, node: ScenarioNode): NodeRole {
   if (node.snat) return "gateway";
-  if (node.app || node.image) return "server";
+  if (node.app || node.image || s.traffic.some((t) => t.to.node === name)) return "server";
   if (s.traffic.some((t) => t.from === name)) return "client";
   return "other";
 }

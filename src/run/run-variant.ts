@@ -156,12 +156,30 @@ async function execute(ctx: VariantContext, variant: string, s: Scenario, topo: 
         ctx.emit({ kind: "traffic.done", scenario: ctx.scenario, variant, node: inst.name, attempts: attempts.filter((a) => a.node === inst.name).length, ms: Math.round(performance.now() - t0) });
       }),
   );
+  const floods = s.floods.flatMap((f) =>
+    instances
+      .filter((inst) => inst.base === f.from)
+      .map(async (inst) => {
+        const attacker = node(inst.name);
+        const target = topo.nodes.get(f.to.node)!;
+        const net = s.nodes[f.from]!.networks.find((n) => s.nodes[f.to.node]!.networks.includes(n))!;
+        const host = target.addresses[net]!;
+        // The attacker's own kernel would answer every SYN-ACK with RST and free the server's
+        // half-open slots: drop those RSTs so the SYN queue really fills.
+        await attacker.exec(["iptables", "-I", "OUTPUT", "-p", "tcp", "-d", host, "--tcp-flags", "RST", "RST", "-j", "DROP"]);
+        await at(f.at);
+        const argv = ["hping3", "-q", "-S", "-p", String(f.to.port), "-c", String(f.count), "--faster", host];
+        // hping3 exits non-zero when some packets got no answer, which is the point of a flood.
+        await attacker.exec(["sh", "-c", `${argv.join(" ")} >/dev/null 2>&1; true`], Math.max(10_000, s.timeout - f.at));
+        ctx.emit({ kind: "fault.applied", scenario: ctx.scenario, variant, atMs: Math.round(performance.now() - t0), target: f.to.node, action: `SYN flood of ${f.count} from ${inst.name}` });
+      }),
+  );
   const faults = s.faults.map(async (f) => {
     await at(f.at);
     await applyFault(topo, apps, f);
     ctx.emit({ kind: "fault.applied", scenario: ctx.scenario, variant, atMs: Math.round(performance.now() - t0), target: f.target, action: describeFault(f) });
   });
-  await Promise.all([...traffic, ...faults]);
+  await Promise.all([...traffic, ...floods, ...faults]);
   await sleep(s.settle);
 
   const after = await snapshotAll(topo.nodes.values());

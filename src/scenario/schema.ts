@@ -140,6 +140,13 @@ export const TrafficSchema = z.strictObject({
   close: z.enum(["client", "server"]).default("client").meta({ description: "Who closes first" }),
 });
 
+export const FloodSchema = z.strictObject({
+  from: Name.meta({ description: "Attacker node (hping3 runs in each replica)" }),
+  to: Target.meta({ description: "node:port — always a node of this scenario" }),
+  at: Duration.default(0),
+  count: z.number().int().min(1).max(100_000).meta({ description: "SYNs sent (hping3 -S --faster -c count)" }),
+});
+
 export const FaultSchema = z
   .strictObject({
     at: Duration,
@@ -200,6 +207,7 @@ const Body = {
   networks: z.array(Name).min(1).max(8).meta({ description: "Networks; addresses are allocated by the harness" }),
   nodes: z.record(Name, NodeSchema).refine((n) => Object.keys(n).length > 0, "at least one node"),
   traffic: z.array(TrafficSchema).default([]),
+  floods: z.array(FloodSchema).default([]).meta({ description: "SYN floods from the attacker's own address (no spoofing)" }),
   faults: z.array(FaultSchema).default([]),
   settle: Duration.default(500).meta({ description: "Wait after the traffic ends before the final counters" }),
   timeout: Duration.default(120_000).meta({ description: "Overall bound on one variant's run" }),
@@ -223,5 +231,6 @@ export type ScenarioNode = z.output<typeof NodeSchema>;
 export type App = z.output<typeof AppSchema>;
 export type Traffic = z.output<typeof TrafficSchema>;
 export type Fault = z.output<typeof FaultSchema>;
+export type Flood = z.output<typeof FloodSchema>;
 export type Expect = z.output<typeof ExpectSchema>;
 export type Requires = z.output<typeof RequiresSchema>;

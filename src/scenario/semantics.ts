@@ -74,9 +74,7 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
     if (!from || !to) return;
     total += t.connections * from.replicas;
     if (t.concurrency > t.connections) add(["traffic", i, "concurrency"], `concurrency ${t.concurrency} is more than connections ${t.connections}`);
-    if (to.app && to.app.listen !== t.to.port && !to.image)
-      add(["traffic", i, "to"], `node "${t.to.node}" listens on ${to.app.listen}, not ${t.to.port}`);
-    if (!to.app && !to.image) add(["traffic", i, "to"], `node "${t.to.node}" runs no app (give it app: or image:)`);
+    // Traffic to a port nothing listens on is allowed: that is how a refused connection is made.
     const shared = from.networks.some((n) => to.networks.includes(n));
     const gw = from.via ? nodes[from.via] : undefined;
     if (!shared && gw) {
@@ -94,6 +92,16 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
       add(["traffic", i, "at"], `traffic starting at ${t.at} ms cannot finish within timeout ${s.timeout} ms`);
   });
   if (total > MAX_TOTAL_ATTEMPTS) add(["traffic"], `${total} attempts in all: at most ${MAX_TOTAL_ATTEMPTS}`);
+
+  s.floods.forEach((f, i) => {
+    const from = nodes[f.from];
+    const to = nodes[f.to.node];
+    if (!from) add(["floods", i, "from"], `unknown node "${f.from}"`);
+    if (!to) add(["floods", i, "to"], `unknown node "${f.to.node}": floods only go to this scenario's nodes`);
+    else if (from && !from.networks.some((n) => to.networks.includes(n)))
+      add(["floods", i, "to"], `"${f.from}" and "${f.to.node}" must share a network (floods do not cross the gateway)`);
+    if (f.at >= s.timeout) add(["floods", i, "at"], `flood at ${f.at} ms is after the timeout (${s.timeout} ms)`);
+  });
 
   s.faults.forEach((f, i) => {
     const node = nodes[f.target];

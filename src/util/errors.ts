@@ -61,6 +61,9 @@ export class StepTimeoutError extends Error {
   override name = "StepTimeoutError";
 }
 
+/** Errors that mean "your input or your machine", not "the run failed": exit 2. */
 export function exitCodeFor(err: unknown): number {
-  return err instanceof ScenarioError || err instanceof UsageError || err instanceof RuntimeUnavailableError ? 2 : 1;
+  if (err instanceof ScenarioError || err instanceof UsageError || err instanceof RuntimeUnavailableError) return 2;
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "TCPREPRO_BAD_DUMP" ? 2 : 1;
 }

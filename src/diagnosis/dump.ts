@@ -1,0 +1,98 @@
+/**
+ * `tcprepro diagnose --before FILE --after FILE`: the same rules on two counter dumps from a
+ * production host, in either format it gives (`nstat -az`, or `cat /proc/net/netstat
+ * /proc/net/snmp`). The host is one node with role "server" and no client evidence, so every
+ * rule that needs more than its counters says so in `unchecked`.
+ */
+import { counterDeltas, looksLikeNstat, parseCounterDump } from "../evidence/proc.js";
+import type { Counters, Evidence } from "../evidence/types.js";
+import type { Diagnosis } from "./causes.js";
+import { DumpError } from "./errors.js";
+import { NETSTAT_COUNTERS_READ, diagnose } from "./rules.js";
+
+export { formatDiagnosis } from "./format.js";
+
+/** Values that go down as well as up (gauges, settings): lower after is not a counter reset. */
+const NOT_MONOTONIC = new Set([
+  "TcpRtoAlgorithm",
+  "TcpRtoMin",
+  "TcpRtoMax",
+  "TcpMaxConn",
+  "TcpCurrEstab",
+  "IpForwarding",
+  "IpDefaultTTL",
+  "MPTcpExtMPCurrEstab",
+]);
+
+/** What counters from one host cannot tell, whatever they say. */
+const DUMP_UNCHECKED = [
+  "gateway conntrack: no NAT gateway's /proc/net/stat/nf_conntrack was given: snat-conntrack-collision not checked",
+  "packets: no capture: whether SYNs arrived at all, and passive vs active resets (the RST's IP id), not checked",
+  "listen queue: no `ss -lnt` samples: accept-queue depth not checked",
+  "sockets: the counters cover every socket of the host (or of its network namespace): which port or application moved them not checked",
+];
+
+export function diagnoseDumps(before: string, after: string): Diagnosis {
+  const b = readDump(before, "before");
+  const a = readDump(after, "after");
+  const backwards = Object.entries(a).filter(
+    ([k, v]) => !NOT_MONOTONIC.has(k) && b[k] !== undefined && v < b[k]!,
+  );
+  if (backwards.length > 0) {
+    const [k, v] = backwards[0]!;
+    throw new DumpError(
+      "both",
+      `counters went backwards between the dumps (${k} ${b[k]} → ${v}` +
+        (backwards.length > 1 ? `, and ${backwards.length - 1} more` : "") +
+        "): is --before the later dump, or did the host reboot between them?",
+    );
+  }
+  const counters = counterDeltas(b, a);
+  const available = new Set([...Object.keys(a), ...Object.keys(b)]);
+  // `nstat -a` without -z leaves zeros out: a missing counter is then 0 or absent from the
+  // kernel, and there is no telling which.
+  const omitsZeros = [before, after].some((t) => looksLikeNstat(t) && !/^\S+\s+0(\s|$)/m.test(t));
+  if (omitsZeros) {
+    for (const c of NETSTAT_COUNTERS_READ) {
+      counters[c] ??= 0;
+      available.add(c);
+    }
+  }
+  const evidence: Evidence = {
+    kernel: "unknown",
+    nodes: { server: { counters, available: [...available] } },
+    roles: { server: "server" },
+    attempts: [],
+    clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
+  };
+  const d = diagnose(evidence);
+  return {
+    causes: d.causes,
+    unchecked: [
+      ...(omitsZeros
+        ? [
+            "counter existence: the dumps leave out zero counters (nstat without -z): a missing " +
+              "counter was taken as 0, so a rule whose counter this kernel lacks was not really " +
+              "checked (use `nstat -az`)",
+          ]
+        : []),
+      ...d.unchecked,
+      ...DUMP_UNCHECKED,
+    ],
+  };
+}
+
+function readDump(text: string, which: "before" | "after"): Counters {
+  const counters = parseCounterDump(text);
+  const names = Object.keys(counters);
+  const how = "expected the output of `nstat -az` or of `cat /proc/net/netstat /proc/net/snmp`";
+  if (names.length === 0) throw new DumpError(which, `--${which}: no counters found: ${how}`);
+  if (!names.some((n) => n.startsWith("TcpExt")))
+    throw new DumpError(
+      which,
+      `--${which}: no TcpExt counters (those of /proc/net/netstat): ${how}`,
+    );
+  if (!names.some((n) => /^Tcp(?!Ext)[A-Z]/.test(n)))
+    throw new DumpError(which, `--${which}: no Tcp counters (those of /proc/net/snmp): ${how}`);
+  return counters;
+}

@@ -1,0 +1,7 @@
+/** The diagnosis: evidence (or two production counter dumps) → named causes. */
+export { CAUSE_NAMES, isCauseName } from "./causes.js";
+export type { Cause, CauseName, Confidence, Diagnosis } from "./causes.js";
+export { diagnose } from "./rules.js";
+export { diagnoseDumps } from "./dump.js";
+export { formatDiagnosis } from "./format.js";
+export { DumpError } from "./errors.js";

@@ -1,0 +1,175 @@
+/**
+ * Evidence → named causes. Each rule reads counters per node (replicas folded into one group),
+ * the listen queue and the client outcomes, adds findings with the numbers behind them, and
+ * claims what it explains. Whatever abnormal is left unclaimed is reported as `unexplained`
+ * with its numbers — a rule never guesses — and `none` needs nothing abnormal at all.
+ *
+ * The rules follow DESIGN.md's cause table, corrected by what GROUND-TRUTH.md measured here.
+ */
+import type { Evidence } from "../evidence/types.js";
+import { CAUSE_NAMES, type Cause, type Diagnosis } from "./causes.js";
+import { acceptQueueRules, synCookiesRule, synQueueRule } from "./rules-listen.js";
+import {
+  localFirewallRule,
+  snatCollisionRule,
+  synBlackholeRule,
+  timewaitPawsRule,
+  twRecycleRule,
+} from "./rules-path.js";
+import {
+  activeResetRule,
+  noListenerRule,
+  portExhaustionRule,
+  retransmitTimeoutRule,
+} from "./rules-reset.js";
+import { DiagnosisContext, delta } from "./view.js";
+
+/**
+ * In this order: syn-blackhole takes only the stalls that the queue, gateway and firewall rules
+ * left; no-listener only the resets that abort-on-overflow and active-reset left.
+ */
+const RULES: ReadonlyArray<(ctx: DiagnosisContext) => void> = [
+  acceptQueueRules,
+  synQueueRule,
+  synCookiesRule,
+  twRecycleRule,
+  snatCollisionRule,
+  timewaitPawsRule,
+  localFirewallRule,
+  synBlackholeRule,
+  activeResetRule,
+  noListenerRule,
+  portExhaustionRule,
+  retransmitTimeoutRule,
+];
+
+/** Counters that name a cause by themselves: one that moved and is not explained is reported. */
+const CAUSE_COUNTERS = [
+  "TcpExtListenOverflows",
+  "TcpExtListenDrops",
+  "TcpExtTCPReqQFullDrop",
+  "TcpExtTCPReqQFullDoCookies",
+  "TcpExtSyncookiesSent",
+  "TcpExtPAWSPassive",
+  "TcpExtPAWSTimewait",
+  "NfConntrackInsertFailed",
+  "NfConntrackDrop",
+  "TcpExtTCPRetransFail",
+  "TcpExtTCPAbortOnClose",
+  "TcpExtTCPAbortOnLinger",
+  "TcpExtTCPAbortOnTimeout",
+];
+
+/** Counters that move with trouble but name no cause alone (loss, resets of other sockets). */
+const SYMPTOM_COUNTERS = [
+  "TcpExtTCPSynRetrans",
+  "TcpRetransSegs",
+  "TcpExtTCPTimeouts",
+  "TcpAttemptFails",
+  "TcpEstabResets",
+  "TcpOutRsts",
+  "TcpExtEmbryonicRsts",
+  "TcpExtSyncookiesFailed",
+];
+
+/**
+ * Every /proc/net/netstat and /proc/net/snmp counter a rule reads (for dumps that leave out
+ * zeros: `nstat -a` without -z).
+ */
+export const NETSTAT_COUNTERS_READ: readonly string[] = [
+  ...new Set([
+    ...CAUSE_COUNTERS.filter((c) => c.startsWith("Tcp")),
+    ...SYMPTOM_COUNTERS,
+    "TcpExtSyncookiesRecv",
+    "TcpExtTCPKeepAlive",
+    "TcpExtTW",
+    "TcpPassiveOpens",
+  ]),
+];
+
+const PHASE_WORDS = {
+  connect: "while connecting",
+  reply: "after connecting",
+  done: "at the end",
+} as const;
+
+export function diagnose(evidence: Evidence): Diagnosis {
+  const ctx = new DiagnosisContext(evidence);
+  for (const rule of RULES) rule(ctx);
+  if (!ctx.hasClientEvidence) {
+    ctx.uncheck(
+      "client outcomes: no client attempts were recorded: port-exhaustion and syn-blackhole not " +
+        "checked; abort-on-overflow, active-reset, no-listener and retransmit-timeout rest on counters alone",
+    );
+  }
+  const found: Cause[] = ctx.findings.map(({ claims: _claims, ...cause }) => cause);
+  const rank = (c: Cause): number => (c.confidence === "strong" ? 0 : 1);
+  found.sort(
+    (a, b) => rank(a) - rank(b) || CAUSE_NAMES.indexOf(a.cause) - CAUSE_NAMES.indexOf(b.cause),
+  );
+  const rest = unexplained(ctx);
+  const causes = [...found, ...rest];
+  return { causes: causes.length > 0 ? causes : [healthy(ctx)], unchecked: ctx.unchecked() };
+}
+
+/** One `unexplained` per group with cause counters or failed attempts that no finding claims. */
+function unexplained(ctx: DiagnosisContext): Cause[] {
+  const out: Cause[] = [];
+  for (const g of ctx.groups) {
+    const items: string[] = [];
+    const numbers: Record<string, number> = {};
+    for (const c of CAUSE_COUNTERS) {
+      const v = g.counters[c] ?? 0;
+      if (v > 0 && !ctx.claimed({ group: g.name, counter: c })) {
+        items.push(delta(c, v));
+        numbers[c] = v;
+      }
+    }
+    for (const [key, n] of g.outcomes.failed) {
+      if (ctx.claimed({ group: g.name, outcome: key })) continue;
+      const [outcome, phase] = key.split("@") as [string, keyof typeof PHASE_WORDS];
+      items.push(`${n} of ${g.outcomes.attempts} attempts ${outcome} ${PHASE_WORDS[phase]}`);
+      numbers[key] = n;
+    }
+    if (items.length === 0) continue;
+    out.push({
+      cause: "unexplained",
+      node: g.name,
+      confidence: "weak",
+      because: [
+        `${g.name}: ${items.join(", ")}: no rule explains this`,
+        ...(ctx.hints.get(g.name) ?? []),
+      ].join("; "),
+      numbers,
+    });
+  }
+  return out;
+}
+
+function healthy(ctx: DiagnosisContext): Cause {
+  const symptoms: string[] = [];
+  const numbers: Record<string, number> = {};
+  for (const g of ctx.groups) {
+    for (const c of SYMPTOM_COUNTERS) {
+      const v = g.counters[c] ?? 0;
+      if (v <= 0) continue;
+      symptoms.push(`${g.name} ${delta(c, v)}`);
+      numbers[`${g.name}.${c}`] = v;
+    }
+  }
+  const o = ctx.clientOutcomes();
+  const clientsFine = ctx.hasClientEvidence;
+  if (clientsFine) numbers["clientAttempts"] = o.attempts;
+  return {
+    cause: "none",
+    node: ctx.groups.length === 1 ? ctx.groups[0]!.name : "all",
+    confidence: clientsFine && symptoms.length === 0 ? "strong" : "weak",
+    because: [
+      clientsFine
+        ? `all ${o.attempts} client attempts connected and no cause counter moved`
+        : "no cause counter moved (no client outcomes to confirm)",
+      ...(symptoms.length > 0 ? [`${symptoms.join(", ")} (alone these name no cause)`] : []),
+    ].join("; "),
+    numbers,
+  };
+}
