@@ -1,0 +1,59 @@
+/**
+ * The whole catalog on the real kernel: every variant passes or SKIPs with a kernel reason,
+ * every baseline names the cause it reproduces, every mitigation names none or a milder cause.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import type { RunReport } from "../../src/verdict/result.js";
+import { cli, leftovers } from "./helpers.js";
+
+describe("the catalog", () => {
+  const json = join(tmpdir(), `tcprepro-catalog-${process.pid}.json`);
+  let report: RunReport;
+  let pid = 0;
+
+  it("runs every scenario and exits 0", async () => {
+    const run = await cli(["run", "scenarios/", "--json", json]);
+    pid = run.pid;
+    report = JSON.parse(readFileSync(json, "utf8")) as RunReport;
+    rmSync(json, { force: true });
+    const failed = report.scenarios.flatMap((s) => s.variants.filter((v) => v.verdict !== "pass" && v.verdict !== "skip").map((v) => `${s.name}/${v.variant}: ${v.reason}`));
+    expect(failed).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
+  it("every baseline that ran names its expected cause; skips say why", () => {
+    for (const s of report.scenarios) {
+      const base = s.variants.find((v) => v.variant === "baseline")!;
+      if (base.verdict === "skip") {
+        expect(base.reason, s.name).toMatch(/kernel|sysctl|counter/);
+        continue;
+      }
+      const cause = base.expectations.find((e) => e.path === "cause");
+      expect(cause, `${s.name} baseline has expect.cause`).toBeDefined();
+      expect(cause!.ok, s.name).toBe(true);
+      expect(cause!.expected, s.name).not.toBe("none");
+    }
+  });
+
+  it("every scenario has a mitigation that ran and named none or a milder cause", () => {
+    for (const s of report.scenarios) {
+      const others = s.variants.filter((v) => v.variant !== "baseline");
+      expect(others.length, s.name).toBeGreaterThan(0);
+      if (s.variants.every((v) => v.verdict === "skip")) continue;
+      const mitigated = s.variants.find((v) => v.variant === "mitigated")!;
+      expect(mitigated.expectations.find((e) => e.path === "cause")?.ok, s.name).toBe(true);
+    }
+  });
+
+  it("tw_recycle SKIPs on this kernel with the reason", () => {
+    const tw = report.scenarios.find((s) => s.name === "tw-recycle-nat")!;
+    expect(tw.variants[0]!.verdict).toBe("skip");
+  });
+
+  it("leaves nothing behind", async () => {
+    expect(await leftovers(pid)).toEqual({ containers: 0, networks: 0 });
+  });
+});
