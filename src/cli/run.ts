@@ -5,7 +5,14 @@ import { hostKernelFacts } from "../scenario/semantics.js";
 import { installSignalHandlers } from "../run/interrupts.js";
 import { hostInventory } from "../run/kernel.js";
 import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
+import { UsageError } from "../util/errors.js";
 import { openRuntime } from "./engine.js";
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`"${value}" is not a whole number from 1 to 64`);
+  return n;
+}
 
 export function registerRun(program: Command): void {
   program
@@ -14,9 +21,11 @@ export function registerRun(program: Command): void {
     .argument("<paths...>", "scenario files or directories of *.yaml files")
     .option("--variant <name>", "run only this variant (baseline, mitigated, …)")
     .option("--json <file>", "write the JSON report to this file")
+    .option("--parallel <n>", "variants run at once (each on its own networks)", positiveInt, 1)
+    .option("--repeat <n>", "run each variant n times; a verdict stands only if all n agree", positiveInt, 1)
     .option("--pool <cidr>", "address pool for the networks", "198.18.0.0/15")
     .option("--base <image>", "base image for the node image (default: the offline debootstrap image)")
-    .action(async (paths: string[], opts: { variant?: string; json?: string; pool: string; base?: string }) => {
+    .action(async (paths: string[], opts: { variant?: string; json?: string; pool: string; base?: string; parallel: number; repeat: number }) => {
       // Validate everything before touching the engine: bad input creates nothing.
       const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
       const emit = consoleSink();
@@ -24,7 +33,7 @@ export function registerRun(program: Command): void {
       const runtime = await openRuntime(opts);
       await runtime.prepare((message) => emit({ kind: "prepare", message }));
       const kernel = hostInventory(await runtime.kernel());
-      const report = await runAll(scenarios, { runtime, kernel, emit, variant: opts.variant });
+      const report = await runAll(scenarios, { runtime, kernel, emit, variant: opts.variant, parallel: opts.parallel, repeat: opts.repeat });
       if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
       process.stdout.write("\n" + formatReport(report));
       process.exitCode = exitCodeOf(report);

@@ -56,6 +56,7 @@ export function formatReport(report: RunReport): string {
     const cols = s.variants;
     const rows: string[][] = [["", ...cols.map((v) => v.variant)]];
     rows.push(["verdict", ...cols.map((v) => VERDICT[v.verdict])]);
+    if (cols.some((v) => v.repeat)) rows.push(["runs agreed", ...cols.map((v) => (v.repeat ? `${v.repeat.agreed}/${v.repeat.runs}` : "-"))]);
     rows.push(["cause", ...cols.map((v) => v.causes.map((c) => c.cause).join(", ") || "-")]);
     rows.push(["attempts", ...cols.map((v) => String(v.clients.attempts))]);
     const outcomes = [...new Set(cols.flatMap((v) => Object.keys(v.clients.outcomes)))].sort();

@@ -1,13 +1,15 @@
 /** Many scenario files → one report. Loads everything first, so bad input creates nothing. */
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import pLimit from "p-limit";
 import type { EventSink } from "../report/events.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { loadScenario, type LoadedScenario } from "../scenario/load.js";
 import type { KernelFacts } from "../scenario/semantics.js";
 import { ScenarioError, UsageError, type ScenarioProblem } from "../util/errors.js";
 import type { KernelInventory } from "../verdict/requires.js";
-import type { RunReport, ScenarioResult } from "../verdict/result.js";
+import { combineRepeats } from "../verdict/repeat.js";
+import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runVariant } from "./run-variant.js";
 import { isStopping } from "./interrupts.js";
 
@@ -52,6 +54,10 @@ export interface RunOptions {
   emit: EventSink;
   /** Run only this variant (by name) of each scenario. */
   variant?: string;
+  /** Variants run at once (each on its own networks and names). */
+  parallel?: number;
+  /** Runs of each variant; the verdict stands only if all agree. */
+  repeat?: number;
 }
 
 export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Promise<RunReport> {
@@ -60,20 +66,34 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   if (opts.variant && !scenarios.some((s) => s.variants.some((v) => v.name === opts.variant))) {
     throw new UsageError(`no scenario has a variant named "${opts.variant}"`);
   }
-  const results: ScenarioResult[] = [];
-  for (const sc of scenarios) {
+  const limit = pLimit(Math.max(1, opts.parallel ?? 1));
+  const repeat = Math.max(1, opts.repeat ?? 1);
+  const announced = new Set<string>();
+  const jobs = scenarios.map((sc) => {
     const variants = sc.variants.filter((v) => !opts.variant || v.name === opts.variant);
-    if (variants.length === 0) continue;
-    opts.emit({ kind: "scenario.start", scenario: sc.name, file: sc.file, variants: variants.map((v) => v.name) });
-    const result: ScenarioResult = { name: sc.name, file: sc.file, summary: sc.summary, variants: [] };
-    for (const v of variants) {
-      if (isStopping()) break;
-      opts.emit({ kind: "variant.start", scenario: sc.name, variant: v.name });
-      const r = await runVariant({ runtime: opts.runtime, kernel: opts.kernel, emit: opts.emit, scenario: sc.name }, v);
-      result.variants.push(r);
-      opts.emit({ kind: "variant.done", scenario: sc.name, result: r });
-    }
-    results.push(result);
+    const runs = variants.map((v) =>
+      limit(async (): Promise<VariantResult | undefined> => {
+        if (!announced.has(sc.file)) {
+          announced.add(sc.file);
+          opts.emit({ kind: "scenario.start", scenario: sc.name, file: sc.file, variants: variants.map((x) => x.name) });
+        }
+        const results: VariantResult[] = [];
+        for (let i = 0; i < repeat && !isStopping(); i++) {
+          opts.emit({ kind: "variant.start", scenario: sc.name, variant: repeat > 1 ? `${v.name} (run ${i + 1}/${repeat})` : v.name });
+          results.push(await runVariant({ runtime: opts.runtime, kernel: opts.kernel, emit: opts.emit, scenario: sc.name }, v));
+        }
+        if (results.length === 0) return undefined;
+        const r = combineRepeats(results);
+        opts.emit({ kind: "variant.done", scenario: sc.name, result: r });
+        return r;
+      }),
+    );
+    return { sc, runs };
+  });
+  const results: ScenarioResult[] = [];
+  for (const { sc, runs } of jobs) {
+    const variants = (await Promise.all(runs)).filter((r): r is VariantResult => r !== undefined);
+    if (variants.length > 0) results.push({ name: sc.name, file: sc.file, summary: sc.summary, variants });
   }
   return {
     tool: { name: "tcprepro", version: "0.1.0" },

@@ -41,6 +41,8 @@ export interface VariantResult {
   causes: CauseResult[];
   /** What the diagnosis could not check (counters this kernel lacks, …). */
   unchecked: string[];
+  /** With --repeat: how many runs there were and how many gave the same verdict. */
+  repeat?: { runs: number; agreed: number; verdicts: Partial<Record<VerdictKind, number>> };
 }
 
 export interface ScenarioResult {
