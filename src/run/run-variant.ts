@@ -64,12 +64,12 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
     topo = await withDeadline(upPromise, 60_000, "topology up");
     const upMs = Math.round(performance.now() - upStart);
     ctx.emit({ kind: "topology.up", scenario: ctx.scenario, variant: variant.name, nodes: plan.nodes.length, networks: plan.networks.length, ms: upMs });
-    const evidence = await withDeadline(execute(ctx, variant.name, s, topo, instances), s.timeout + 30_000, `scenario ${ctx.scenario} (${variant.name})`);
+    const { evidence, timelineMs } = await withDeadline(execute(ctx, variant.name, s, topo, instances), s.timeout + 30_000, `scenario ${ctx.scenario} (${variant.name})`);
     const downStart = performance.now();
     await topo.down();
     const downMs = Math.round(performance.now() - downStart);
     ctx.emit({ kind: "topology.down", scenario: ctx.scenario, variant: variant.name, ms: downMs });
-    return judge(variant, evidence, { upMs, downMs, durationMs: Math.round(performance.now() - started) });
+    return judge(variant, evidence, { upMs, downMs, timelineMs, durationMs: Math.round(performance.now() - started) });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return { ...emptyResult(variant.name), verdict: "error", reason, durationMs: Math.round(performance.now() - started) };
@@ -79,7 +79,14 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   }
 }
 
-async function execute(ctx: VariantContext, variant: string, s: Scenario, topo: StartedTopology, instances: NodeInstance[]): Promise<Evidence> {
+/** Runs the timeline; `timelineMs` is the part the scenario itself asks for (traffic, faults, settle). */
+async function execute(
+  ctx: VariantContext,
+  variant: string,
+  s: Scenario,
+  topo: StartedTopology,
+  instances: NodeInstance[],
+): Promise<{ evidence: Evidence; timelineMs: number }> {
   const node = (name: string) => topo.nodes.get(name)!;
   for (const [gw, rules] of gatewayRules(s, topo)) for (const argv of rules) await node(gw).exec(argv);
 
@@ -181,6 +188,7 @@ async function execute(ctx: VariantContext, variant: string, s: Scenario, topo: 
   });
   await Promise.all([...traffic, ...floods, ...faults]);
   await sleep(s.settle);
+  const timelineMs = Math.round(performance.now() - t0);
 
   const after = await snapshotAll(topo.nodes.values());
   const nodes: Record<string, NodeEvidence> = {};
@@ -192,13 +200,14 @@ async function execute(ctx: VariantContext, variant: string, s: Scenario, topo: 
   // Resume a frozen node so that teardown is quick and later faults of this run cannot hang.
   for (const f of s.faults) if (f.pause) await node(f.target).unpause().catch(() => undefined);
   attempts.sort((a, b) => a.startMs - b.startMs);
-  return {
+  const evidence: Evidence = {
     kernel: ctx.kernel.release,
     nodes,
     roles: Object.fromEntries(instances.map((i) => [i.name, i.role])),
     attempts,
     clients: summarizeAttempts(attempts),
   };
+  return { evidence, timelineMs };
 }
 
 function parseLine(line: string): AgentLine | undefined {
@@ -240,7 +249,7 @@ async function applyFault(topo: StartedTopology, apps: Map<string, NodeProcess>,
   else if (f.iptables) await node.exec(["iptables", ...f.iptables]);
 }
 
-function judge(variant: Variant, evidence: Evidence, timing: { upMs: number; downMs: number; durationMs: number }): VariantResult {
+function judge(variant: Variant, evidence: Evidence, timing: { upMs: number; downMs: number; timelineMs: number; durationMs: number }): VariantResult {
   const diagnosis = diagnose(evidence);
   const causes = diagnosis.causes.map((c) => ({ cause: c.cause, node: c.node, because: c.because, numbers: c.numbers }));
   const expectations = evaluateExpect(variant.scenario.expect, evidence.nodes, evidence.clients, causes.map((c) => c.cause), variant.expectSource);

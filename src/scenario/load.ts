@@ -68,6 +68,11 @@ function zodProblems(loc: Locator, issues: z.core.$ZodIssue[], prefix: Path = []
     if (issue.code === "unrecognized_keys") {
       return issue.keys.map((k) => loc.problem([...path, k], `unknown key "${k}"`));
     }
+    if (issue.code === "invalid_key") {
+      // A bad name used as a key (a node, a counter): say what is wrong with the name itself.
+      const inner = issue.issues[0]?.message ?? issue.message;
+      return [loc.problem(path, `invalid name "${String(issue.path.at(-1) ?? "")}": ${inner}`)];
+    }
     return [loc.problem(path, issue.message)];
   });
 }

@@ -35,6 +35,8 @@ export interface VariantResult {
   /** Time to bring the topology up, and to take it down. */
   upMs?: number;
   downMs?: number;
+  /** The part of durationMs the scenario asks for: traffic, faults and settle. The rest is overhead. */
+  timelineMs?: number;
   nodes: Record<string, NodeReport>;
   clients: ClientSummary;
   expectations: ExpectationResult[];

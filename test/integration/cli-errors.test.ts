@@ -17,6 +17,19 @@ describe("the CLI refuses bad input before creating anything", () => {
     expect(run.stderr).toMatch(/unknown-sysctl\.yaml:9:\d+: nodes\.server\.sysctls\.net\.ipv4\.tcp_frobnicate: sysctl/);
   });
 
+  it("no engine: says what to install and start, exit 2", async () => {
+    const run = await cli(["run", "scenarios/accept-queue-overflow.yaml"], undefined, { DOCKER_HOST: "unix:///tmp/tcprepro-no-engine.sock" });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no Docker engine answers at unix:\/\/\/tmp\/tcprepro-no-engine\.sock.*apt-get install -y docker\.io/);
+  });
+
+  it("an engine without permission: says so, exit 2", async () => {
+    // As nobody, the root-owned socket refuses us (EACCES).
+    const run = await cli(["run", "scenarios/accept-queue-overflow.yaml"], undefined, {}, ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/permission denied on the Docker engine.*docker group/);
+  });
+
   it("a missing path exits 2", async () => {
     const run = await cli(["run", "scenarios/no-such-file.yaml"]);
     expect(run.code).toBe(2);

@@ -22,19 +22,41 @@ export interface CliRun {
   pid: number;
 }
 
+/** Send `signal` `afterMs` after stderr first matches `trigger` (a timer, not the next output). */
+export interface TimedSignal {
+  trigger: RegExp;
+  afterMs: number;
+  signal: NodeJS.Signals;
+}
+
 /**
  * Runs `tcprepro ARGS`; `onStderr` sees stderr as it arrives and may return a signal to send
- * (once) to the CLI — how interrupt tests pick their moment.
+ * (once) to the CLI — how interrupt tests pick their moment. `timed` sends one on a timer.
  */
-export function cli(args: string[], onStderr?: (text: string) => NodeJS.Signals | undefined): Promise<CliRun> {
+export function cli(
+  args: string[],
+  onStderr?: (text: string) => NodeJS.Signals | undefined,
+  env: Record<string, string> = {},
+  wrapper: string[] = [],
+  timed?: TimedSignal,
+): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/tcprepro.js", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const argv = [...wrapper, process.execPath, "bin/tcprepro.js", ...args];
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     let signalled = false;
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    let timer: NodeJS.Timeout | undefined;
+    child.on("exit", () => clearTimeout(timer));
     child.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
+      if (timed && !timer && timed.trigger.test(stderr)) {
+        timer = setTimeout(() => {
+          signalled = true;
+          child.kill(timed.signal);
+        }, timed.afterMs);
+      }
       const sig = signalled ? undefined : onStderr?.(stderr);
       if (sig) {
         signalled = true;

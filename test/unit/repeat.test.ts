@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { combineRepeats } from "../../src/verdict/repeat.js";
 import type { VariantResult } from "../../src/verdict/result.js";
 
-const run = (verdict: VariantResult["verdict"], reason = verdict): VariantResult => ({
+const run = (verdict: VariantResult["verdict"], reason: string = verdict): VariantResult => ({
   variant: "baseline",
   verdict,
   reason,
