@@ -4,6 +4,7 @@ import { exitCodeFor, ScenarioError } from "../util/errors.js";
 import { registerClean } from "./clean.js";
 import { registerDiagnose } from "./diagnose.js";
 import { registerImages } from "./images.js";
+import { registerList } from "./list.js";
 import { registerRun } from "./run.js";
 import { registerSchema } from "./schema.js";
 import { registerValidate } from "./validate.js";
@@ -16,6 +17,7 @@ const program = new Command("tcprepro")
 
 registerRun(program);
 registerValidate(program);
+registerList(program);
 registerDiagnose(program);
 registerImages(program);
 registerClean(program);

@@ -4,13 +4,13 @@
  * own network namespace without starting a process in it (a sample costs a file read, not an
  * exec). Where the engine is not local (/proc/<pid> is not ours), it falls back to exec.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile, readlink } from "node:fs/promises";
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { ExecResult, NodeProcess, StartedNode } from "../runtime.js";
 import { ExecError } from "../../util/errors.js";
 import { LineSplitter } from "../../util/lines.js";
-import { withDeadline } from "../../util/time.js";
+import { sleep, withDeadline } from "../../util/time.js";
 
 export class DockerNode implements StartedNode {
   constructor(
@@ -70,10 +70,18 @@ export class DockerNode implements StartedNode {
       }
     });
     // The exec's host PID, for signals that must arrive now (a SIGSTOP at t = 1 s), not after
-    // another exec round trip. Docker reports it once the process runs.
+    // another exec round trip. The engine usually reports it, but under load its exec inspect
+    // has answered Pid 0 for a process that was already running (1 SIGSTOP in 10 repeats of
+    // sigstop-recovery failed that way): then find the process ourselves, by its argv, among
+    // those in the container's PID namespace.
     let pid: number | undefined;
     const hostPid = async (): Promise<number | undefined> => {
-      if (pid === undefined && this.hostPid !== undefined) pid = (await exec.inspect()).Pid || undefined;
+      if (pid !== undefined || this.hostPid === undefined) return pid;
+      for (let i = 0; i < 5 && !pid; i++) {
+        pid = (await exec.inspect()).Pid || undefined;
+        if (!pid) await sleep(20);
+      }
+      pid ??= await findInNamespace(this.hostPid, argv);
       return pid;
     };
     return {
@@ -114,4 +122,24 @@ export class DockerNode implements StartedNode {
   async unpause(): Promise<void> {
     await this.container.unpause();
   }
+}
+
+/** Host PID of the process running `argv` in the same PID namespace as `anchorPid`. */
+export async function findInNamespace(anchorPid: number, argv: string[]): Promise<number | undefined> {
+  const ns = await readlink(`/proc/${anchorPid}/ns/pid`).catch(() => undefined);
+  if (!ns) return undefined;
+  const wanted = argv.join("\0") + "\0";
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    const n = Number(entry);
+    if (!Number.isInteger(n) || n === anchorPid) continue;
+    try {
+      if ((await readlink(`/proc/${n}/ns/pid`)) !== ns) continue;
+      if ((await readFile(`/proc/${n}/cmdline`, "utf8")) === wanted) found.push(n);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  // Several copies of the same command: the newest is the one just started.
+  return found.length > 0 ? Math.max(...found) : undefined;
 }
