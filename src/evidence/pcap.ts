@@ -112,7 +112,7 @@ function readFileHeader(buf: Buffer): FileHeader {
 /** Parse a classic pcap file. Throws PcapError on anything that is not one; a cut tail is not. */
 export function parsePcap(buf: Buffer): PcapCapture {
   const header = readFileHeader(buf);
-  const u32 = (at: number) => (buf.readUInt32LE(at));
+  const u32 = (at: number) => (header.littleEndian ? buf.readUInt32LE(at) : buf.readUInt32BE(at));
   const packets: TcpPacket[] = [];
   let skipped = 0;
   let truncated = false;
