@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { connectDocker } from "../runtime/docker/docker-runtime.js";
 import { buildAgent, ensureImages } from "../runtime/docker/images.js";
+import { installSignalHandlers } from "../util/interrupts.js";
 
 const say = (m: string) => process.stderr.write(`· ${m}\n`);
 
@@ -12,6 +13,7 @@ export function registerImages(program: Command): void {
     .option("--base <image>", "base image (default: the offline tcprepro/base:bookworm)")
     .option("--force", "rebuild even when present", false)
     .action(async (opts: { base?: string; force: boolean }) => {
+      installSignalHandlers((e) => (e.kind === "warning" ? say(e.message) : undefined));
       const docker = await connectDocker();
       const tag = await ensureImages(docker, { base: opts.base, force: opts.force, progress: say });
       process.stdout.write(`${tag}\n`);

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { consoleSink, formatReport } from "../report/console.js";
 import { junitXml } from "../report/junit.js";
 import { hostKernelFacts } from "../scenario/semantics.js";
-import { installSignalHandlers } from "../run/interrupts.js";
+import { installSignalHandlers } from "../util/interrupts.js";
 import { hostInventory } from "../run/kernel.js";
 import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
 import { UsageError } from "../util/errors.js";

@@ -19,7 +19,7 @@ import type { NodeReport, VariantResult } from "../verdict/result.js";
 import { ExecError } from "../util/errors.js";
 import { sleep, withDeadline } from "../util/time.js";
 import { gatewayRules, planTopology, routeFor, type NodeInstance } from "./plan.js";
-import { trackRun } from "./interrupts.js";
+import { onInterrupt } from "../util/interrupts.js";
 
 export interface VariantContext {
   runtime: Runtime;
@@ -56,7 +56,7 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   const upStart = performance.now();
   const upPromise = ctx.runtime.up(plan);
   // On Ctrl-C/SIGTERM: let a half-done `up` settle (bounded), then sweep the run by its label.
-  const untrack = trackRun(async () => {
+  const untrack = onInterrupt(async () => {
     await Promise.race([upPromise.catch(() => undefined), sleep(15_000)]);
     await ctx.runtime.remove(runId);
   });

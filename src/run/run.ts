@@ -11,7 +11,7 @@ import type { KernelInventory } from "../verdict/requires.js";
 import { combineRepeats } from "../verdict/repeat.js";
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runVariant } from "./run-variant.js";
-import { isStopping } from "./interrupts.js";
+import { isStopping } from "../util/interrupts.js";
 
 const SCENARIO_FILE = /\.ya?ml$/;
 

@@ -1,6 +1,7 @@
 /**
- * Ctrl-C and SIGTERM tear down what is running before the process exits. Runs register a cleanup
- * while they own resources; the first signal runs every cleanup (bounded), a second one exits
+ * Ctrl-C and SIGTERM tear down what is running before the process exits. Whatever owns
+ * resources (a run's topology, an image build's debootstrap and temporary rootfs) registers a
+ * cleanup while it owns them; the first signal runs every cleanup (bounded), a second one exits
  * at once and says how to sweep what is left.
  */
 import type { EventSink } from "../report/events.js";
@@ -13,7 +14,8 @@ let sink: EventSink = () => undefined;
 /** How long teardown may take after a signal before we give up and exit anyway. */
 const TEARDOWN_BOUND_MS = 45_000;
 
-export function trackRun(cleanup: () => Promise<void>): () => void {
+/** Register a cleanup for Ctrl-C/SIGTERM; call the returned function once it is no longer needed. */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
   cleanups.add(cleanup);
   return () => cleanups.delete(cleanup);
 }
@@ -33,7 +35,7 @@ export function installSignalHandlers(emit: EventSink): void {
       process.exit(code);
     }
     stopping = true;
-    sink({ kind: "warning", message: `${signal}: tearing down ${cleanups.size} running topolog${cleanups.size === 1 ? "y" : "ies"}` });
+    sink({ kind: "warning", message: `${signal}: tearing down (${cleanups.size} cleanup${cleanups.size === 1 ? "" : "s"} to run)` });
     const timer = setTimeout(() => process.exit(code), TEARDOWN_BOUND_MS);
     void Promise.allSettled([...cleanups].map((c) => c())).then(() => {
       clearTimeout(timer);

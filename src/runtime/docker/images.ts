@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type Docker from "dockerode";
 import { ExecError, RuntimeUnavailableError } from "../../util/errors.js";
+import { onInterrupt } from "../../util/interrupts.js";
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const AGENT_SOURCE = join(PROJECT_ROOT, "images/agent/tcprepro-agent.c");
@@ -31,14 +32,34 @@ export interface ImageOptions {
   progress: (message: string) => void;
 }
 
-function run(argv: string[], opts: { cwd?: string } = {}): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, stdio: ["ignore", "ignore", "pipe"] });
+/**
+ * Runs a host command. On Ctrl-C/SIGTERM the command is stopped first and `afterInterrupt`
+ * (removing what it was writing) runs once it is gone.
+ */
+function run(argv: string[], afterInterrupt?: () => void): Promise<void> {
+  // Its own process group, so that an interrupt stops debootstrap's children (dpkg, …) too.
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, sig);
+    } catch {
+      // already gone
+    }
+  };
+  const untrack = onInterrupt(async () => {
+    killGroup("SIGTERM");
+    const timer = setTimeout(() => killGroup("SIGKILL"), 5_000);
+    await closed;
+    clearTimeout(timer);
+    afterInterrupt?.();
+  });
+  return new Promise<void>((resolvePromise, reject) => {
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", (err) => reject(new ExecError(argv, null, err.message, "host")));
-    child.on("close", (code) => (code === 0 ? resolvePromise() : reject(new ExecError(argv, code, stderr, "host"))));
-  });
+    void closed.then((code) => (code === 0 ? resolvePromise() : reject(new ExecError(argv, code, stderr, "host"))));
+  }).finally(untrack);
 }
 
 /** Compile the agent when its binary is missing or older than its source. */
@@ -96,8 +117,9 @@ async function buildOfflineBase(docker: Docker, progress: (m: string) => void): 
     rootfs = mkdtempSync(join(tmpdir(), "tcprepro-rootfs-"));
     temporary = true;
     progress(`debootstrap bookworm into ${rootfs} (about a minute)`);
+    const remove = () => rmSync(rootfs!, { recursive: true, force: true });
     try {
-      await run(["debootstrap", "--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, "bookworm", rootfs]);
+      await run(["debootstrap", "--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, "bookworm", rootfs], remove);
     } catch (err) {
       rmSync(rootfs, { recursive: true, force: true });
       if (err instanceof ExecError && err.exitCode === null)
@@ -108,11 +130,15 @@ async function buildOfflineBase(docker: Docker, progress: (m: string) => void): 
     }
   }
   progress(`importing ${rootfs} as ${OFFLINE_BASE}`);
+  const untrack = onInterrupt(async () => {
+    if (temporary) rmSync(rootfs!, { recursive: true, force: true });
+  });
   try {
     const tar = spawn("tar", ["-C", rootfs, "-c", "."], { stdio: ["ignore", "pipe", "inherit"] });
     const stream = await docker.importImage(tar.stdout, { repo: "tcprepro/base", tag: "bookworm" });
     await followProgress(docker, stream, progress);
   } finally {
+    untrack();
     if (temporary) rmSync(rootfs, { recursive: true, force: true });
   }
 }
@@ -138,6 +164,7 @@ export async function ensureImages(docker: Docker, opts: ImageOptions): Promise<
   }
   opts.progress(`building ${tag} FROM ${base}`);
   const context = mkdtempSync(join(tmpdir(), "tcprepro-image-"));
+  const untrack = onInterrupt(async () => rmSync(context, { recursive: true, force: true }));
   try {
     cpSync(DOCKERFILE, join(context, "Dockerfile"));
     cpSync(AGENT_BINARY, join(context, "tcprepro-agent"));
@@ -147,6 +174,7 @@ export async function ensureImages(docker: Docker, opts: ImageOptions): Promise<
     );
     await followProgress(docker, stream, opts.progress);
   } finally {
+    untrack();
     rmSync(context, { recursive: true, force: true });
   }
   if (!(await imageExists(docker, tag))) throw new Error(`image build reported success but ${tag} is missing`);
