@@ -1,5 +1,5 @@
 /** What one variant's run produced: the public JSON contract's per-variant object. */
-import type { ClientSummary, ListenQueueEvidence } from "../evidence/types.js";
+import type { Attempt, ClientSummary, ListenQueueEvidence } from "../evidence/types.js";
 
 export type VerdictKind = "pass" | "fail" | "skip" | "error";
 
@@ -39,6 +39,8 @@ export interface VariantResult {
   timelineMs?: number;
   nodes: Record<string, NodeReport>;
   clients: ClientSummary;
+  /** Every connection attempt, by start time (ms from the traffic's t = 0). */
+  attempts: Attempt[];
   expectations: ExpectationResult[];
   causes: CauseResult[];
   /** What the diagnosis could not check (counters this kernel lacks, …). */

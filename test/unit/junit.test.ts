@@ -9,6 +9,7 @@ const variant = (name: string, verdict: VariantResult["verdict"], reason: string
   durationMs: 1500,
   nodes: {},
   clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
+  attempts: [],
   expectations: [],
   causes: [],
   unchecked: [],

@@ -9,6 +9,7 @@ const run = (verdict: VariantResult["verdict"], reason: string = verdict): Varia
   durationMs: 1000,
   nodes: {},
   clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
+  attempts: [],
   expectations: [],
   causes: [],
   unchecked: [],
