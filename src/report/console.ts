@@ -70,6 +70,8 @@ export function formatReport(report: RunReport): string {
       if (v.verdict === "pass") continue;
       parts.push(`  ${v.variant}: ${VERDICT[v.verdict]}: ${v.reason}`);
       for (const e of v.expectations.filter((x) => !x.ok)) parts.push(`    ✗ ${e.path}: expected ${e.expected}, actual ${e.actual}${e.source ? `  (${e.source})` : ""}`);
+      // The evidence behind each named cause: what a reader needs to tell a race from a regression.
+      for (const c of v.causes) parts.push(`    · ${c.cause} at ${c.node}: ${c.because}`);
     }
   }
   const all = report.scenarios.flatMap((s) => s.variants);

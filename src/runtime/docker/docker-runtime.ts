@@ -3,6 +3,7 @@
  * Every object carries the run's labels, so that a teardown (or `tcprepro clean` after a
  * SIGKILL) finds it by label rather than by a list in memory that a crash would lose.
  */
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import Docker from "dockerode";
@@ -146,7 +147,9 @@ export class DockerRuntime implements Runtime {
           const info = await container.inspect();
           const pid = info.State.Pid;
           const local = pid > 0 && existsSync(`/proc/${pid}/net/netstat`) && isOurs(pid);
-          topology.nodes.set(node.name, new DockerNode(node.name, addresses, container, local ? pid : undefined));
+          const started = new DockerNode(node.name, addresses, container, local ? pid : undefined);
+          await dropDefaultRoute(started, local ? pid : undefined);
+          topology.nodes.set(node.name, started);
         }),
       ),
     );
@@ -170,6 +173,27 @@ export class DockerRuntime implements Runtime {
     }
     return result;
   }
+}
+
+/**
+ * Docker gives every container a default route via the bridge, internal networks included (the
+ * engine then drops what leaves). No node needs it — clients reach the gateway's own address on
+ * their subnet — so it goes: a node has routes to its own subnets and nothing else.
+ */
+async function dropDefaultRoute(node: DockerNode, hostPid: number | undefined): Promise<void> {
+  try {
+    await node.exec(["ip", "-4", "route", "del", "default"]);
+    return;
+  } catch (err) {
+    if (/No such process|Cannot find device/i.test(String((err as Error).message))) return; // none to drop
+    if (hostPid === undefined) throw err;
+  }
+  // A user's image without iproute2: do it from the host, in the node's network namespace.
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn("nsenter", ["-t", String(hostPid), "-n", "ip", "-4", "route", "del", "default"], { stdio: "ignore" });
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 || code === 2 ? resolve() : reject(new Error(`nsenter ip route del default exited ${code} in ${node.name}`))));
+  });
 }
 
 /** A PID from the engine is ours to read only when the engine runs on this host's kernel. */
