@@ -92,29 +92,32 @@ export class DockerRuntime implements Runtime {
     const existing = await this.docker.listNetworks();
     const used = existing.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
     const candidates = freeSubnets(this.options.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, used);
-    for (const net of plan.networks) {
-      for (;;) {
-        const subnet = candidates.shift();
-        if (!subnet) throw new RuntimeUnavailableError("no free /24 left in the address pool: run `tcprepro clean` or set --pool");
-        try {
-          await this.docker.createNetwork({
-            Name: `tcprepro-${plan.runId}-${net.name}`,
-            Driver: "bridge",
-            // Internal: no route out of the topology, whatever a scenario sends.
-            Internal: true,
-            CheckDuplicate: true,
-            IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: hostAddress(subnet, 1) }] },
-            Labels: this.labels(plan.runId),
-          });
-          topology.subnets[net.name] = subnet;
-          break;
-        } catch (err) {
-          // Another run took this block between our listing and our create: try the next one.
-          if (/overlap/i.test((err as Error).message)) continue;
-          throw err;
+    // In parallel: each takes the next free candidate; a block another run took meanwhile is
+    // refused by the engine as an overlap, and we move on to the next one.
+    await Promise.all(
+      plan.networks.map(async (net) => {
+        for (;;) {
+          const subnet = candidates.shift();
+          if (!subnet) throw new RuntimeUnavailableError("no free /24 left in the address pool: run `tcprepro clean` or set --pool");
+          try {
+            await this.docker.createNetwork({
+              Name: `tcprepro-${plan.runId}-${net.name}`,
+              Driver: "bridge",
+              // Internal: no route out of the topology, whatever a scenario sends.
+              Internal: true,
+              CheckDuplicate: true,
+              IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: hostAddress(subnet, 1) }] },
+              Labels: this.labels(plan.runId),
+            });
+            topology.subnets[net.name] = subnet;
+            return;
+          } catch (err) {
+            if (/overlap/i.test((err as Error).message)) continue;
+            throw err;
+          }
         }
-      }
-    }
+      }),
+    );
   }
 
   private async createNodes(plan: TopologyPlan, topology: DockerTopology, image: string): Promise<void> {
@@ -181,19 +184,21 @@ export class DockerRuntime implements Runtime {
  * their subnet — so it goes: a node has routes to its own subnets and nothing else.
  */
 async function dropDefaultRoute(node: DockerNode, hostPid: number | undefined): Promise<void> {
+  // From the host when the engine is local: ~5 ms, against ~35 ms for an exec, and it works for
+  // a user's image without iproute2.
+  if (hostPid !== undefined) {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn("nsenter", ["-t", String(hostPid), "-n", "ip", "-4", "route", "del", "default"], { stdio: "ignore" });
+      child.on("error", () => resolve(null));
+      child.on("close", resolve);
+    });
+    if (code === 0 || code === 2) return; // 2: there was no default route
+  }
   try {
     await node.exec(["ip", "-4", "route", "del", "default"]);
-    return;
   } catch (err) {
-    if (/No such process|Cannot find device/i.test(String((err as Error).message))) return; // none to drop
-    if (hostPid === undefined) throw err;
+    if (!/No such process|Cannot find device/i.test(String((err as Error).message))) throw err;
   }
-  // A user's image without iproute2: do it from the host, in the node's network namespace.
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn("nsenter", ["-t", String(hostPid), "-n", "ip", "-4", "route", "del", "default"], { stdio: "ignore" });
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 || code === 2 ? resolve() : reject(new Error(`nsenter ip route del default exited ${code} in ${node.name}`))));
-  });
 }
 
 /** A PID from the engine is ours to read only when the engine runs on this host's kernel. */
