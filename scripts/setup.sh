@@ -17,6 +17,8 @@ command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || missing+=(libc6-dev)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v iptables >/dev/null || missing+=(iptables)
+# Headless Chromium renders the HTML report in its test (the report itself needs no browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null; then missing+=(docker.io); fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"

@@ -2,7 +2,9 @@
 import { Command, CommanderError } from "commander";
 import { exitCodeFor, ScenarioError } from "../util/errors.js";
 import { registerClean } from "./clean.js";
+import { registerCompare } from "./compare.js";
 import { registerDiagnose } from "./diagnose.js";
+import { registerDoctor } from "./doctor.js";
 import { registerImages } from "./images.js";
 import { registerList } from "./list.js";
 import { registerRun } from "./run.js";
@@ -19,6 +21,8 @@ registerRun(program);
 registerValidate(program);
 registerList(program);
 registerDiagnose(program);
+registerCompare(program);
+registerDoctor(program);
 registerImages(program);
 registerClean(program);
 registerSchema(program);

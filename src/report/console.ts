@@ -4,6 +4,7 @@
  */
 import type { RunReport, VariantResult } from "../verdict/result.js";
 import type { RunEvent } from "./events.js";
+import { notableCounters, signed } from "./notable.js";
 
 type Formatters = { [K in RunEvent["kind"]]: (e: Extract<RunEvent, { kind: K }>) => string | undefined };
 
@@ -39,14 +40,7 @@ function table(rows: string[][]): string {
 }
 
 function movedCounters(v: VariantResult): string[] {
-  const out: string[] = [];
-  for (const [node, rep] of Object.entries(v.nodes)) {
-    for (const [name, delta] of Object.entries(rep.counters)) {
-      if (/ListenOverflows|ListenDrops|ReqQFull|Syncookies|PAWS|AbortOn|OutRsts|SynRetrans|RetransFail|InsertFailed|NfConntrackDrop|EmbryonicRsts|TWRecycled|AttemptFails/.test(name))
-        out.push(`${node} ${name} +${delta}`);
-    }
-  }
-  return out;
+  return notableCounters(v).map((c) => `${c.node} ${c.counter} ${signed(c.delta)}`);
 }
 
 /** The end-of-run summary: per scenario, variants as columns. */
