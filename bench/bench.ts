@@ -51,7 +51,11 @@ function standardPlan(runId: string): TopologyPlan {
     runId,
     networks: [{ name: "lan" }, { name: "wan" }],
     nodes: [
-      { name: "gw", networks: ["lan", "wan"], sysctls: { "net.ipv4.ip_forward": "1", ...WIDE_PORTS } },
+      {
+        name: "gw",
+        networks: ["lan", "wan"],
+        sysctls: { "net.ipv4.ip_forward": "1", ...WIDE_PORTS },
+      },
       { name: "client.1", networks: ["lan"], sysctls: WIDE_PORTS },
       { name: "client.2", networks: ["lan"], sysctls: {} },
       { name: "server", networks: ["wan"], sysctls: {} },
@@ -61,20 +65,95 @@ function standardPlan(runId: string): TopologyPlan {
 
 /** The same topology by a sequence of plain docker CLI commands, as one would script it. */
 async function cliUpDown(tag: string, image: string): Promise<{ upMs: number; downMs: number }> {
-  const used = JSON.parse(await must(["docker", "network", "inspect", ...(await must(["docker", "network", "ls", "-q"])).trim().split("\n")])) as Array<{ IPAM: { Config: Array<{ Subnet?: string }> | null } }>;
-  const [lan, wan] = freeSubnets("198.18.0.0/15", used.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet ?? "")).filter(Boolean));
+  const used = JSON.parse(
+    await must([
+      "docker",
+      "network",
+      "inspect",
+      ...(await must(["docker", "network", "ls", "-q"])).trim().split("\n"),
+    ]),
+  ) as Array<{ IPAM: { Config: Array<{ Subnet?: string }> | null } }>;
+  const [lan, wan] = freeSubnets(
+    "198.18.0.0/15",
+    used.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet ?? "")).filter(Boolean),
+  );
   const label = ["--label", `tcprepro.run=${tag}`];
   const t0 = performance.now();
-  await must(["docker", "network", "create", "--internal", "--subnet", lan!, ...label, `${tag}-lan`]);
-  await must(["docker", "network", "create", "--internal", "--subnet", wan!, ...label, `${tag}-wan`]);
-  const common = ["docker", "run", "-d", "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", ...label];
-  await must([...common, "--name", `${tag}-gw`, "--network", `${tag}-lan`, "--sysctl", "net.ipv4.ip_forward=1", image, "/opt/tcprepro/tcprepro-agent", "hold"]);
+  await must([
+    "docker",
+    "network",
+    "create",
+    "--internal",
+    "--subnet",
+    lan!,
+    ...label,
+    `${tag}-lan`,
+  ]);
+  await must([
+    "docker",
+    "network",
+    "create",
+    "--internal",
+    "--subnet",
+    wan!,
+    ...label,
+    `${tag}-wan`,
+  ]);
+  const common = [
+    "docker",
+    "run",
+    "-d",
+    "--cap-add",
+    "NET_ADMIN",
+    "--cap-add",
+    "NET_RAW",
+    ...label,
+  ];
+  await must([
+    ...common,
+    "--name",
+    `${tag}-gw`,
+    "--network",
+    `${tag}-lan`,
+    "--sysctl",
+    "net.ipv4.ip_forward=1",
+    image,
+    "/opt/tcprepro/tcprepro-agent",
+    "hold",
+  ]);
   await must(["docker", "network", "connect", `${tag}-wan`, `${tag}-gw`]);
-  for (const c of ["client-1", "client-2"]) await must([...common, "--name", `${tag}-${c}`, "--network", `${tag}-lan`, image, "/opt/tcprepro/tcprepro-agent", "hold"]);
-  await must([...common, "--name", `${tag}-server`, "--network", `${tag}-wan`, image, "/opt/tcprepro/tcprepro-agent", "hold"]);
+  for (const c of ["client-1", "client-2"])
+    await must([
+      ...common,
+      "--name",
+      `${tag}-${c}`,
+      "--network",
+      `${tag}-lan`,
+      image,
+      "/opt/tcprepro/tcprepro-agent",
+      "hold",
+    ]);
+  await must([
+    ...common,
+    "--name",
+    `${tag}-server`,
+    "--network",
+    `${tag}-wan`,
+    image,
+    "/opt/tcprepro/tcprepro-agent",
+    "hold",
+  ]);
   const upMs = performance.now() - t0;
   const t1 = performance.now();
-  await must(["docker", "rm", "-f", `${tag}-gw`, `${tag}-client-1`, `${tag}-client-2`, `${tag}-server`]);
+  await must([
+    "docker",
+    "rm",
+    "-f",
+    `${tag}-gw`,
+    `${tag}-client-1`,
+    `${tag}-client-2`,
+    `${tag}-server`,
+  ]);
   await must(["docker", "network", "rm", `${tag}-lan`, `${tag}-wan`]);
   return { upMs, downMs: performance.now() - t1 };
 }
@@ -83,7 +162,9 @@ async function main(): Promise<void> {
   const docker = await connectDocker();
   const runtime = new DockerRuntime(docker);
   await runtime.prepare(say);
-  const results: Record<string, unknown> = { machine: { cpus: cpus().length, kernel: release(), date: new Date().toISOString() } };
+  const results: Record<string, unknown> = {
+    machine: { cpus: cpus().length, kernel: release(), date: new Date().toISOString() },
+  };
 
   say("1. standard topology up/down: tcprepro vs plain docker CLI");
   const ours: Array<{ upMs: number; downMs: number }> = [];
@@ -99,11 +180,21 @@ async function main(): Promise<void> {
   }
   const topology = {
     iterations: ITERATIONS,
-    tcprepro: { upMs: round(median(ours.map((x) => x.upMs))), downMs: round(median(ours.map((x) => x.downMs))) },
-    dockerCli: { upMs: round(median(cli.map((x) => x.upMs))), downMs: round(median(cli.map((x) => x.downMs))) },
+    tcprepro: {
+      upMs: round(median(ours.map((x) => x.upMs))),
+      downMs: round(median(ours.map((x) => x.downMs))),
+    },
+    dockerCli: {
+      upMs: round(median(cli.map((x) => x.upMs))),
+      downMs: round(median(cli.map((x) => x.downMs))),
+    },
     ratio: 0,
   };
-  topology.ratio = round((topology.tcprepro.upMs + topology.tcprepro.downMs) / (topology.dockerCli.upMs + topology.dockerCli.downMs), 2);
+  topology.ratio = round(
+    (topology.tcprepro.upMs + topology.tcprepro.downMs) /
+      (topology.dockerCli.upMs + topology.dockerCli.downMs),
+    2,
+  );
   results.topology = topology;
 
   say("2. counter snapshots, 3. traffic generator");
@@ -120,23 +211,92 @@ async function main(): Promise<void> {
     t = performance.now();
     for (let i = 0; i < 20; i++) await server.exec(["cat", "/proc/net/netstat", "/proc/net/snmp"]);
     const execMs = (performance.now() - t) / 20;
-    results.snapshot = { perNodeMs: round(perNodeMs, 2), perTopologyMs: round(perTopologyMs, 2), nodes: topo.nodes.size, forComparisonDockerExecCatMs: round(execMs, 1) };
+    results.snapshot = {
+      perNodeMs: round(perNodeMs, 2),
+      perTopologyMs: round(perTopologyMs, 2),
+      nodes: topo.nodes.size,
+      forComparisonDockerExecCatMs: round(execMs, 1),
+    };
 
-    const app = await server.spawn(serveArgv({ port: 8080, backlog: 4096, accept: "normal", reply: true, closeFirst: false, resetOnClose: false }));
-    await new Promise<void>((resolve) => app.onLine((l) => (l.includes("listening") ? resolve() : undefined)));
+    const app = await server.spawn(
+      serveArgv({
+        port: 8080,
+        backlog: 4096,
+        accept: "normal",
+        reply: true,
+        closeFirst: false,
+        resetOnClose: false,
+      }),
+    );
+    await new Promise<void>((resolve) =>
+      app.onLine((l) => (l.includes("listening") ? resolve() : undefined)),
+    );
     const client = topo.nodes.get("client.1")!;
     const host = topo.nodes.get("gw")!.addresses.lan!;
-    await topo.nodes.get("gw")!.exec(["iptables", "-t", "nat", "-A", "PREROUTING", "-d", host, "-p", "tcp", "--dport", "8080", "-j", "DNAT", "--to-destination", `${server.addresses.wan}:8080`]);
-    await topo.nodes.get("gw")!.exec(["iptables", "-t", "nat", "-A", "POSTROUTING", "-d", server.addresses.wan!, "-j", "SNAT", "--to-source", topo.nodes.get("gw")!.addresses.wan!]);
+    await topo.nodes
+      .get("gw")!
+      .exec([
+        "iptables",
+        "-t",
+        "nat",
+        "-A",
+        "PREROUTING",
+        "-d",
+        host,
+        "-p",
+        "tcp",
+        "--dport",
+        "8080",
+        "-j",
+        "DNAT",
+        "--to-destination",
+        `${server.addresses.wan}:8080`,
+      ]);
+    await topo.nodes
+      .get("gw")!
+      .exec([
+        "iptables",
+        "-t",
+        "nat",
+        "-A",
+        "POSTROUTING",
+        "-d",
+        server.addresses.wan!,
+        "-j",
+        "SNAT",
+        "--to-source",
+        topo.nodes.get("gw")!.addresses.wan!,
+      ]);
     const generator: Record<string, unknown> = {};
-    for (const [name, target] of [["direct (same network)", null], ["through the SNAT gateway", host]] as const) {
+    for (const [name, target] of [
+      ["direct (same network)", null],
+      ["through the SNAT gateway", host],
+    ] as const) {
       // Direct: a client on the server's network, so the gateway's conntrack is not in the path.
       const from = target === null ? topo.nodes.get("gw")! : client;
-      const argv = connectArgv({ host: target ?? server.addresses.wan!, port: 8080, connections: GENERATOR_CONNECTIONS, concurrency: 200, rate: 0, connectTimeoutMs: 5000, payloadBytes: 0, expectReply: false, replyTimeoutMs: 2000, holdMs: 0, close: "client", maxMs: 60_000 });
+      const argv = connectArgv({
+        host: target ?? server.addresses.wan!,
+        port: 8080,
+        connections: GENERATOR_CONNECTIONS,
+        concurrency: 200,
+        rate: 0,
+        connectTimeoutMs: 5000,
+        payloadBytes: 0,
+        expectReply: false,
+        replyTimeoutMs: 2000,
+        holdMs: 0,
+        close: "client",
+        maxMs: 60_000,
+      });
       const out = (await from.exec(argv, 90_000)).stdout.trim().split("\n");
       const done = JSON.parse(out[out.length - 1]!) as { attempts: number; elapsedUs: number };
       const connected = out.filter((l) => l.includes('"connected"')).length;
-      generator[name] = { attempts: done.attempts, connected, seconds: round(done.elapsedUs / 1e6, 2), perSecond: Math.round(done.attempts / (done.elapsedUs / 1e6)) };
+      generator[name] = {
+        attempts: done.attempts,
+        connected,
+        seconds: round(done.elapsedUs / 1e6, 2),
+        perSecond: Math.round(done.attempts / (done.elapsedUs / 1e6)),
+      };
     }
     results.generator = generator;
   } finally {
@@ -148,7 +308,16 @@ async function main(): Promise<void> {
   for (const parallel of [1, 4]) {
     const json = `/tmp/tcprepro-bench-${process.pid}-${parallel}.json`;
     const t0 = performance.now();
-    const r = await run([process.execPath, "bin/tcprepro.js", "run", "scenarios/", "--parallel", String(parallel), "--json", json]);
+    const r = await run([
+      process.execPath,
+      "bin/tcprepro.js",
+      "run",
+      "scenarios/",
+      "--parallel",
+      String(parallel),
+      "--json",
+      json,
+    ]);
     const wallMs = performance.now() - t0;
     const report = JSON.parse((await import("node:fs")).readFileSync(json, "utf8")) as RunReport;
     catalog[`parallel${parallel}`] = { exit: r.code, wallS: round(wallMs / 1000) };
@@ -174,10 +343,27 @@ async function main(): Promise<void> {
 }
 
 function render(r: Record<string, unknown>): string {
-  const t = r.topology as { tcprepro: { upMs: number; downMs: number }; dockerCli: { upMs: number; downMs: number }; ratio: number; iterations: number };
-  const s = r.snapshot as { perNodeMs: number; perTopologyMs: number; nodes: number; forComparisonDockerExecCatMs: number };
-  const g = r.generator as Record<string, { attempts: number; connected: number; seconds: number; perSecond: number }>;
-  const c = r.catalog as { parallel1: { wallS: number; exit: number }; parallel4: { wallS: number; exit: number }; variants: Array<Record<string, string | number>> };
+  const t = r.topology as {
+    tcprepro: { upMs: number; downMs: number };
+    dockerCli: { upMs: number; downMs: number };
+    ratio: number;
+    iterations: number;
+  };
+  const s = r.snapshot as {
+    perNodeMs: number;
+    perTopologyMs: number;
+    nodes: number;
+    forComparisonDockerExecCatMs: number;
+  };
+  const g = r.generator as Record<
+    string,
+    { attempts: number; connected: number; seconds: number; perSecond: number }
+  >;
+  const c = r.catalog as {
+    parallel1: { wallS: number; exit: number };
+    parallel4: { wallS: number; exit: number };
+    variants: Array<Record<string, string | number>>;
+  };
   const m = r.machine as { cpus: number; kernel: string; date: string };
   const lines = [
     "# Benchmarks",
@@ -203,7 +389,9 @@ function render(r: Record<string, unknown>): string {
     "",
     "| path | attempts | connected | s | attempts/s |",
     "| --- | --- | --- | --- | --- |",
-    ...Object.entries(g).map(([k, v]) => `| ${k} | ${v.attempts} | ${v.connected} | ${v.seconds} | **${v.perSecond}** |`),
+    ...Object.entries(g).map(
+      ([k, v]) => `| ${k} | ${v.attempts} | ${v.connected} | ${v.seconds} | **${v.perSecond}** |`,
+    ),
     "",
     "Target ≥ 10,000 attempts/s. The generator is bound by kernel time: each connect() runs the whole handshake in softirq on a 2-core machine shared by client, gateway and server (the agent alone on loopback: 15,000-16,000/s). The client nodes here have `ip_local_port_range 1024 65535`: with the default range a node runs out of ports after ~14,000 connections in TIME_WAIT (connect() prefers even ports; measured 10,600 attempts in the first second, then ~200/s) — the kernel's port-exhaustion limit, which the catalog's port-exhaustion scenario reproduces on purpose.",
     "",
@@ -215,7 +403,10 @@ function render(r: Record<string, unknown>): string {
     "",
     "| variant | verdict | total s | asked s | overhead s | up s | down s |",
     "| --- | --- | --- | --- | --- | --- | --- |",
-    ...c.variants.map((v) => `| ${v.variant} | ${v.verdict} | ${v.totalS} | ${v.askedS} | ${v.overheadS} | ${v.upS} | ${v.downS} |`),
+    ...c.variants.map(
+      (v) =>
+        `| ${v.variant} | ${v.verdict} | ${v.totalS} | ${v.askedS} | ${v.overheadS} | ${v.upS} | ${v.downS} |`,
+    ),
     "",
   ];
   return lines.join("\n");

@@ -14,12 +14,16 @@ function read(flag: string, file: string): string {
 export function registerDiagnose(program: Command): void {
   program
     .command("diagnose")
-    .description("name causes from two counter dumps of any host (nstat -az, or cat /proc/net/netstat /proc/net/snmp)")
+    .description(
+      "name causes from two counter dumps of any host (nstat -az, or cat /proc/net/netstat /proc/net/snmp)",
+    )
     .requiredOption("--before <file>", "counters before")
     .requiredOption("--after <file>", "counters after")
     .option("--json", "print the diagnosis as JSON", false)
     .action((opts: { before: string; after: string; json: boolean }) => {
       const d = diagnoseDumps(read("--before", opts.before), read("--after", opts.after));
-      process.stdout.write(opts.json ? JSON.stringify(d, null, 2) + "\n" : formatDiagnosis(d) + "\n");
+      process.stdout.write(
+        opts.json ? JSON.stringify(d, null, 2) + "\n" : formatDiagnosis(d) + "\n",
+      );
     });
 }

@@ -12,7 +12,9 @@ export function registerList(program: Command): void {
       const loaded = loadAll(expandPaths(paths), hostKernelFacts);
       const rows = loaded.map((s) => {
         const base = s.variants[0]!.scenario;
-        const sysctls = [...new Set(Object.values(base.nodes).flatMap((n) => Object.keys(n.sysctls)))];
+        const sysctls = [
+          ...new Set(Object.values(base.nodes).flatMap((n) => Object.keys(n.sysctls))),
+        ];
         return {
           name: s.name,
           file: s.file,
@@ -29,11 +31,17 @@ export function registerList(program: Command): void {
         return;
       }
       for (const r of rows) {
-        const needs = [r.requires.kernel && `kernel ${r.requires.kernel}`, ...(r.requires.sysctls ?? []), ...(r.requires.counters ?? [])].filter(Boolean);
+        const needs = [
+          r.requires.kernel && `kernel ${r.requires.kernel}`,
+          ...(r.requires.sysctls ?? []),
+          ...(r.requires.counters ?? []),
+        ].filter(Boolean);
         process.stdout.write(`${r.name}  (${r.file})\n`);
         process.stdout.write(`  ${r.summary.replace(/\s+/g, " ")}\n`);
         if (r.symptom) process.stdout.write(`  symptom: ${r.symptom}\n`);
-        process.stdout.write(`  cause: ${[r.cause].flat().join(", ") || "-"}; variants: ${r.variants.join(", ")}\n`);
+        process.stdout.write(
+          `  cause: ${[r.cause].flat().join(", ") || "-"}; variants: ${r.variants.join(", ")}\n`,
+        );
         if (r.sysctls.length > 0) process.stdout.write(`  sets: ${r.sysctls.join(", ")}\n`);
         if (needs.length > 0) process.stdout.write(`  needs: ${needs.join(", ")}\n`);
         process.stdout.write("\n");

@@ -12,7 +12,8 @@ import { openRuntime } from "./engine.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`"${value}" is not a whole number from 1 to 64`);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new UsageError(`"${value}" is not a whole number from 1 to 64`);
   return n;
 }
 
@@ -24,24 +25,56 @@ export function registerRun(program: Command): void {
     .option("--variant <name>", "run only this variant (baseline, mitigated, …)")
     .option("--json <file>", "write the JSON report to this file")
     .option("--junit <file>", "write JUnit XML (one testcase per variant) to this file")
-    .option("--html <file>", "write a self-contained HTML report (attempt plots, causes, tables) to this file")
+    .option(
+      "--html <file>",
+      "write a self-contained HTML report (attempt plots, causes, tables) to this file",
+    )
     .option("--parallel <n>", "variants run at once (each on its own networks)", positiveInt, 1)
-    .option("--repeat <n>", "run each variant n times; a verdict stands only if all n agree", positiveInt, 1)
+    .option(
+      "--repeat <n>",
+      "run each variant n times; a verdict stands only if all n agree",
+      positiveInt,
+      1,
+    )
     .option("--pool <cidr>", "address pool for the networks", "198.18.0.0/15")
-    .option("--base <image>", "base image for the node image (default: the offline debootstrap image)")
-    .action(async (paths: string[], opts: { variant?: string; json?: string; junit?: string; html?: string; pool: string; base?: string; parallel: number; repeat: number }) => {
-      // Validate everything before touching the engine: bad input creates nothing.
-      const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
-      const emit = consoleSink();
-      installSignalHandlers(emit);
-      const runtime = await openRuntime(opts);
-      await runtime.prepare((message) => emit({ kind: "prepare", message }));
-      const kernel = hostInventory(await runtime.kernel());
-      const report = await runAll(scenarios, { runtime, kernel, emit, variant: opts.variant, parallel: opts.parallel, repeat: opts.repeat });
-      if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
-      if (opts.junit) writeFileSync(opts.junit, junitXml(report));
-      if (opts.html) writeFileSync(opts.html, htmlReport(report));
-      process.stdout.write("\n" + formatReport(report));
-      process.exitCode = exitCodeOf(report);
-    });
+    .option(
+      "--base <image>",
+      "base image for the node image (default: the offline debootstrap image)",
+    )
+    .action(
+      async (
+        paths: string[],
+        opts: {
+          variant?: string;
+          json?: string;
+          junit?: string;
+          html?: string;
+          pool: string;
+          base?: string;
+          parallel: number;
+          repeat: number;
+        },
+      ) => {
+        // Validate everything before touching the engine: bad input creates nothing.
+        const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
+        const emit = consoleSink();
+        installSignalHandlers(emit);
+        const runtime = await openRuntime(opts);
+        await runtime.prepare((message) => emit({ kind: "prepare", message }));
+        const kernel = hostInventory(await runtime.kernel());
+        const report = await runAll(scenarios, {
+          runtime,
+          kernel,
+          emit,
+          variant: opts.variant,
+          parallel: opts.parallel,
+          repeat: opts.repeat,
+        });
+        if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
+        if (opts.junit) writeFileSync(opts.junit, junitXml(report));
+        if (opts.html) writeFileSync(opts.html, htmlReport(report));
+        process.stdout.write("\n" + formatReport(report));
+        process.exitCode = exitCodeOf(report);
+      },
+    );
 }

@@ -9,6 +9,9 @@ export function registerValidate(program: Command): void {
     .argument("<paths...>", "scenario files or directories")
     .action((paths: string[]) => {
       const loaded = loadAll(expandPaths(paths), hostKernelFacts);
-      for (const s of loaded) process.stdout.write(`ok  ${s.file}: ${s.name} (${s.variants.map((v) => v.name).join(", ")})\n`);
+      for (const s of loaded)
+        process.stdout.write(
+          `ok  ${s.file}: ${s.name} (${s.variants.map((v) => v.name).join(", ")})\n`,
+        );
     });
 }

@@ -26,7 +26,9 @@ export function summarizeAttempts(attempts: Attempt[]): ClientSummary {
   return {
     attempts: attempts.length,
     outcomes,
-    connectMs: percentiles(attempts.flatMap((a) => (a.connectMs === undefined ? [] : [a.connectMs]))),
+    connectMs: percentiles(
+      attempts.flatMap((a) => (a.connectMs === undefined ? [] : [a.connectMs])),
+    ),
     replyMs: percentiles(attempts.flatMap((a) => (a.replyMs === undefined ? [] : [a.replyMs]))),
   };
 }

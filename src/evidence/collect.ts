@@ -3,7 +3,12 @@
  * sampler. Both read the node's /proc/net files through the runtime; neither starts a process.
  */
 import type { StartedNode } from "../runtime/runtime.js";
-import { parseConntrackStat, parseProcNetCounters, parseProcNetTcp, parseSsListen } from "./proc.js";
+import {
+  parseConntrackStat,
+  parseProcNetCounters,
+  parseProcNetTcp,
+  parseSsListen,
+} from "./proc.js";
 import type { Counters, ListenQueueEvidence } from "./types.js";
 
 /** Every counter of one node: /proc/net/netstat, /proc/net/snmp and, where the kernel has it,
@@ -31,7 +36,12 @@ export async function snapshotAll(nodes: Iterable<StartedNode>): Promise<Map<str
  * comes from /proc/net/tcp (a file read per sample); the limit from one `ss -lnt` at the end.
  */
 export class ListenSampler {
-  private readonly state: ListenQueueEvidence = { final: [], maxRecvQ: {}, sendQ: {}, maxSynRecv: 0 };
+  private readonly state: ListenQueueEvidence = {
+    final: [],
+    maxRecvQ: {},
+    sendQ: {},
+    maxSynRecv: 0,
+  };
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   samples = 0;

@@ -25,8 +25,14 @@ export function parseProcNetCounters(text: string): Counters {
       i -= 1;
       continue;
     }
-    const names = head.slice(colon + 1).trim().split(/\s+/);
-    const values = vals.slice(colon + 1).trim().split(/\s+/);
+    const names = head
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
+    const values = vals
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     names.forEach((name, k) => {
       const v = Number(values[k]);
       if (name !== "" && Number.isFinite(v)) counters[prefix + name] = v;
@@ -73,7 +79,8 @@ export function parseConntrackStat(text: string): Counters {
       .forEach((hex, k) => {
         const field = names[k];
         if (field === undefined || field === "entries") return;
-        const key = "NfConntrack" + field.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase());
+        const key =
+          "NfConntrack" + field.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase());
         const v = parseInt(hex, 16);
         if (!Number.isFinite(v)) return;
         counters[key] = (counters[key] ?? 0) + v;

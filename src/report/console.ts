@@ -6,20 +6,31 @@ import type { RunReport, VariantResult } from "../verdict/result.js";
 import type { RunEvent } from "./events.js";
 import { notableCounters, signed } from "./notable.js";
 
-type Formatters = { [K in RunEvent["kind"]]: (e: Extract<RunEvent, { kind: K }>) => string | undefined };
+type Formatters = {
+  [K in RunEvent["kind"]]: (e: Extract<RunEvent, { kind: K }>) => string | undefined;
+};
 
-const VERDICT: Record<VariantResult["verdict"], string> = { pass: "PASS", fail: "FAIL", skip: "SKIP", error: "ERROR" };
+const VERDICT: Record<VariantResult["verdict"], string> = {
+  pass: "PASS",
+  fail: "FAIL",
+  skip: "SKIP",
+  error: "ERROR",
+};
 
 const formatters: Formatters = {
   prepare: (e) => `· ${e.message}`,
   "scenario.start": (e) => `▶ ${e.scenario} (${e.file}): ${e.variants.join(", ")}`,
   "variant.start": (e) => `  ${e.scenario}/${e.variant}: starting`,
-  "topology.up": (e) => `  ${e.scenario}/${e.variant}: topology up (${e.nodes} nodes, ${e.networks} networks) in ${e.ms} ms`,
-  "traffic.start": (e) => `  ${e.scenario}/${e.variant}: ${e.node} → ${e.target}: ${e.connections} connections`,
-  "traffic.done": (e) => `  ${e.scenario}/${e.variant}: ${e.node} done, ${e.attempts} attempts by t=${e.ms} ms`,
+  "topology.up": (e) =>
+    `  ${e.scenario}/${e.variant}: topology up (${e.nodes} nodes, ${e.networks} networks) in ${e.ms} ms`,
+  "traffic.start": (e) =>
+    `  ${e.scenario}/${e.variant}: ${e.node} → ${e.target}: ${e.connections} connections`,
+  "traffic.done": (e) =>
+    `  ${e.scenario}/${e.variant}: ${e.node} done, ${e.attempts} attempts by t=${e.ms} ms`,
   "fault.applied": (e) => `  ${e.scenario}/${e.variant}: t=${e.atMs} ms ${e.action} → ${e.target}`,
   "topology.down": (e) => `  ${e.scenario}/${e.variant}: topology down in ${e.ms} ms`,
-  "variant.done": (e) => `  ${e.scenario}/${e.result.variant}: ${VERDICT[e.result.verdict]} (${(e.result.durationMs / 1000).toFixed(1)} s) ${e.result.verdict === "pass" ? "" : e.result.reason}`,
+  "variant.done": (e) =>
+    `  ${e.scenario}/${e.result.variant}: ${VERDICT[e.result.verdict]} (${(e.result.durationMs / 1000).toFixed(1)} s) ${e.result.verdict === "pass" ? "" : e.result.reason}`,
   warning: (e) => `! ${e.message}`,
 };
 
@@ -36,7 +47,14 @@ export function consoleSink(stream: NodeJS.WritableStream = process.stderr): (e:
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 function movedCounters(v: VariantResult): string[] {
@@ -50,26 +68,42 @@ export function formatReport(report: RunReport): string {
     const cols = s.variants;
     const rows: string[][] = [["", ...cols.map((v) => v.variant)]];
     rows.push(["verdict", ...cols.map((v) => VERDICT[v.verdict])]);
-    if (cols.some((v) => v.repeat)) rows.push(["runs agreed", ...cols.map((v) => (v.repeat ? `${v.repeat.agreed}/${v.repeat.runs}` : "-"))]);
+    if (cols.some((v) => v.repeat))
+      rows.push([
+        "runs agreed",
+        ...cols.map((v) => (v.repeat ? `${v.repeat.agreed}/${v.repeat.runs}` : "-")),
+      ]);
     rows.push(["cause", ...cols.map((v) => v.causes.map((c) => c.cause).join(", ") || "-")]);
     rows.push(["attempts", ...cols.map((v) => String(v.clients.attempts))]);
     const outcomes = [...new Set(cols.flatMap((v) => Object.keys(v.clients.outcomes)))].sort();
-    for (const o of outcomes) rows.push([`  ${o}`, ...cols.map((v) => String(v.clients.outcomes[o] ?? 0))]);
-    rows.push(["connect p50/p99 ms", ...cols.map((v) => (v.clients.connectMs ? `${v.clients.connectMs.p50} / ${v.clients.connectMs.p99}` : "-"))]);
+    for (const o of outcomes)
+      rows.push([`  ${o}`, ...cols.map((v) => String(v.clients.outcomes[o] ?? 0))]);
+    rows.push([
+      "connect p50/p99 ms",
+      ...cols.map((v) =>
+        v.clients.connectMs ? `${v.clients.connectMs.p50} / ${v.clients.connectMs.p99}` : "-",
+      ),
+    ]);
     const counters = cols.map(movedCounters);
     const depth = Math.max(0, ...counters.map((c) => c.length));
-    for (let i = 0; i < depth; i++) rows.push([i === 0 ? "counters" : "", ...counters.map((c) => c[i] ?? "")]);
+    for (let i = 0; i < depth; i++)
+      rows.push([i === 0 ? "counters" : "", ...counters.map((c) => c[i] ?? "")]);
     parts.push(`${s.name} — ${s.file}\n${table(rows)}`);
     for (const v of cols) {
       if (v.verdict === "pass") continue;
       parts.push(`  ${v.variant}: ${VERDICT[v.verdict]}: ${v.reason}`);
-      for (const e of v.expectations.filter((x) => !x.ok)) parts.push(`    ✗ ${e.path}: expected ${e.expected}, actual ${e.actual}${e.source ? `  (${e.source})` : ""}`);
+      for (const e of v.expectations.filter((x) => !x.ok))
+        parts.push(
+          `    ✗ ${e.path}: expected ${e.expected}, actual ${e.actual}${e.source ? `  (${e.source})` : ""}`,
+        );
       // The evidence behind each named cause: what a reader needs to tell a race from a regression.
       for (const c of v.causes) parts.push(`    · ${c.cause} at ${c.node}: ${c.because}`);
     }
   }
   const all = report.scenarios.flatMap((s) => s.variants);
   const count = (k: VariantResult["verdict"]) => all.filter((v) => v.verdict === k).length;
-  parts.push(`${count("pass")} passed, ${count("fail") + count("error")} failed, ${count("skip")} skipped (kernel ${report.kernel}, ${report.runtime}, ${(report.durationMs / 1000).toFixed(1)} s)`);
+  parts.push(
+    `${count("pass")} passed, ${count("fail") + count("error")} failed, ${count("skip")} skipped (kernel ${report.kernel}, ${report.runtime}, ${(report.durationMs / 1000).toFixed(1)} s)`,
+  );
   return parts.join("\n\n") + "\n";
 }

@@ -5,13 +5,15 @@
 import type { RunReport, VariantResult } from "../verdict/result.js";
 
 export function xmlEscape(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    // Characters XML 1.0 forbids, even escaped.
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+  return (
+    text
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      // Characters XML 1.0 forbids, even escaped.
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "")
+  );
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
@@ -19,7 +21,12 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3);
 function testcase(scenario: string, file: string, v: VariantResult): string {
   const open = `    <testcase classname="${xmlEscape(scenario)}" name="${xmlEscape(v.variant)}" file="${xmlEscape(file)}" time="${seconds(v.durationMs)}">`;
   const failed = v.expectations.filter((e) => !e.ok);
-  const details = failed.map((e) => `${e.path}: expected ${e.expected}, actual ${e.actual}${e.source ? ` (${e.source})` : ""}`).join("\n");
+  const details = failed
+    .map(
+      (e) =>
+        `${e.path}: expected ${e.expected}, actual ${e.actual}${e.source ? ` (${e.source})` : ""}`,
+    )
+    .join("\n");
   const causes = v.causes.map((c) => `${c.cause} at ${c.node}: ${c.because}`).join("\n");
   switch (v.verdict) {
     case "pass":

@@ -16,7 +16,9 @@ export interface NodeInstance {
 }
 
 export function instanceNames(name: string, node: ScenarioNode): string[] {
-  return node.replicas === 1 ? [name] : Array.from({ length: node.replicas }, (_, i) => `${name}.${i + 1}`);
+  return node.replicas === 1
+    ? [name]
+    : Array.from({ length: node.replicas }, (_, i) => `${name}.${i + 1}`);
 }
 
 function roleOf(s: Scenario, name: string, node: ScenarioNode): NodeRole {
@@ -26,16 +28,27 @@ function roleOf(s: Scenario, name: string, node: ScenarioNode): NodeRole {
   return "other";
 }
 
-export function planTopology(s: Scenario, runId: string): { plan: TopologyPlan; instances: NodeInstance[] } {
+export function planTopology(
+  s: Scenario,
+  runId: string,
+): { plan: TopologyPlan; instances: NodeInstance[] } {
   const instances: NodeInstance[] = [];
   const nodes: NodePlan[] = [];
   for (const [base, spec] of Object.entries(s.nodes)) {
-    const sysctls = Object.fromEntries(Object.entries(spec.sysctls).map(([k, v]) => [k, String(v)]));
+    const sysctls = Object.fromEntries(
+      Object.entries(spec.sysctls).map(([k, v]) => [k, String(v)]),
+    );
     // A gateway forwards; this is its own namespace's setting, never the host's.
     if (spec.snat) sysctls["net.ipv4.ip_forward"] ??= "1";
     for (const name of instanceNames(base, spec)) {
       instances.push({ name, base, role: roleOf(s, base, spec), spec });
-      nodes.push({ name, networks: spec.networks, sysctls, image: spec.image, command: spec.command });
+      nodes.push({
+        name,
+        networks: spec.networks,
+        sysctls,
+        image: spec.image,
+        command: spec.command,
+      });
     }
   }
   return { plan: { runId, networks: s.networks.map((name) => ({ name })), nodes }, instances };
@@ -90,10 +103,42 @@ export function gatewayRules(s: Scenario, topo: StartedTopology): Map<string, st
     const source = gw.addresses[wan]! + (ports ? `:${ports.low}-${ports.high}` : "");
     const list = rules.get(from.via) ?? [];
     list.push(
-      ["iptables", "-t", "nat", "-A", "PREROUTING", "-d", gw.addresses[lan]!, "-p", "tcp", "--dport", port, "-j", "DNAT", "--to-destination", `${target.addresses[wan]}:${port}`],
+      [
+        "iptables",
+        "-t",
+        "nat",
+        "-A",
+        "PREROUTING",
+        "-d",
+        gw.addresses[lan]!,
+        "-p",
+        "tcp",
+        "--dport",
+        port,
+        "-j",
+        "DNAT",
+        "--to-destination",
+        `${target.addresses[wan]}:${port}`,
+      ],
       // SNAT with an explicit range (MASQUERADE cannot take one): the narrow range is what
       // makes the gateway reuse ports and collide with its own conntrack entries.
-      ["iptables", "-t", "nat", "-A", "POSTROUTING", "-d", target.addresses[wan]!, "-p", "tcp", "--dport", port, "-j", "SNAT", "--to-source", source],
+      [
+        "iptables",
+        "-t",
+        "nat",
+        "-A",
+        "POSTROUTING",
+        "-d",
+        target.addresses[wan]!,
+        "-p",
+        "tcp",
+        "--dport",
+        port,
+        "-j",
+        "SNAT",
+        "--to-source",
+        source,
+      ],
     );
     rules.set(from.via, list);
   }

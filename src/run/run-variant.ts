@@ -35,7 +35,9 @@ export function newRunId(): string {
   return randomBytes(4).toString("hex");
 }
 
-const emptyResult = (variant: string): Omit<VariantResult, "verdict" | "reason" | "durationMs"> => ({
+const emptyResult = (
+  variant: string,
+): Omit<VariantResult, "verdict" | "reason" | "durationMs"> => ({
   variant,
   nodes: {},
   clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
@@ -64,18 +66,44 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   try {
     topo = await withDeadline(upPromise, 60_000, "topology up");
     const upMs = Math.round(performance.now() - upStart);
-    ctx.emit({ kind: "topology.up", scenario: ctx.scenario, variant: variant.name, nodes: plan.nodes.length, networks: plan.networks.length, ms: upMs });
-    const { evidence, timelineMs } = await withDeadline(execute(ctx, variant.name, s, topo, instances), s.timeout + 30_000, `scenario ${ctx.scenario} (${variant.name})`);
+    ctx.emit({
+      kind: "topology.up",
+      scenario: ctx.scenario,
+      variant: variant.name,
+      nodes: plan.nodes.length,
+      networks: plan.networks.length,
+      ms: upMs,
+    });
+    const { evidence, timelineMs } = await withDeadline(
+      execute(ctx, variant.name, s, topo, instances),
+      s.timeout + 30_000,
+      `scenario ${ctx.scenario} (${variant.name})`,
+    );
     const downStart = performance.now();
     await topo.down();
     const downMs = Math.round(performance.now() - downStart);
     ctx.emit({ kind: "topology.down", scenario: ctx.scenario, variant: variant.name, ms: downMs });
-    return judge(variant, evidence, { upMs, downMs, timelineMs, durationMs: Math.round(performance.now() - started) });
+    return judge(variant, evidence, {
+      upMs,
+      downMs,
+      timelineMs,
+      durationMs: Math.round(performance.now() - started),
+    });
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    return { ...emptyResult(variant.name), verdict: "error", reason, durationMs: Math.round(performance.now() - started) };
+    return {
+      ...emptyResult(variant.name),
+      verdict: "error",
+      reason,
+      durationMs: Math.round(performance.now() - started),
+    };
   } finally {
-    await (topo ? topo.down() : upPromise.then((t) => t.down(), () => undefined));
+    await (topo
+      ? topo.down()
+      : upPromise.then(
+          (t) => t.down(),
+          () => undefined,
+        ));
     untrack();
   }
 }
@@ -89,7 +117,8 @@ async function execute(
   instances: NodeInstance[],
 ): Promise<{ evidence: Evidence; timelineMs: number }> {
   const node = (name: string) => topo.nodes.get(name)!;
-  for (const [gw, rules] of gatewayRules(s, topo)) for (const argv of rules) await node(gw).exec(argv);
+  for (const [gw, rules] of gatewayRules(s, topo))
+    for (const argv of rules) await node(gw).exec(argv);
 
   // Start every built-in app and wait until it listens: traffic sent earlier would find no
   // listener and measure ECONNREFUSED instead of the failure under test.
@@ -112,7 +141,9 @@ async function execute(
     await withDeadline(
       new Promise<void>((resolve, reject) => {
         proc.onLine((line) => (line.includes('"listening"') ? resolve() : undefined));
-        void proc.exited.then((code) => reject(new ExecError(["serve"], code, proc.stderr(), inst.name)));
+        void proc.exited.then((code) =>
+          reject(new ExecError(["serve"], code, proc.stderr(), inst.name)),
+        );
       }),
       10_000,
       `${inst.name}: app listening on ${app.listen}`,
@@ -152,16 +183,36 @@ async function execute(
             maxMs,
           }),
         );
-        ctx.emit({ kind: "traffic.start", scenario: ctx.scenario, variant, node: inst.name, target: `${t.to.node}:${t.to.port}`, connections: t.connections });
+        ctx.emit({
+          kind: "traffic.start",
+          scenario: ctx.scenario,
+          variant,
+          node: inst.name,
+          target: `${t.to.node}:${t.to.port}`,
+          connections: t.connections,
+        });
         let epochMs = t0Epoch;
         proc.onLine((line) => {
           const msg = parseLine(line);
           if (msg?.ev === "start") epochMs = msg.epochMs;
-          else if (msg?.ev === "attempt") attempts.push(toAttempt(inst.name, msg, epochMs - t0Epoch));
+          else if (msg?.ev === "attempt")
+            attempts.push(toAttempt(inst.name, msg, epochMs - t0Epoch));
         });
-        const code = await withDeadline(proc.exited, maxMs + TRAFFIC_GRACE_MS, `${inst.name}: traffic to ${t.to.node}:${t.to.port}`);
-        if (code !== 0) throw new ExecError(["tcprepro-agent", "connect"], code, proc.stderr(), inst.name);
-        ctx.emit({ kind: "traffic.done", scenario: ctx.scenario, variant, node: inst.name, attempts: attempts.filter((a) => a.node === inst.name).length, ms: Math.round(performance.now() - t0) });
+        const code = await withDeadline(
+          proc.exited,
+          maxMs + TRAFFIC_GRACE_MS,
+          `${inst.name}: traffic to ${t.to.node}:${t.to.port}`,
+        );
+        if (code !== 0)
+          throw new ExecError(["tcprepro-agent", "connect"], code, proc.stderr(), inst.name);
+        ctx.emit({
+          kind: "traffic.done",
+          scenario: ctx.scenario,
+          variant,
+          node: inst.name,
+          attempts: attempts.filter((a) => a.node === inst.name).length,
+          ms: Math.round(performance.now() - t0),
+        });
       }),
   );
   const floods = s.floods.flatMap((f) =>
@@ -170,22 +221,64 @@ async function execute(
       .map(async (inst) => {
         const attacker = node(inst.name);
         const target = topo.nodes.get(f.to.node)!;
-        const net = s.nodes[f.from]!.networks.find((n) => s.nodes[f.to.node]!.networks.includes(n))!;
+        const net = s.nodes[f.from]!.networks.find((n) =>
+          s.nodes[f.to.node]!.networks.includes(n),
+        )!;
         const host = target.addresses[net]!;
         // The attacker's own kernel would answer every SYN-ACK with RST and free the server's
         // half-open slots: drop those RSTs so the SYN queue really fills.
-        await attacker.exec(["iptables", "-I", "OUTPUT", "-p", "tcp", "-d", host, "--tcp-flags", "RST", "RST", "-j", "DROP"]);
+        await attacker.exec([
+          "iptables",
+          "-I",
+          "OUTPUT",
+          "-p",
+          "tcp",
+          "-d",
+          host,
+          "--tcp-flags",
+          "RST",
+          "RST",
+          "-j",
+          "DROP",
+        ]);
         await at(f.at);
-        const argv = ["hping3", "-q", "-S", "-p", String(f.to.port), "-c", String(f.count), "--faster", host];
+        const argv = [
+          "hping3",
+          "-q",
+          "-S",
+          "-p",
+          String(f.to.port),
+          "-c",
+          String(f.count),
+          "--faster",
+          host,
+        ];
         // hping3 exits non-zero when some packets got no answer, which is the point of a flood.
-        await attacker.exec(["sh", "-c", `${argv.join(" ")} >/dev/null 2>&1; true`], Math.max(10_000, s.timeout - f.at));
-        ctx.emit({ kind: "fault.applied", scenario: ctx.scenario, variant, atMs: Math.round(performance.now() - t0), target: f.to.node, action: `SYN flood of ${f.count} from ${inst.name}` });
+        await attacker.exec(
+          ["sh", "-c", `${argv.join(" ")} >/dev/null 2>&1; true`],
+          Math.max(10_000, s.timeout - f.at),
+        );
+        ctx.emit({
+          kind: "fault.applied",
+          scenario: ctx.scenario,
+          variant,
+          atMs: Math.round(performance.now() - t0),
+          target: f.to.node,
+          action: `SYN flood of ${f.count} from ${inst.name}`,
+        });
       }),
   );
   const faults = s.faults.map(async (f) => {
     await at(f.at);
     await applyFault(topo, apps, f);
-    ctx.emit({ kind: "fault.applied", scenario: ctx.scenario, variant, atMs: Math.round(performance.now() - t0), target: f.target, action: describeFault(f) });
+    ctx.emit({
+      kind: "fault.applied",
+      scenario: ctx.scenario,
+      variant,
+      atMs: Math.round(performance.now() - t0),
+      target: f.target,
+      action: describeFault(f),
+    });
   });
   await Promise.all([...traffic, ...floods, ...faults]);
   await sleep(s.settle);
@@ -195,11 +288,18 @@ async function execute(
   const nodes: Record<string, NodeEvidence> = {};
   for (const inst of instances) {
     const a = after.get(inst.name) ?? {};
-    nodes[inst.name] = { counters: counterDeltas(before.get(inst.name) ?? {}, a), available: Object.keys(a) };
+    nodes[inst.name] = {
+      counters: counterDeltas(before.get(inst.name) ?? {}, a),
+      available: Object.keys(a),
+    };
   }
   for (const [name, sampler] of samplers) nodes[name]!.listen = await sampler.stop();
   // Resume a frozen node so that teardown is quick and later faults of this run cannot hang.
-  for (const f of s.faults) if (f.pause) await node(f.target).unpause().catch(() => undefined);
+  for (const f of s.faults)
+    if (f.pause)
+      await node(f.target)
+        .unpause()
+        .catch(() => undefined);
   attempts.sort((a, b) => a.startMs - b.startMs);
   const evidence: Evidence = {
     kernel: ctx.kernel.release,
@@ -239,7 +339,11 @@ function describeFault(f: Fault): string {
   return `iptables ${f.iptables!.join(" ")}`;
 }
 
-async function applyFault(topo: StartedTopology, apps: Map<string, NodeProcess>, f: Fault): Promise<void> {
+async function applyFault(
+  topo: StartedTopology,
+  apps: Map<string, NodeProcess>,
+  f: Fault,
+): Promise<void> {
   const node = topo.nodes.get(f.target)!;
   if (f.signal) {
     const app = apps.get(f.target);
@@ -250,14 +354,32 @@ async function applyFault(topo: StartedTopology, apps: Map<string, NodeProcess>,
   else if (f.iptables) await node.exec(["iptables", ...f.iptables]);
 }
 
-function judge(variant: Variant, evidence: Evidence, timing: { upMs: number; downMs: number; timelineMs: number; durationMs: number }): VariantResult {
+function judge(
+  variant: Variant,
+  evidence: Evidence,
+  timing: { upMs: number; downMs: number; timelineMs: number; durationMs: number },
+): VariantResult {
   const diagnosis = diagnose(evidence);
-  const causes = diagnosis.causes.map((c) => ({ cause: c.cause, node: c.node, because: c.because, numbers: c.numbers }));
-  const expectations = evaluateExpect(variant.scenario.expect, evidence.nodes, evidence.clients, causes.map((c) => c.cause), variant.expectSource);
+  const causes = diagnosis.causes.map((c) => ({
+    cause: c.cause,
+    node: c.node,
+    because: c.because,
+    numbers: c.numbers,
+  }));
+  const expectations = evaluateExpect(
+    variant.scenario.expect,
+    evidence.nodes,
+    evidence.clients,
+    causes.map((c) => c.cause),
+    variant.expectSource,
+  );
   const failed = expectations.filter((e) => !e.ok);
   const nodes: Record<string, NodeReport> = {};
   for (const [name, ev] of Object.entries(evidence.nodes)) {
-    nodes[name] = { counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)), ...(ev.listen ? { listen: ev.listen } : {}) };
+    nodes[name] = {
+      counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)),
+      ...(ev.listen ? { listen: ev.listen } : {}),
+    };
   }
   return {
     variant: variant.name,
@@ -265,7 +387,12 @@ function judge(variant: Variant, evidence: Evidence, timing: { upMs: number; dow
     reason:
       failed.length === 0
         ? `${expectations.length} expectation(s) met`
-        : failed.map((e) => `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`).join("; "),
+        : failed
+            .map(
+              (e) =>
+                `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`,
+            )
+            .join("; "),
     ...timing,
     nodes,
     clients: evidence.clients,

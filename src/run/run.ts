@@ -26,8 +26,12 @@ export function expandPaths(paths: string[]): string[] {
       throw new UsageError(`${p}: no such file or directory`);
     }
     if (!st.isDirectory()) return [p];
-    const files = readdirSync(p).filter((f) => SCENARIO_FILE.test(f)).sort().map((f) => join(p, f));
-    if (files.length === 0) throw new UsageError(`${p}: no *.yaml scenario files in this directory`);
+    const files = readdirSync(p)
+      .filter((f) => SCENARIO_FILE.test(f))
+      .sort()
+      .map((f) => join(p, f));
+    if (files.length === 0)
+      throw new UsageError(`${p}: no *.yaml scenario files in this directory`);
     return files;
   });
 }
@@ -75,12 +79,26 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
       limit(async (): Promise<VariantResult | undefined> => {
         if (!announced.has(sc.file)) {
           announced.add(sc.file);
-          opts.emit({ kind: "scenario.start", scenario: sc.name, file: sc.file, variants: variants.map((x) => x.name) });
+          opts.emit({
+            kind: "scenario.start",
+            scenario: sc.name,
+            file: sc.file,
+            variants: variants.map((x) => x.name),
+          });
         }
         const results: VariantResult[] = [];
         for (let i = 0; i < repeat && !isStopping(); i++) {
-          opts.emit({ kind: "variant.start", scenario: sc.name, variant: repeat > 1 ? `${v.name} (run ${i + 1}/${repeat})` : v.name });
-          results.push(await runVariant({ runtime: opts.runtime, kernel: opts.kernel, emit: opts.emit, scenario: sc.name }, v));
+          opts.emit({
+            kind: "variant.start",
+            scenario: sc.name,
+            variant: repeat > 1 ? `${v.name} (run ${i + 1}/${repeat})` : v.name,
+          });
+          results.push(
+            await runVariant(
+              { runtime: opts.runtime, kernel: opts.kernel, emit: opts.emit, scenario: sc.name },
+              v,
+            ),
+          );
         }
         if (results.length === 0) return undefined;
         const r = combineRepeats(results);
@@ -93,7 +111,8 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   const results: ScenarioResult[] = [];
   for (const { sc, runs } of jobs) {
     const variants = (await Promise.all(runs)).filter((r): r is VariantResult => r !== undefined);
-    if (variants.length > 0) results.push({ name: sc.name, file: sc.file, summary: sc.summary, variants });
+    if (variants.length > 0)
+      results.push({ name: sc.name, file: sc.file, summary: sc.summary, variants });
   }
   return {
     tool: { name: "tcprepro", version: "0.1.0" },

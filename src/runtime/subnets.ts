@@ -7,7 +7,8 @@ export const DEFAULT_POOL = "198.18.0.0/15";
 
 function ipToInt(ip: string): number {
   const parts = ip.split(".").map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`"${ip}" is not an IPv4 address`);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255))
+    throw new Error(`"${ip}" is not an IPv4 address`);
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }
 
@@ -18,7 +19,8 @@ export function intToIp(n: number): string {
 export function parseCidr(cidr: string): { base: number; prefix: number } {
   const [ip, bits] = cidr.split("/");
   const prefix = Number(bits);
-  if (!ip || !Number.isInteger(prefix) || prefix < 8 || prefix > 24) throw new Error(`"${cidr}" is not a pool (an IPv4 CIDR from /8 to /24)`);
+  if (!ip || !Number.isInteger(prefix) || prefix < 8 || prefix > 24)
+    throw new Error(`"${cidr}" is not a pool (an IPv4 CIDR from /8 to /24)`);
   const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
   return { base: (ipToInt(ip) & mask) >>> 0, prefix };
 }
@@ -30,7 +32,7 @@ export function overlaps(a: string, b: string): boolean {
   const pb = Number(bb ?? 32);
   const p = Math.min(pa, pb);
   const mask = p === 0 ? 0 : (~0 << (32 - p)) >>> 0;
-  return ((ipToInt(ai!) & mask) >>> 0) === ((ipToInt(bi!) & mask) >>> 0);
+  return (ipToInt(ai!) & mask) >>> 0 === (ipToInt(bi!) & mask) >>> 0;
 }
 
 /**

@@ -62,7 +62,11 @@ class Locator {
   }
 }
 
-function zodProblems(loc: Locator, issues: z.core.$ZodIssue[], prefix: Path = []): ScenarioProblem[] {
+function zodProblems(
+  loc: Locator,
+  issues: z.core.$ZodIssue[],
+  prefix: Path = [],
+): ScenarioProblem[] {
   return issues.flatMap((issue) => {
     const path = [...prefix, ...issue.path];
     if (issue.code === "unrecognized_keys") {
@@ -83,7 +87,9 @@ export function loadScenario(file: string, facts: KernelFacts, text?: string): L
   try {
     source = text ?? readFileSync(file, "utf8");
   } catch (err) {
-    throw new ScenarioError([{ file, line: 0, column: 0, key: "", message: `cannot read: ${(err as Error).message}` }]);
+    throw new ScenarioError([
+      { file, line: 0, column: 0, key: "", message: `cannot read: ${(err as Error).message}` },
+    ]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(source, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
@@ -102,7 +108,9 @@ export function loadScenario(file: string, facts: KernelFacts, text?: string): L
   }
   const raw: unknown = doc.toJS();
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
-    throw new ScenarioError([loc.problem([], "a scenario file is a YAML mapping (name:, nodes:, …)")]);
+    throw new ScenarioError([
+      loc.problem([], "a scenario file is a YAML mapping (name:, nodes:, …)"),
+    ]);
   }
   const parsed = ScenarioSchema.safeParse(raw);
   if (!parsed.success) throw new ScenarioError(zodProblems(loc, parsed.error.issues));
@@ -110,9 +118,13 @@ export function loadScenario(file: string, facts: KernelFacts, text?: string): L
   const problems = checkReferences(base, facts).map((p) => loc.problem(p.path, p.message));
   if (problems.length > 0) throw new ScenarioError(problems);
 
-  const variants: Variant[] = [{ name: BASELINE, scenario: base, expectSource: expectSources(loc, ["expect"], base.expect) }];
+  const variants: Variant[] = [
+    { name: BASELINE, scenario: base, expectSource: expectSources(loc, ["expect"], base.expect) },
+  ];
   for (const [name, v] of Object.entries(base.variants)) {
-    variants.push(expandVariant(loc, raw as Record<string, unknown>, base, name, v.set, v.expect, facts));
+    variants.push(
+      expandVariant(loc, raw as Record<string, unknown>, base, name, v.set, v.expect, facts),
+    );
   }
   return { file, name: base.name, summary: base.summary, symptom: base.symptom, variants };
 }
@@ -144,12 +156,20 @@ function expandVariant(
   const parsed = ScenarioSchema.safeParse(patched);
   if (!parsed.success) {
     throw new ScenarioError(
-      parsed.error.issues.map((i) => ({ ...loc.problem(blame(i.path), i.message), key: `variants.${name}.set (${i.path.join(".")})` })),
+      parsed.error.issues.map((i) => ({
+        ...loc.problem(blame(i.path), i.message),
+        key: `variants.${name}.set (${i.path.join(".")})`,
+      })),
     );
   }
   const semantic = checkReferences(parsed.data, facts);
   if (semantic.length > 0) {
-    throw new ScenarioError(semantic.map((p) => ({ ...loc.problem(blame(p.path), p.message), key: `variants.${name}.set (${p.path.join(".")})` })));
+    throw new ScenarioError(
+      semantic.map((p) => ({
+        ...loc.problem(blame(p.path), p.message),
+        key: `variants.${name}.set (${p.path.join(".")})`,
+      })),
+    );
   }
   const scenario: Scenario = { ...parsed.data, expect: expect ?? base.expect, variants: {} };
   const expectPath = expect ? ["variants", name, "expect"] : ["expect"];
@@ -160,16 +180,23 @@ function expandVariant(
 export function splitSetKey(key: string): string[] {
   const parts = key.split(".");
   const i = parts.indexOf("sysctls");
-  return i >= 0 && i < parts.length - 1 ? [...parts.slice(0, i + 1), parts.slice(i + 1).join(".")] : parts;
+  return i >= 0 && i < parts.length - 1
+    ? [...parts.slice(0, i + 1), parts.slice(i + 1).join(".")]
+    : parts;
 }
 
-function applySet(target: Record<string, unknown>, path: string[], value: unknown): string | undefined {
+function applySet(
+  target: Record<string, unknown>,
+  path: string[],
+  value: unknown,
+): string | undefined {
   let node: Record<string, unknown> | unknown[] = target;
   for (const [i, seg] of path.entries()) {
     const last = i === path.length - 1;
     if (Array.isArray(node)) {
       const idx = Number(seg);
-      if (!Number.isInteger(idx) || idx < 0 || idx >= node.length) return `"${seg}" is not an index of that list`;
+      if (!Number.isInteger(idx) || idx < 0 || idx >= node.length)
+        return `"${seg}" is not an index of that list`;
       if (last) node[idx] = value;
       else node = node[idx] as Record<string, unknown>;
       continue;
@@ -180,7 +207,8 @@ function applySet(target: Record<string, unknown>, path: string[], value: unknow
     }
     const next = node[seg];
     if (next === undefined || next === null) node[seg] = {};
-    else if (typeof next !== "object") return `"${path.slice(0, i + 1).join(".")}" is not a mapping`;
+    else if (typeof next !== "object")
+      return `"${path.slice(0, i + 1).join(".")}" is not a mapping`;
     node = node[seg] as Record<string, unknown>;
   }
   return undefined;

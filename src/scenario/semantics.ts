@@ -36,7 +36,11 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   const required = new Set(s.requires.sysctls ?? []);
   for (const [name, node] of Object.entries(nodes)) {
     node.networks.forEach((n, i) => {
-      if (!nets.has(n)) add(["nodes", name, "networks", i], `unknown network "${n}" (declared: ${s.networks.join(", ")})`);
+      if (!nets.has(n))
+        add(
+          ["nodes", name, "networks", i],
+          `unknown network "${n}" (declared: ${s.networks.join(", ")})`,
+        );
     });
     for (const key of Object.keys(node.sysctls)) {
       if (!facts.sysctlExists(key) && !required.has(key)) {
@@ -48,20 +52,31 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
     }
     if (node.snat) {
       if (!node.networks.includes(node.snat.from))
-        add(["nodes", name, "snat", "from"], `"${node.snat.from}" is not one of this node's networks`);
-      if (node.networks.length < 2) add(["nodes", name, "snat"], "a SNAT gateway needs two networks");
+        add(
+          ["nodes", name, "snat", "from"],
+          `"${node.snat.from}" is not one of this node's networks`,
+        );
+      if (node.networks.length < 2)
+        add(["nodes", name, "snat"], "a SNAT gateway needs two networks");
       if (node.replicas > 1) add(["nodes", name, "replicas"], "a gateway cannot have replicas");
     }
     if (node.via !== undefined) {
       const gw = nodes[node.via];
       if (!gw) add(["nodes", name, "via"], `unknown node "${node.via}"`);
-      else if (!gw.snat) add(["nodes", name, "via"], `node "${node.via}" has no snat: it is not a gateway`);
+      else if (!gw.snat)
+        add(["nodes", name, "via"], `node "${node.via}" has no snat: it is not a gateway`);
       else if (!node.networks.includes(gw.snat.from))
-        add(["nodes", name, "via"], `this node is not on "${gw.snat.from}", the network "${node.via}" translates`);
+        add(
+          ["nodes", name, "via"],
+          `this node is not on "${gw.snat.from}", the network "${node.via}" translates`,
+        );
     }
-    if (node.command && !node.image) add(["nodes", name, "command"], "command needs image (the built-in app takes app:)");
-    if (node.image && node.app) add(["nodes", name, "image"], "a node runs either app: or its own image, not both");
-    if ((node.app || node.image) && node.replicas > 1) add(["nodes", name, "replicas"], "a server node cannot have replicas");
+    if (node.command && !node.image)
+      add(["nodes", name, "command"], "command needs image (the built-in app takes app:)");
+    if (node.image && node.app)
+      add(["nodes", name, "image"], "a node runs either app: or its own image, not both");
+    if ((node.app || node.image) && node.replicas > 1)
+      add(["nodes", name, "replicas"], "a server node cannot have replicas");
   }
 
   const dnatPorts = new Map<string, string>();
@@ -70,44 +85,75 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
     const from = nodes[t.from];
     const to = nodes[t.to.node];
     if (!from) add(["traffic", i, "from"], `unknown node "${t.from}"`);
-    if (!to) add(["traffic", i, "to"], `unknown node "${t.to.node}": traffic only goes to this scenario's nodes`);
+    if (!to)
+      add(
+        ["traffic", i, "to"],
+        `unknown node "${t.to.node}": traffic only goes to this scenario's nodes`,
+      );
     if (!from || !to) return;
     total += t.connections * from.replicas;
-    if (t.concurrency > t.connections) add(["traffic", i, "concurrency"], `concurrency ${t.concurrency} is more than connections ${t.connections}`);
+    if (t.concurrency > t.connections)
+      add(
+        ["traffic", i, "concurrency"],
+        `concurrency ${t.concurrency} is more than connections ${t.connections}`,
+      );
     // Traffic to a port nothing listens on is allowed: that is how a refused connection is made.
     const shared = from.networks.some((n) => to.networks.includes(n));
     const gw = from.via ? nodes[from.via] : undefined;
     if (!shared && gw) {
       if (!to.networks.some((n) => gw.networks.includes(n) && n !== gw.snat?.from))
-        add(["traffic", i, "to"], `"${t.to.node}" is not on a network the gateway "${from.via}" reaches`);
+        add(
+          ["traffic", i, "to"],
+          `"${t.to.node}" is not on a network the gateway "${from.via}" reaches`,
+        );
       const key = `${from.via}:${t.to.port}`;
       const other = dnatPorts.get(key);
       if (other && other !== t.to.node)
-        add(["traffic", i, "to"], `port ${t.to.port} through "${from.via}" already leads to "${other}"`);
+        add(
+          ["traffic", i, "to"],
+          `port ${t.to.port} through "${from.via}" already leads to "${other}"`,
+        );
       dnatPorts.set(key, t.to.node);
     } else if (!shared) {
-      add(["traffic", i, "to"], `"${t.from}" and "${t.to.node}" share no network and "${t.from}" has no via: gateway`);
+      add(
+        ["traffic", i, "to"],
+        `"${t.from}" and "${t.to.node}" share no network and "${t.from}" has no via: gateway`,
+      );
     }
     if (t.at + t.connectTimeout > s.timeout)
-      add(["traffic", i, "at"], `traffic starting at ${t.at} ms cannot finish within timeout ${s.timeout} ms`);
+      add(
+        ["traffic", i, "at"],
+        `traffic starting at ${t.at} ms cannot finish within timeout ${s.timeout} ms`,
+      );
   });
-  if (total > MAX_TOTAL_ATTEMPTS) add(["traffic"], `${total} attempts in all: at most ${MAX_TOTAL_ATTEMPTS}`);
+  if (total > MAX_TOTAL_ATTEMPTS)
+    add(["traffic"], `${total} attempts in all: at most ${MAX_TOTAL_ATTEMPTS}`);
 
   s.floods.forEach((f, i) => {
     const from = nodes[f.from];
     const to = nodes[f.to.node];
     if (!from) add(["floods", i, "from"], `unknown node "${f.from}"`);
-    if (!to) add(["floods", i, "to"], `unknown node "${f.to.node}": floods only go to this scenario's nodes`);
+    if (!to)
+      add(
+        ["floods", i, "to"],
+        `unknown node "${f.to.node}": floods only go to this scenario's nodes`,
+      );
     else if (from && !from.networks.some((n) => to.networks.includes(n)))
-      add(["floods", i, "to"], `"${f.from}" and "${f.to.node}" must share a network (floods do not cross the gateway)`);
-    if (f.at >= s.timeout) add(["floods", i, "at"], `flood at ${f.at} ms is after the timeout (${s.timeout} ms)`);
+      add(
+        ["floods", i, "to"],
+        `"${f.from}" and "${f.to.node}" must share a network (floods do not cross the gateway)`,
+      );
+    if (f.at >= s.timeout)
+      add(["floods", i, "at"], `flood at ${f.at} ms is after the timeout (${s.timeout} ms)`);
   });
 
   s.faults.forEach((f, i) => {
     const node = nodes[f.target];
     if (!node) return add(["faults", i, "target"], `unknown node "${f.target}"`);
-    if (f.signal && !node.app && !node.image) add(["faults", i, "signal"], `node "${f.target}" runs no app to signal`);
-    if (f.at >= s.timeout) add(["faults", i, "at"], `fault at ${f.at} ms is after the timeout (${s.timeout} ms)`);
+    if (f.signal && !node.app && !node.image)
+      add(["faults", i, "signal"], `node "${f.target}" runs no app to signal`);
+    if (f.at >= s.timeout)
+      add(["faults", i, "at"], `fault at ${f.at} ms is after the timeout (${s.timeout} ms)`);
   });
 
   for (const node of Object.keys(s.expect.counters ?? {})) {

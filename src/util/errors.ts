@@ -51,7 +51,9 @@ export class ExecError extends Error {
     readonly stderr: string,
     where = "",
   ) {
-    super(`${where}${where ? ": " : ""}\`${command.join(" ")}\` exited ${exitCode}: ${stderr.trim().slice(0, 500)}`);
+    super(
+      `${where}${where ? ": " : ""}\`${command.join(" ")}\` exited ${exitCode}: ${stderr.trim().slice(0, 500)}`,
+    );
   }
 }
 
@@ -63,7 +65,12 @@ export class StepTimeoutError extends Error {
 
 /** Errors that mean "your input or your machine", not "the run failed": exit 2. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof ScenarioError || err instanceof UsageError || err instanceof RuntimeUnavailableError) return 2;
+  if (
+    err instanceof ScenarioError ||
+    err instanceof UsageError ||
+    err instanceof RuntimeUnavailableError
+  )
+    return 2;
   const code = (err as { code?: unknown } | null)?.code;
   return code === "TCPREPRO_BAD_DUMP" ? 2 : 1;
 }

@@ -31,11 +31,16 @@ export function installSignalHandlers(emit: EventSink): void {
   const onSignal = (signal: NodeJS.Signals) => {
     const code = signal === "SIGINT" ? 130 : 143;
     if (stopping) {
-      process.stderr.write(`\n${signal} again: exiting now; \`tcprepro clean\` removes what is left\n`);
+      process.stderr.write(
+        `\n${signal} again: exiting now; \`tcprepro clean\` removes what is left\n`,
+      );
       process.exit(code);
     }
     stopping = true;
-    sink({ kind: "warning", message: `${signal}: tearing down (${cleanups.size} cleanup${cleanups.size === 1 ? "" : "s"} to run)` });
+    sink({
+      kind: "warning",
+      message: `${signal}: tearing down (${cleanups.size} cleanup${cleanups.size === 1 ? "" : "s"} to run)`,
+    });
     const timer = setTimeout(() => process.exit(code), TEARDOWN_BOUND_MS);
     void Promise.allSettled([...cleanups].map((c) => c())).then(() => {
       clearTimeout(timer);

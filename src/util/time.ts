@@ -6,7 +6,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function withDeadline<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StepTimeoutError(`${step} did not finish within ${Math.round(ms)} ms`)), ms);
+    timer = setTimeout(
+      () => reject(new StepTimeoutError(`${step} did not finish within ${Math.round(ms)} ms`)),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, deadline]);
@@ -16,7 +19,12 @@ export async function withDeadline<T>(promise: Promise<T>, ms: number, step: str
 }
 
 /** Polls `check` every `everyMs` until it returns a value (not undefined) or `ms` passes. */
-export async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, ms: number, step: string, everyMs = 20): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  ms: number,
+  step: string,
+  everyMs = 20,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await check();

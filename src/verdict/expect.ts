@@ -24,12 +24,19 @@ export function compare(actual: number, c: Comparison): boolean {
 /** Evidence of `node` and of its replicas (`client` → `client`, `client.1`, `client.2`, …). */
 export function nodeInstances(nodes: Record<string, NodeEvidence>, node: string): NodeEvidence[] {
   return Object.entries(nodes)
-    .filter(([name]) => name === node || (name.startsWith(node + ".") && /^\d+$/.test(name.slice(node.length + 1))))
+    .filter(
+      ([name]) =>
+        name === node || (name.startsWith(node + ".") && /^\d+$/.test(name.slice(node.length + 1))),
+    )
     .map(([, ev]) => ev);
 }
 
 /** Sum of a counter over a node's instances; null when no instance has the counter at all. */
-export function sumCounter(nodes: Record<string, NodeEvidence>, node: string, counter: string): number | null {
+export function sumCounter(
+  nodes: Record<string, NodeEvidence>,
+  node: string,
+  counter: string,
+): number | null {
   const instances = nodeInstances(nodes, node).filter((ev) => ev.available.includes(counter));
   if (instances.length === 0) return null;
   return instances.reduce((sum, ev) => sum + (ev.counters[counter] ?? 0), 0);
@@ -46,7 +53,13 @@ export function evaluateExpect(
 ): ExpectationResult[] {
   const rows: ExpectationResult[] = [];
   const row = (path: string, c: Comparison, actual: number | null, note?: string) =>
-    rows.push({ path, expected: c.text, actual: actual ?? note ?? null, ok: actual !== null && compare(actual, c), source: sources[path] });
+    rows.push({
+      path,
+      expected: c.text,
+      actual: actual ?? note ?? null,
+      ok: actual !== null && compare(actual, c),
+      source: sources[path],
+    });
 
   for (const [node, counters] of Object.entries(expect.counters ?? {})) {
     for (const [name, check] of Object.entries(counters)) {
@@ -58,10 +71,17 @@ export function evaluateExpect(
       row(`clients.${key}`, check as Comparison, clientAggregate(clients, key));
       continue;
     }
-    const measured: Percentiles | null = key === "connectMs" ? clients.connectMs : key === "replyMs" ? clients.replyMs : null;
+    const measured: Percentiles | null =
+      key === "connectMs" ? clients.connectMs : key === "replyMs" ? clients.replyMs : null;
     for (const p of PERCENTILE_KEYS) {
       const c = (check as Partial<Record<(typeof PERCENTILE_KEYS)[number], Comparison>>)[p];
-      if (c) row(`clients.${key}.${p}`, c, measured ? measured[p] : null, measured ? undefined : "no attempt measured");
+      if (c)
+        row(
+          `clients.${key}.${p}`,
+          c,
+          measured ? measured[p] : null,
+          measured ? undefined : "no attempt measured",
+        );
     }
   }
   for (const [node, checks] of Object.entries(expect.listen ?? {})) {
@@ -79,8 +99,16 @@ export function evaluateExpect(
     const wanted = Array.isArray(expect.cause) ? expect.cause : [expect.cause];
     const named = causes.length === 0 ? ["none"] : causes;
     // `none` means nothing else was named; a cause means it is among those named.
-    const ok = wanted.every((w) => (w === "none" ? named.every((n) => n === "none") : named.includes(w)));
-    rows.push({ path: "cause", expected: wanted.join(", "), actual: named.join(", "), ok, source: sources.cause });
+    const ok = wanted.every((w) =>
+      w === "none" ? named.every((n) => n === "none") : named.includes(w),
+    );
+    rows.push({
+      path: "cause",
+      expected: wanted.join(", "),
+      actual: named.join(", "),
+      ok,
+      source: sources.cause,
+    });
   }
   return rows;
 }

@@ -49,12 +49,14 @@ export function skipReason(s: Scenario, k: KernelInventory): string | undefined 
   if (s.requires.kernel && !kernelSatisfies(k.release, s.requires.kernel))
     return `needs kernel ${s.requires.kernel}; this is ${k.release}`;
   const sysctls = new Set(s.requires.sysctls ?? []);
-  for (const node of Object.values(s.nodes)) for (const name of Object.keys(node.sysctls)) sysctls.add(name);
+  for (const node of Object.values(s.nodes))
+    for (const name of Object.keys(node.sysctls)) sysctls.add(name);
   for (const name of sysctls) {
     if (!k.sysctlExists(name)) return `sysctl ${name} does not exist on kernel ${k.release}`;
   }
   const counters = new Set(s.requires.counters ?? []);
-  for (const perNode of Object.values(s.expect.counters ?? {})) for (const name of Object.keys(perNode)) counters.add(name);
+  for (const perNode of Object.values(s.expect.counters ?? {}))
+    for (const name of Object.keys(perNode)) counters.add(name);
   for (const name of counters) {
     if (!k.counters.has(name)) return `counter ${name} does not exist on kernel ${k.release}`;
   }

@@ -28,10 +28,14 @@ describe("accept-queue-overflow on the real kernel", () => {
     expect(base.nodes.server!.listen!.maxRecvQ[8080]).toBe(9);
     expect(base.nodes.server!.listen!.sendQ[8080]).toBe(8);
     expect(base.clients.attempts).toBe(100);
-    expect((base.clients.outcomes.timeout ?? 0) + (base.clients.outcomes.ETIMEDOUT ?? 0)).toBeGreaterThan(0);
+    expect(
+      (base.clients.outcomes.timeout ?? 0) + (base.clients.outcomes.ETIMEDOUT ?? 0),
+    ).toBeGreaterThan(0);
     // Replicas are reported one by one; the clients retransmitted their SYNs.
     expect(Object.keys(base.nodes).sort()).toEqual(["client.1", "client.2", "gw", "server"]);
-    const synRetrans = (base.nodes["client.1"]!.counters.TcpExtTCPSynRetrans ?? 0) + (base.nodes["client.2"]!.counters.TcpExtTCPSynRetrans ?? 0);
+    const synRetrans =
+      (base.nodes["client.1"]!.counters.TcpExtTCPSynRetrans ?? 0) +
+      (base.nodes["client.2"]!.counters.TcpExtTCPSynRetrans ?? 0);
     expect(synRetrans).toBeGreaterThan(0);
   });
 

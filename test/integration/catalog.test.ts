@@ -21,17 +21,35 @@ describe(`the catalog${REPEAT > 1 ? `, ${REPEAT} runs of every variant` : ""}`, 
 
   it("runs every scenario and exits 0", async () => {
     // In parallel: also proves variants on one engine at once keep to their own networks.
-    const run = await cli(["run", "scenarios/", "--parallel", "4", "--repeat", String(REPEAT), "--json", json]);
+    const run = await cli([
+      "run",
+      "scenarios/",
+      "--parallel",
+      "4",
+      "--repeat",
+      String(REPEAT),
+      "--json",
+      json,
+    ]);
     pid = run.pid;
     report = JSON.parse(readFileSync(json, "utf8")) as RunReport;
     rmSync(json, { force: true });
-    const failed = report.scenarios.flatMap((s) => s.variants.filter((v) => v.verdict !== "pass" && v.verdict !== "skip").map((v) => `${s.name}/${v.variant}: ${v.reason}`));
+    const failed = report.scenarios.flatMap((s) =>
+      s.variants
+        .filter((v) => v.verdict !== "pass" && v.verdict !== "skip")
+        .map((v) => `${s.name}/${v.variant}: ${v.reason}`),
+    );
     expect(failed).toEqual([]);
     expect(run.code).toBe(0);
     const variants = report.scenarios.flatMap((s) => s.variants);
     const runs = variants.reduce((n, v) => n + (v.repeat?.runs ?? 0), 0);
-    const disagreements = variants.reduce((n, v) => n + (v.repeat ? v.repeat.runs - v.repeat.agreed : 0), 0);
-    process.stderr.write(`catalog: ${variants.length} variants, ${runs} runs, ${disagreements} disagreements\n`);
+    const disagreements = variants.reduce(
+      (n, v) => n + (v.repeat ? v.repeat.runs - v.repeat.agreed : 0),
+      0,
+    );
+    process.stderr.write(
+      `catalog: ${variants.length} variants, ${runs} runs, ${disagreements} disagreements\n`,
+    );
     expect(runs).toBe(variants.length * REPEAT);
     expect(disagreements).toBe(0);
   });

@@ -7,25 +7,40 @@ describe("the CLI refuses bad input before creating anything", () => {
     const before = await leftovers();
     const run = await cli(["run", "test/fixtures/bad/unknown-key.yaml"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/test\/fixtures\/bad\/unknown-key\.yaml:8:\d+: nodes\.server\.app\.backlgo: unknown key/);
+    expect(run.stderr).toMatch(
+      /test\/fixtures\/bad\/unknown-key\.yaml:8:\d+: nodes\.server\.app\.backlgo: unknown key/,
+    );
     expect(await leftovers()).toEqual(before);
   });
 
   it("an unknown sysctl names the key and exits 2", async () => {
     const run = await cli(["validate", "test/fixtures/bad/unknown-sysctl.yaml"]);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/unknown-sysctl\.yaml:9:\d+: nodes\.server\.sysctls\.net\.ipv4\.tcp_frobnicate: sysctl/);
+    expect(run.stderr).toMatch(
+      /unknown-sysctl\.yaml:9:\d+: nodes\.server\.sysctls\.net\.ipv4\.tcp_frobnicate: sysctl/,
+    );
   });
 
   it("no engine: says what to install and start, exit 2", async () => {
-    const run = await cli(["run", "scenarios/accept-queue-overflow.yaml"], undefined, { DOCKER_HOST: "unix:///tmp/tcprepro-no-engine.sock" });
+    const run = await cli(["run", "scenarios/accept-queue-overflow.yaml"], undefined, {
+      DOCKER_HOST: "unix:///tmp/tcprepro-no-engine.sock",
+    });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/no Docker engine answers at unix:\/\/\/tmp\/tcprepro-no-engine\.sock.*apt-get install -y docker\.io/);
+    expect(run.stderr).toMatch(
+      /no Docker engine answers at unix:\/\/\/tmp\/tcprepro-no-engine\.sock.*apt-get install -y docker\.io/,
+    );
   });
 
   it("an engine without permission: says so, exit 2", async () => {
     // As nobody, the root-owned socket refuses us (EACCES).
-    const run = await cli(["run", "scenarios/accept-queue-overflow.yaml"], undefined, {}, ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]);
+    const run = await cli(["run", "scenarios/accept-queue-overflow.yaml"], undefined, {}, [
+      "setpriv",
+      "--reuid",
+      "65534",
+      "--regid",
+      "65534",
+      "--clear-groups",
+    ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/permission denied on the Docker engine.*docker group/);
   });
@@ -43,8 +58,9 @@ describe("Ctrl-C tears the topology down", () => {
     ["during traffic", /connections/],
   ] as const) {
     it(`SIGINT ${moment}`, async () => {
-      const run = await cli(["run", "scenarios/accept-queue-overflow.yaml", "--variant", "baseline"], (err) =>
-        trigger.test(err) ? "SIGINT" : undefined,
+      const run = await cli(
+        ["run", "scenarios/accept-queue-overflow.yaml", "--variant", "baseline"],
+        (err) => (trigger.test(err) ? "SIGINT" : undefined),
       );
       expect(run.code).toBe(130);
       expect(run.stderr).toMatch(/SIGINT: tearing down/);

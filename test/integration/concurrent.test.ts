@@ -4,7 +4,13 @@ import { cli, leftovers } from "./helpers.js";
 
 describe("concurrent runs", () => {
   it("two `tcprepro run` started together do not collide", async () => {
-    const args = ["run", "scenarios/accept-queue-overflow.yaml", "scenarios/connection-refused.yaml", "--parallel", "2"];
+    const args = [
+      "run",
+      "scenarios/accept-queue-overflow.yaml",
+      "scenarios/connection-refused.yaml",
+      "--parallel",
+      "2",
+    ];
     const [a, b] = await Promise.all([cli(args), cli(args)]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);

@@ -42,7 +42,11 @@ export function cli(
 ): Promise<CliRun> {
   return new Promise((resolve) => {
     const argv = [...wrapper, process.execPath, "bin/tcprepro.js", ...args];
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
     let stdout = "";
     let stderr = "";
     let signalled = false;

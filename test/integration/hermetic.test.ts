@@ -40,7 +40,9 @@ describe("hermetic", () => {
       ],
     });
     try {
-      const nets = await docker.listNetworks({ filters: { label: [`tcprepro.run=hermetic${process.pid}`] } });
+      const nets = await docker.listNetworks({
+        filters: { label: [`tcprepro.run=hermetic${process.pid}`] },
+      });
       expect(nets).toHaveLength(2);
       for (const n of nets) {
         const info = await docker.getNetwork(n.Id).inspect();
@@ -61,13 +63,23 @@ describe("hermetic", () => {
     } finally {
       await topo.down();
     }
-    expect(await docker.listNetworks({ filters: { label: [`tcprepro.run=hermetic${process.pid}`] } })).toHaveLength(0);
+    expect(
+      await docker.listNetworks({ filters: { label: [`tcprepro.run=hermetic${process.pid}`] } }),
+    ).toHaveLength(0);
   });
 
   it("the host's sysctls are unchanged by runs that set sysctls in their nodes", async () => {
     const before = hostSysctls();
     expect(Object.keys(before).length).toBeGreaterThan(50);
-    const run = await cli(["run", "scenarios/somaxconn-caps-backlog.yaml", "scenarios/port-exhaustion.yaml", "--variant", "mitigated", "--parallel", "2"]);
+    const run = await cli([
+      "run",
+      "scenarios/somaxconn-caps-backlog.yaml",
+      "scenarios/port-exhaustion.yaml",
+      "--variant",
+      "mitigated",
+      "--parallel",
+      "2",
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const after = hostSysctls();
     const changed = Object.keys(before).filter((k) => before[k] !== after[k]);

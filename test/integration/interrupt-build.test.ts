@@ -11,7 +11,10 @@ import { cli, docker } from "./helpers.js";
 const rootfsDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith("tcprepro-rootfs-"));
 const debootstraps = () => {
   try {
-    return execFileSync("pgrep", ["-f", "debootstrap.*tcprepro-rootfs"], { encoding: "utf8" }).trim().split("\n").filter(Boolean);
+    return execFileSync("pgrep", ["-f", "debootstrap.*tcprepro-rootfs"], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .filter(Boolean);
   } catch {
     return []; // pgrep exits 1 when nothing matches
   }
@@ -19,13 +22,21 @@ const debootstraps = () => {
 
 describe("interrupting an image build", () => {
   it("SIGINT during debootstrap leaves no rootfs, no debootstrap, and the old images", async () => {
-    const imagesBefore = (await docker.listImages({ filters: { reference: ["tcprepro/*"] } })).map((i) => i.Id).sort();
+    const imagesBefore = (await docker.listImages({ filters: { reference: ["tcprepro/*"] } }))
+      .map((i) => i.Id)
+      .sort();
     const delay = 3000 + Math.round(Math.random() * 5000);
-    const run = await cli(["images", "build", "--force"], undefined, { TCPREPRO_ROOTFS: "" }, [], { trigger: /debootstrap/, afterMs: delay, signal: "SIGINT" });
+    const run = await cli(["images", "build", "--force"], undefined, { TCPREPRO_ROOTFS: "" }, [], {
+      trigger: /debootstrap/,
+      afterMs: delay,
+      signal: "SIGINT",
+    });
     expect(run.code, run.stderr).toBe(130);
     expect(rootfsDirs()).toEqual([]);
     expect(debootstraps()).toEqual([]);
-    const imagesAfter = (await docker.listImages({ filters: { reference: ["tcprepro/*"] } })).map((i) => i.Id).sort();
+    const imagesAfter = (await docker.listImages({ filters: { reference: ["tcprepro/*"] } }))
+      .map((i) => i.Id)
+      .sort();
     expect(imagesAfter).toEqual(imagesBefore);
   });
 });

@@ -29,11 +29,17 @@ describe("teardown on every path", () => {
     // sigstop-recovery: up ~1 s, app SIGSTOPped at 0, traffic from 0.3 s, SIGCONT at 2.5 s, ~6 s in all.
     const delayMs = Math.round(300 + random() * 6500);
     it(`${signal} ${delayMs} ms after the first topology event (seed ${seed})`, async () => {
-      const run = await cli(["run", "scenarios/sigstop-recovery.yaml", "--variant", "baseline"], undefined, {}, [], {
-        trigger: /starting/,
-        afterMs: delayMs,
-        signal,
-      });
+      const run = await cli(
+        ["run", "scenarios/sigstop-recovery.yaml", "--variant", "baseline"],
+        undefined,
+        {},
+        [],
+        {
+          trigger: /starting/,
+          afterMs: delayMs,
+          signal,
+        },
+      );
       // A moment after the run ended makes this a normal run: still nothing may be left.
       if (signal === "SIGKILL" && run.signal === "SIGKILL") {
         const clean = await cli(["clean"]);
@@ -49,7 +55,9 @@ describe("teardown on every path", () => {
   }
 
   it("summary", () => {
-    process.stderr.write(`interrupts tried: ${tally.tried}, leftovers found: ${tally.leftovers} (seed ${seed})\n`);
+    process.stderr.write(
+      `interrupts tried: ${tally.tried}, leftovers found: ${tally.leftovers} (seed ${seed})\n`,
+    );
     expect(tally.leftovers).toBe(0);
   });
 });

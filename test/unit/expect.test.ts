@@ -5,13 +5,22 @@ import { ExpectSchema } from "../../src/scenario/schema.js";
 import { evaluateExpect, sumCounter } from "../../src/verdict/expect.js";
 import { kernelSatisfies, skipReason } from "../../src/verdict/requires.js";
 
-const node = (counters: Record<string, number>): NodeEvidence => ({ counters, available: Object.keys(counters) });
+const node = (counters: Record<string, number>): NodeEvidence => ({
+  counters,
+  available: Object.keys(counters),
+});
 const nodes = {
   server: node({ TcpExtListenOverflows: 45, TcpExtListenDrops: 45 }),
   "client.1": node({ TcpExtTCPSynRetrans: 20 }),
   "client.2": node({ TcpExtTCPSynRetrans: 25 }),
 };
-const attempt = (outcome: string, connectMs?: number): Attempt => ({ node: "client.1", startMs: 0, outcome, phase: "connect", connectMs });
+const attempt = (outcome: string, connectMs?: number): Attempt => ({
+  node: "client.1",
+  startMs: 0,
+  outcome,
+  phase: "connect",
+  connectMs,
+});
 const clients = summarizeAttempts([
   ...Array.from({ length: 9 }, (_, i) => attempt("connected", 1 + i)),
   ...Array.from({ length: 91 }, () => attempt("timeout")),
@@ -25,13 +34,22 @@ describe("expectations", () => {
 
   it("reports expected vs actual, and fails what does not hold", () => {
     const e = ExpectSchema.parse({
-      counters: { server: { TcpExtListenOverflows: "> 0" }, client: { TcpExtTCPSynRetrans: ">= 50" } },
+      counters: {
+        server: { TcpExtListenOverflows: "> 0" },
+        client: { TcpExtTCPSynRetrans: ">= 50" },
+      },
       clients: { timedOut: "> 0", connected: "== 100", connectMs: { p50: "< 10ms" } },
       cause: "accept-queue-overflow",
     });
-    const rows = evaluateExpect(e, nodes, clients, ["accept-queue-overflow"], { "clients.connected": "x.yaml:9" });
+    const rows = evaluateExpect(e, nodes, clients, ["accept-queue-overflow"], {
+      "clients.connected": "x.yaml:9",
+    });
     const byPath = Object.fromEntries(rows.map((r) => [r.path, r]));
-    expect(byPath["counters.server.TcpExtListenOverflows"]).toMatchObject({ ok: true, actual: 45, expected: "> 0" });
+    expect(byPath["counters.server.TcpExtListenOverflows"]).toMatchObject({
+      ok: true,
+      actual: 45,
+      expected: "> 0",
+    });
     expect(byPath["counters.client.TcpExtTCPSynRetrans"]).toMatchObject({ ok: false, actual: 45 });
     expect(byPath["clients.timedOut"]).toMatchObject({ ok: true, actual: 91 });
     expect(byPath["clients.connected"]).toMatchObject({ ok: false, actual: 9, source: "x.yaml:9" });
@@ -48,7 +66,10 @@ describe("expectations", () => {
 
   it("a counter missing on this kernel never passes silently", () => {
     const e = ExpectSchema.parse({ counters: { server: { TcpExtPAWSPassive: "== 0" } } });
-    expect(evaluateExpect(e, nodes, clients, undefined)[0]).toMatchObject({ ok: false, actual: "not on this kernel" });
+    expect(evaluateExpect(e, nodes, clients, undefined)[0]).toMatchObject({
+      ok: false,
+      actual: "not on this kernel",
+    });
   });
 
   it("nearest-rank percentiles", () => {
@@ -66,11 +87,30 @@ describe("requires", () => {
   });
 
   it("skips, with the reason, what this kernel lacks", () => {
-    const inv = { release: "6.18.0", counters: new Set(["TcpExtListenOverflows"]), sysctlExists: (n: string) => n !== "net.ipv4.tcp_tw_recycle" };
+    const inv = {
+      release: "6.18.0",
+      counters: new Set(["TcpExtListenOverflows"]),
+      sysctlExists: (n: string) => n !== "net.ipv4.tcp_tw_recycle",
+    };
     const base = { requires: {}, nodes: {}, expect: {} } as never;
     expect(skipReason(base, inv)).toBeUndefined();
-    expect(skipReason({ ...(base as object), requires: { kernel: "<4.12" } } as never, inv)).toMatch(/needs kernel <4.12/);
-    expect(skipReason({ ...(base as object), requires: { sysctls: ["net.ipv4.tcp_tw_recycle"] } } as never, inv)).toMatch(/tcp_tw_recycle does not exist/);
-    expect(skipReason({ ...(base as object), expect: { counters: { server: { TcpExtPAWSPassive: {} } } } } as never, inv)).toMatch(/TcpExtPAWSPassive does not exist/);
+    expect(
+      skipReason({ ...(base as object), requires: { kernel: "<4.12" } } as never, inv),
+    ).toMatch(/needs kernel <4.12/);
+    expect(
+      skipReason(
+        { ...(base as object), requires: { sysctls: ["net.ipv4.tcp_tw_recycle"] } } as never,
+        inv,
+      ),
+    ).toMatch(/tcp_tw_recycle does not exist/);
+    expect(
+      skipReason(
+        {
+          ...(base as object),
+          expect: { counters: { server: { TcpExtPAWSPassive: {} } } },
+        } as never,
+        inv,
+      ),
+    ).toMatch(/TcpExtPAWSPassive does not exist/);
   });
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { junitXml, xmlEscape } from "../../src/report/junit.js";
 import type { RunReport, VariantResult } from "../../src/verdict/result.js";
 
-const variant = (name: string, verdict: VariantResult["verdict"], reason: string, extra: Partial<VariantResult> = {}): VariantResult => ({
+const variant = (
+  name: string,
+  verdict: VariantResult["verdict"],
+  reason: string,
+  extra: Partial<VariantResult> = {},
+): VariantResult => ({
   variant: name,
   verdict,
   reason,
@@ -28,13 +33,35 @@ const report: RunReport = {
       file: "scenarios/accept-queue-overflow.yaml",
       summary: "s",
       variants: [
-        variant("baseline", "pass", "ok", { causes: [{ cause: "accept-queue-overflow", node: "server", because: "ListenOverflows +45 <x>", numbers: {} }] }),
+        variant("baseline", "pass", "ok", {
+          causes: [
+            {
+              cause: "accept-queue-overflow",
+              node: "server",
+              because: "ListenOverflows +45 <x>",
+              numbers: {},
+            },
+          ],
+        }),
         variant("mitigated", "fail", "clients.connected: expected == 100, got 98", {
-          expectations: [{ path: "clients.connected", expected: "== 100", actual: 98, ok: false, source: "scenarios/a.yaml:31" }],
+          expectations: [
+            {
+              path: "clients.connected",
+              expected: "== 100",
+              actual: 98,
+              ok: false,
+              source: "scenarios/a.yaml:31",
+            },
+          ],
         }),
       ],
     },
-    { name: "tw-recycle-nat", file: "scenarios/tw.yaml", summary: "s", variants: [variant("baseline", "skip", "needs kernel <4.12; this is 6.18.0")] },
+    {
+      name: "tw-recycle-nat",
+      file: "scenarios/tw.yaml",
+      summary: "s",
+      variants: [variant("baseline", "skip", "needs kernel <4.12; this is 6.18.0")],
+    },
   ],
 };
 
@@ -43,13 +70,19 @@ describe("JUnit XML", () => {
 
   it("has one testcase per variant with totals that add up", () => {
     expect(xml.match(/<testcase /g)).toHaveLength(3);
-    expect(xml).toMatch(/<testsuites name="tcprepro" tests="3" failures="1" errors="0" skipped="1"/);
-    expect(xml).toMatch(/<testsuite name="accept-queue-overflow" tests="2" failures="1" errors="0" skipped="0" time="3.000"/);
+    expect(xml).toMatch(
+      /<testsuites name="tcprepro" tests="3" failures="1" errors="0" skipped="1"/,
+    );
+    expect(xml).toMatch(
+      /<testsuite name="accept-queue-overflow" tests="2" failures="1" errors="0" skipped="0" time="3.000"/,
+    );
   });
 
   it("skips with the reason and fails with expected vs actual and the line", () => {
     expect(xml).toMatch(/<skipped message="needs kernel &lt;4.12; this is 6.18.0"\/>/);
-    expect(xml).toMatch(/<failure message="clients.connected: expected == 100, got 98" type="expectation">clients.connected: expected == 100, actual 98 \(scenarios\/a.yaml:31\)/);
+    expect(xml).toMatch(
+      /<failure message="clients.connected: expected == 100, got 98" type="expectation">clients.connected: expected == 100, actual 98 \(scenarios\/a.yaml:31\)/,
+    );
   });
 
   it("is well-formed: escaped text, balanced elements", () => {

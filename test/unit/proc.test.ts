@@ -10,7 +10,8 @@ import {
   parseSsListen,
 } from "../../src/evidence/proc.js";
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/proc/${name}`, import.meta.url), "utf8");
+const fixture = (name: string) =>
+  readFileSync(new URL(`../fixtures/proc/${name}`, import.meta.url), "utf8");
 
 describe("/proc/net/netstat and /proc/net/snmp", () => {
   const counters = parseProcNetCounters(fixture("netstat.txt") + "\n" + fixture("snmp.txt"));
@@ -26,7 +27,11 @@ describe("/proc/net/netstat and /proc/net/snmp", () => {
 
   it("keeps a counter a new kernel adds without shifting the others", () => {
     const text = "TcpExt: SyncookiesSent BrandNew ListenOverflows\nTcpExt: 1 2 3\n";
-    expect(parseProcNetCounters(text)).toEqual({ TcpExtSyncookiesSent: 1, TcpExtBrandNew: 2, TcpExtListenOverflows: 3 });
+    expect(parseProcNetCounters(text)).toEqual({
+      TcpExtSyncookiesSent: 1,
+      TcpExtBrandNew: 2,
+      TcpExtListenOverflows: 3,
+    });
   });
 
   it("does not pair a header with the wrong value line", () => {
@@ -37,19 +42,23 @@ describe("/proc/net/netstat and /proc/net/snmp", () => {
 
 describe("nstat", () => {
   it("reads `nstat -az` rows and ignores the #kernel line", () => {
-    const text = "#kernel\nIpInReceives                    120                0.0\nTcpExtListenOverflows           45                 0.0\n";
+    const text =
+      "#kernel\nIpInReceives                    120                0.0\nTcpExtListenOverflows           45                 0.0\n";
     expect(parseNstat(text)).toEqual({ IpInReceives: 120, TcpExtListenOverflows: 45 });
   });
 
   it("parseCounterDump tells the two formats apart", () => {
-    expect(parseCounterDump("#kernel\nTcpExtListenDrops 3 0.0\n")).toEqual({ TcpExtListenDrops: 3 });
+    expect(parseCounterDump("#kernel\nTcpExtListenDrops 3 0.0\n")).toEqual({
+      TcpExtListenDrops: 3,
+    });
     expect(parseCounterDump("TcpExt: ListenDrops\nTcpExt: 3\n")).toEqual({ TcpExtListenDrops: 3 });
   });
 });
 
 describe("nf_conntrack stats", () => {
   it("sums hex per-CPU rows, names fields NfConntrack*, and leaves out the entries level", () => {
-    const text = "entries  insert_failed drop\n0000000a  00000001 00000002\n0000000a  00000010 00000000\n";
+    const text =
+      "entries  insert_failed drop\n0000000a  00000001 00000002\n0000000a  00000010 00000000\n";
     expect(parseConntrackStat(text)).toEqual({ NfConntrackInsertFailed: 17, NfConntrackDrop: 2 });
   });
 
@@ -68,7 +77,8 @@ describe("listen queues", () => {
   });
 
   it("reads Recv-Q and Send-Q from ss -lnt", () => {
-    const text = "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\nLISTEN 9      8            0.0.0.0:8080      0.0.0.0:*\nLISTEN 0 4096 [::]:22 [::]:*\n";
+    const text =
+      "State  Recv-Q Send-Q Local Address:Port Peer Address:Port Process\nLISTEN 9      8            0.0.0.0:8080      0.0.0.0:*\nLISTEN 0 4096 [::]:22 [::]:*\n";
     expect(parseSsListen(text)).toEqual([
       { port: 8080, recvQ: 9, sendQ: 8 },
       { port: 22, recvQ: 0, sendQ: 4096 },

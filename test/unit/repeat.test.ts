@@ -24,7 +24,11 @@ describe("--repeat", () => {
   });
 
   it("fails a variant whose runs disagree, showing a disagreeing run", () => {
-    const r = combineRepeats([run("pass"), run("fail", "clients.connected: expected == 30, got 28"), run("pass")]);
+    const r = combineRepeats([
+      run("pass"),
+      run("fail", "clients.connected: expected == 30, got 28"),
+      run("pass"),
+    ]);
     expect(r.verdict).toBe("fail");
     expect(r.reason).toMatch(/flaky: 2 of 3 runs agreed \(pass ×2, fail ×1\).*got 28/);
     expect(r.repeat!.agreed).toBe(2);

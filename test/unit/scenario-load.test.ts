@@ -11,7 +11,9 @@ const badDir = join(here, "../fixtures/bad");
 const scenariosDir = join(here, "../../scenarios");
 
 /** A kernel with every sysctl except the ones these tests invent. */
-const facts: KernelFacts = { sysctlExists: (name) => !name.includes("frobnicate") && name !== "net.ipv4.tcp_tw_recycle" };
+const facts: KernelFacts = {
+  sysctlExists: (name) => !name.includes("frobnicate") && name !== "net.ipv4.tcp_tw_recycle",
+};
 
 function problemsOf(file: string, text?: string) {
   try {
@@ -31,15 +33,23 @@ describe("broken scenario files are refused with file, line and key", () => {
     it(name, () => {
       const file = join(badDir, name);
       // First line of each fixture: `# expect: LINE KEY MESSAGE…` (KEY "-" for a syntax error).
-      const header = /^# expect: (\d+) (\S+) (.+)$/.exec(readFileSync(file, "utf8").split("\n")[0]!);
+      const header = /^# expect: (\d+) (\S+) (.+)$/.exec(
+        readFileSync(file, "utf8").split("\n")[0]!,
+      );
       expect(header, "fixture needs an # expect: header").not.toBeNull();
       const [, line, key, message] = header!;
       const problems = problemsOf(file);
       expect(problems.length).toBeGreaterThan(0);
       const match = problems.find(
-        (p) => p.line === Number(line) && (key === "-" || p.key.includes(key!)) && p.message.toLowerCase().includes(message!.toLowerCase()),
+        (p) =>
+          p.line === Number(line) &&
+          (key === "-" || p.key.includes(key!)) &&
+          p.message.toLowerCase().includes(message!.toLowerCase()),
       );
-      expect(match, `wanted line ${line}, key ${key}, "${message}"; got ${JSON.stringify(problems)}`).toBeDefined();
+      expect(
+        match,
+        `wanted line ${line}, key ${key}, "${message}"; got ${JSON.stringify(problems)}`,
+      ).toBeDefined();
       expect(match!.file).toBe(file);
     });
   }
@@ -91,18 +101,30 @@ variants:
   });
 
   it("remembers the line each expectation came from", () => {
-    expect(s.variants[0]!.expectSource["counters.server.TcpExtListenOverflows"]).toBe("inline.yaml:10");
-    expect(s.variants[1]!.expectSource["counters.server.TcpExtListenOverflows"]).toBe("inline.yaml:17");
+    expect(s.variants[0]!.expectSource["counters.server.TcpExtListenOverflows"]).toBe(
+      "inline.yaml:10",
+    );
+    expect(s.variants[1]!.expectSource["counters.server.TcpExtListenOverflows"]).toBe(
+      "inline.yaml:17",
+    );
   });
 
   it("keeps a dotted sysctl name as one key", () => {
-    expect(splitSetKey("nodes.client.sysctls.net.ipv4.tcp_syn_retries")).toEqual(["nodes", "client", "sysctls", "net.ipv4.tcp_syn_retries"]);
+    expect(splitSetKey("nodes.client.sysctls.net.ipv4.tcp_syn_retries")).toEqual([
+      "nodes",
+      "client",
+      "sysctls",
+      "net.ipv4.tcp_syn_retries",
+    ]);
   });
 
   it("a sysctl this kernel lacks is an error unless requires lists it", () => {
     const tw = text.replace("net.ipv4.tcp_syn_retries: 2", "net.ipv4.tcp_tw_recycle: 1");
     expect(problemsOf("tw.yaml", tw)[0]!.message).toMatch(/does not exist on this kernel/);
-    const declared = tw.replace("networks: [wan]\n", "networks: [wan]\nrequires: { sysctls: [net.ipv4.tcp_tw_recycle] }\n");
+    const declared = tw.replace(
+      "networks: [wan]\n",
+      "networks: [wan]\nrequires: { sysctls: [net.ipv4.tcp_tw_recycle] }\n",
+    );
     expect(problemsOf("tw.yaml", declared)).toEqual([]);
   });
 });

@@ -10,7 +10,11 @@ describe("subnet allocation", () => {
   });
 
   it("skips blocks in use, including ones covered by a wider network", () => {
-    const free = freeSubnets("198.18.0.0/15", ["198.18.0.0/24", "198.18.1.0/24", "198.19.0.0/16"], () => 0);
+    const free = freeSubnets(
+      "198.18.0.0/15",
+      ["198.18.0.0/24", "198.18.1.0/24", "198.19.0.0/16"],
+      () => 0,
+    );
     expect(free[0]).toBe("198.18.2.0/24");
     expect(free.some((s) => s.startsWith("198.19."))).toBe(false);
     expect(free).toHaveLength(256 - 2);

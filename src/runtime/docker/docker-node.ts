@@ -21,7 +21,9 @@ export class DockerNode implements StartedNode {
     private readonly hostPid: number | undefined,
   ) {}
 
-  private async start(argv: string[]): Promise<{ exec: Docker.Exec; out: PassThrough; err: PassThrough; ended: Promise<void> }> {
+  private async start(
+    argv: string[],
+  ): Promise<{ exec: Docker.Exec; out: PassThrough; err: PassThrough; ended: Promise<void> }> {
     const exec = await this.container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     const out = new PassThrough();
@@ -94,7 +96,13 @@ export class DockerNode implements StartedNode {
       signal: async (sig) => {
         const p = await hostPid();
         if (p !== undefined) process.kill(p, sig);
-        else throw new ExecError(["kill", sig], null, "the engine is not local: cannot signal the process", this.name);
+        else
+          throw new ExecError(
+            ["kill", sig],
+            null,
+            "the engine is not local: cannot signal the process",
+            this.name,
+          );
       },
     };
   }
@@ -125,7 +133,10 @@ export class DockerNode implements StartedNode {
 }
 
 /** Host PID of the process running `argv` in the same PID namespace as `anchorPid`. */
-export async function findInNamespace(anchorPid: number, argv: string[]): Promise<number | undefined> {
+export async function findInNamespace(
+  anchorPid: number,
+  argv: string[],
+): Promise<number | undefined> {
   const ns = await readlink(`/proc/${anchorPid}/ns/pid`).catch(() => undefined);
   if (!ns) return undefined;
   const wanted = argv.join("\0") + "\0";

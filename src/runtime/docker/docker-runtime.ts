@@ -72,7 +72,12 @@ export class DockerRuntime implements Runtime {
   }
 
   private labels(runId: string): Record<string, string> {
-    return { [LABEL]: "1", [LABEL_RUN]: runId, [LABEL_PID]: String(process.pid), [LABEL_HOST]: hostname() };
+    return {
+      [LABEL]: "1",
+      [LABEL_RUN]: runId,
+      [LABEL_PID]: String(process.pid),
+      [LABEL_HOST]: hostname(),
+    };
   }
 
   async up(plan: TopologyPlan): Promise<StartedTopology> {
@@ -90,15 +95,23 @@ export class DockerRuntime implements Runtime {
 
   private async createNetworks(plan: TopologyPlan, topology: DockerTopology): Promise<void> {
     const existing = await this.docker.listNetworks();
-    const used = existing.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
-    const candidates = freeSubnets(this.options.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, used);
+    const used = existing.flatMap((n) =>
+      (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s),
+    );
+    const candidates = freeSubnets(
+      this.options.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL,
+      used,
+    );
     // In parallel: each takes the next free candidate; a block another run took meanwhile is
     // refused by the engine as an overlap, and we move on to the next one.
     await Promise.all(
       plan.networks.map(async (net) => {
         for (;;) {
           const subnet = candidates.shift();
-          if (!subnet) throw new RuntimeUnavailableError("no free /24 left in the address pool: run `tcprepro clean` or set --pool");
+          if (!subnet)
+            throw new RuntimeUnavailableError(
+              "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
+            );
           try {
             await this.docker.createNetwork({
               Name: `tcprepro-${plan.runId}-${net.name}`,
@@ -106,7 +119,10 @@ export class DockerRuntime implements Runtime {
               // Internal: no route out of the topology, whatever a scenario sends.
               Internal: true,
               CheckDuplicate: true,
-              IPAM: { Driver: "default", Config: [{ Subnet: subnet, Gateway: hostAddress(subnet, 1) }] },
+              IPAM: {
+                Driver: "default",
+                Config: [{ Subnet: subnet, Gateway: hostAddress(subnet, 1) }],
+              },
               Labels: this.labels(plan.runId),
             });
             topology.subnets[net.name] = subnet;
@@ -120,13 +136,18 @@ export class DockerRuntime implements Runtime {
     );
   }
 
-  private async createNodes(plan: TopologyPlan, topology: DockerTopology, image: string): Promise<void> {
+  private async createNodes(
+    plan: TopologyPlan,
+    topology: DockerTopology,
+    image: string,
+  ): Promise<void> {
     const limit = pLimit(8);
     await Promise.all(
       plan.nodes.map((node, i) =>
         limit(async () => {
           const addresses: Record<string, string> = {};
-          for (const net of node.networks) addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
+          for (const net of node.networks)
+            addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
           const netName = (n: string) => `tcprepro-${plan.runId}-${n}`;
           const [first, ...rest] = node.networks;
           const container = await this.docker.createContainer({
@@ -141,10 +162,17 @@ export class DockerRuntime implements Runtime {
               // iptables rules, tcpdump and hping3 inside the node's own namespace.
               CapAdd: ["NET_ADMIN", "NET_RAW"],
             },
-            NetworkingConfig: { EndpointsConfig: { [netName(first!)]: { IPAMConfig: { IPv4Address: addresses[first!] } } } },
+            NetworkingConfig: {
+              EndpointsConfig: {
+                [netName(first!)]: { IPAMConfig: { IPv4Address: addresses[first!] } },
+              },
+            },
           });
           for (const net of rest) {
-            await this.docker.getNetwork(netName(net)).connect({ Container: container.id, EndpointConfig: { IPAMConfig: { IPv4Address: addresses[net] } } });
+            await this.docker.getNetwork(netName(net)).connect({
+              Container: container.id,
+              EndpointConfig: { IPAMConfig: { IPv4Address: addresses[net] } },
+            });
           }
           await container.start();
           const info = await container.inspect();
@@ -172,7 +200,10 @@ export class DockerRuntime implements Runtime {
     let result: CleanResult = { containers: 0, networks: 0 };
     for (const runId of doomedRuns) {
       const r = await removeRun(this.docker, runId);
-      result = { containers: result.containers + r.containers, networks: result.networks + r.networks };
+      result = {
+        containers: result.containers + r.containers,
+        networks: result.networks + r.networks,
+      };
     }
     return result;
   }
@@ -188,7 +219,11 @@ async function dropDefaultRoute(node: DockerNode, hostPid: number | undefined): 
   // a user's image without iproute2.
   if (hostPid !== undefined) {
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn("nsenter", ["-t", String(hostPid), "-n", "ip", "-4", "route", "del", "default"], { stdio: "ignore" });
+      const child = spawn(
+        "nsenter",
+        ["-t", String(hostPid), "-n", "ip", "-4", "route", "del", "default"],
+        { stdio: "ignore" },
+      );
       child.on("error", () => resolve(null));
       child.on("close", resolve);
     });

@@ -6,7 +6,15 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, statSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  mkdirSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,7 +30,15 @@ export const AGENT_BINARY = join(PROJECT_ROOT, "build/tcprepro-agent");
 export const OFFLINE_BASE = "tcprepro/base:bookworm";
 const NODE_REPO = "tcprepro/node";
 /** Packages of the offline base image (the online path installs the same in the Dockerfile). */
-export const BASE_PACKAGES = ["iproute2", "iptables", "procps", "tcpdump", "hping3", "conntrack", "iputils-ping"];
+export const BASE_PACKAGES = [
+  "iproute2",
+  "iptables",
+  "procps",
+  "tcpdump",
+  "hping3",
+  "conntrack",
+  "iputils-ping",
+];
 
 export interface ImageOptions {
   /** Base image: default the offline one; set e.g. debian:bookworm-slim where a registry answers. */
@@ -38,7 +54,10 @@ export interface ImageOptions {
  */
 function run(argv: string[], afterInterrupt?: () => void): Promise<void> {
   // Its own process group, so that an interrupt stops debootstrap's children (dpkg, …) too.
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: ["ignore", "ignore", "pipe"],
+    detached: true,
+  });
   const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
   const killGroup = (sig: NodeJS.Signals) => {
     try {
@@ -58,20 +77,25 @@ function run(argv: string[], afterInterrupt?: () => void): Promise<void> {
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", (err) => reject(new ExecError(argv, null, err.message, "host")));
-    void closed.then((code) => (code === 0 ? resolvePromise() : reject(new ExecError(argv, code, stderr, "host"))));
+    void closed.then((code) =>
+      code === 0 ? resolvePromise() : reject(new ExecError(argv, code, stderr, "host")),
+    );
   }).finally(untrack);
 }
 
 /** Compile the agent when its binary is missing or older than its source. */
 export async function buildAgent(progress: (m: string) => void): Promise<string> {
-  if (existsSync(AGENT_BINARY) && statSync(AGENT_BINARY).mtimeMs >= statSync(AGENT_SOURCE).mtimeMs) return AGENT_BINARY;
+  if (existsSync(AGENT_BINARY) && statSync(AGENT_BINARY).mtimeMs >= statSync(AGENT_SOURCE).mtimeMs)
+    return AGENT_BINARY;
   progress("compiling the agent (gcc -static)");
   mkdirSync(dirname(AGENT_BINARY), { recursive: true });
   try {
     await run(["gcc", "-O2", "-Wall", "-Wextra", "-static", "-o", AGENT_BINARY, AGENT_SOURCE]);
   } catch (err) {
     if (err instanceof ExecError && err.exitCode === null)
-      throw new RuntimeUnavailableError("gcc is needed to build the agent: apt-get install -y gcc libc6-dev");
+      throw new RuntimeUnavailableError(
+        "gcc is needed to build the agent: apt-get install -y gcc libc6-dev",
+      );
     throw err;
   }
   return AGENT_BINARY;
@@ -92,13 +116,22 @@ async function imageExists(docker: Docker, name: string): Promise<boolean> {
   }
 }
 
-async function followProgress(docker: Docker, stream: NodeJS.ReadableStream, progress: (m: string) => void): Promise<void> {
+async function followProgress(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  progress: (m: string) => void,
+): Promise<void> {
   await new Promise<void>((resolvePromise, reject) => {
     docker.modem.followProgress(
       stream,
       (err: Error | null, output: Array<{ error?: string }>) => {
         const failed = err ?? output.find((o) => o.error)?.error;
-        if (failed) reject(new Error(`image build failed: ${String(failed instanceof Error ? failed.message : failed)}`));
+        if (failed)
+          reject(
+            new Error(
+              `image build failed: ${String(failed instanceof Error ? failed.message : failed)}`,
+            ),
+          );
         else resolvePromise();
       },
       (event: { stream?: string }) => {
@@ -119,7 +152,16 @@ async function buildOfflineBase(docker: Docker, progress: (m: string) => void): 
     progress(`debootstrap bookworm into ${rootfs} (about a minute)`);
     const remove = () => rmSync(rootfs!, { recursive: true, force: true });
     try {
-      await run(["debootstrap", "--variant=minbase", `--include=${BASE_PACKAGES.join(",")}`, "bookworm", rootfs], remove);
+      await run(
+        [
+          "debootstrap",
+          "--variant=minbase",
+          `--include=${BASE_PACKAGES.join(",")}`,
+          "bookworm",
+          rootfs,
+        ],
+        remove,
+      );
     } catch (err) {
       rmSync(rootfs, { recursive: true, force: true });
       if (err instanceof ExecError && err.exitCode === null)
@@ -177,8 +219,8 @@ export async function ensureImages(docker: Docker, opts: ImageOptions): Promise<
     untrack();
     rmSync(context, { recursive: true, force: true });
   }
-  if (!(await imageExists(docker, tag))) throw new Error(`image build reported success but ${tag} is missing`);
+  if (!(await imageExists(docker, tag)))
+    throw new Error(`image build reported success but ${tag} is missing`);
   await tagLatest(docker, tag);
   return tag;
 }
-
