@@ -2,10 +2,10 @@
  * The counters worth a line in a summary: the ones a TCP failure moves (drops, overflows,
  * retransmits, resets, PAWS, conntrack). Byte and segment counts move in every run and say little.
  */
+import { NOTABLE_COUNTER } from "../evidence/notable.js";
 import type { VariantResult } from "../verdict/result.js";
 
-export const NOTABLE_COUNTER =
-  /ListenOverflows|ListenDrops|ReqQFull|Syncookies|PAWS|AbortOn|OutRsts|SynRetrans|RetransFail|InsertFailed|NfConntrackDrop|EmbryonicRsts|TWRecycled|AttemptFails/;
+export { NOTABLE_COUNTER };
 
 export interface MovedCounter {
   node: string;

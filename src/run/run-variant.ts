@@ -3,9 +3,10 @@
  * on a timeline → counters after → down (always) → evidence → diagnosis → verdict.
  */
 import { randomBytes } from "node:crypto";
-import { connectArgv, serveArgv, type AgentLine, type ConnectAttempt } from "../agent/protocol.js";
+import { connectArgv, type AgentLine, type ConnectAttempt } from "../agent/protocol.js";
 import { diagnose } from "../diagnosis/rules.js";
-import { ListenSampler, snapshotAll } from "../evidence/collect.js";
+import { listenSockets, snapshotAll } from "../evidence/collect.js";
+import { TimelineSampler, type Timeline } from "../evidence/timeline.js";
 import { summarizeAttempts } from "../evidence/clients.js";
 import { counterDeltas } from "../evidence/proc.js";
 import type { Attempt, Evidence, NodeEvidence } from "../evidence/types.js";
@@ -18,7 +19,8 @@ import { skipReason, type KernelInventory } from "../verdict/requires.js";
 import type { NodeReport, VariantResult } from "../verdict/result.js";
 import { ExecError } from "../util/errors.js";
 import { sleep, withDeadline } from "../util/time.js";
-import { gatewayRules, planTopology, routeFor, type NodeInstance } from "./plan.js";
+import { planTopology, routeFor, type NodeInstance } from "./plan.js";
+import { setUpNodes } from "./setup.js";
 import { onInterrupt } from "../util/interrupts.js";
 
 export interface VariantContext {
@@ -74,7 +76,7 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
       networks: plan.networks.length,
       ms: upMs,
     });
-    const { evidence, timelineMs } = await withDeadline(
+    const { evidence, timelineMs, timeline } = await withDeadline(
       execute(ctx, variant.name, s, topo, instances),
       s.timeout + 30_000,
       `scenario ${ctx.scenario} (${variant.name})`,
@@ -83,12 +85,13 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
     await topo.down();
     const downMs = Math.round(performance.now() - downStart);
     ctx.emit({ kind: "topology.down", scenario: ctx.scenario, variant: variant.name, ms: downMs });
-    return judge(variant, evidence, {
+    const timing = {
       upMs,
       downMs,
       timelineMs,
       durationMs: Math.round(performance.now() - started),
-    });
+    };
+    return { ...judge(variant, evidence, timing), timeline };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return {
@@ -115,47 +118,15 @@ async function execute(
   s: Scenario,
   topo: StartedTopology,
   instances: NodeInstance[],
-): Promise<{ evidence: Evidence; timelineMs: number }> {
+): Promise<{ evidence: Evidence; timelineMs: number; timeline: Timeline }> {
   const node = (name: string) => topo.nodes.get(name)!;
-  for (const [gw, rules] of gatewayRules(s, topo))
-    for (const argv of rules) await node(gw).exec(argv);
-
-  // Start every built-in app and wait until it listens: traffic sent earlier would find no
-  // listener and measure ECONNREFUSED instead of the failure under test.
-  const apps = new Map<string, NodeProcess>();
-  const samplers = new Map<string, ListenSampler>();
-  for (const inst of instances) {
-    const app = inst.spec.app;
-    if (!app) continue;
-    const proc = await node(inst.name).spawn(
-      serveArgv({
-        port: app.listen,
-        backlog: app.backlog,
-        accept: typeof app.accept === "string" ? app.accept : "delay",
-        delayMs: typeof app.accept === "string" ? undefined : app.accept.delayMs,
-        reply: app.reply,
-        closeFirst: app.closeFirst,
-        resetOnClose: app.resetOnClose,
-      }),
-    );
-    await withDeadline(
-      new Promise<void>((resolve, reject) => {
-        proc.onLine((line) => (line.includes('"listening"') ? resolve() : undefined));
-        void proc.exited.then((code) =>
-          reject(new ExecError(["serve"], code, proc.stderr(), inst.name)),
-        );
-      }),
-      10_000,
-      `${inst.name}: app listening on ${app.listen}`,
-    );
-    apps.set(inst.base, proc);
-    samplers.set(inst.name, new ListenSampler(node(inst.name), [app.listen]));
-  }
+  const { apps, appPorts } = await setUpNodes(s, topo, instances);
 
   const before = await snapshotAll(topo.nodes.values());
-  for (const sampler of samplers.values()) sampler.start();
   const t0Epoch = Date.now();
   const t0 = performance.now();
+  const timeline = new TimelineSampler([...topo.nodes.values()], before, appPorts, t0);
+  timeline.start();
   const at = (ms: number) => sleep(Math.max(0, ms - (performance.now() - t0)));
 
   const attempts: Attempt[] = [];
@@ -271,6 +242,7 @@ async function execute(
   const faults = s.faults.map(async (f) => {
     await at(f.at);
     await applyFault(topo, apps, f);
+    timeline.mark({ target: f.target, action: describeFault(f) });
     ctx.emit({
       kind: "fault.applied",
       scenario: ctx.scenario,
@@ -293,7 +265,17 @@ async function execute(
       available: Object.keys(a),
     };
   }
-  for (const [name, sampler] of samplers) nodes[name]!.listen = await sampler.stop();
+  const series = await timeline.stop();
+  for (const [name, port] of appPorts) {
+    const final = await listenSockets(node(name), [port]);
+    const sampled = series.listen[name];
+    nodes[name]!.listen = {
+      final,
+      maxRecvQ: { [port]: Math.max(0, ...(sampled?.recvQ ?? []), ...final.map((l) => l.recvQ)) },
+      sendQ: Object.fromEntries(final.map((l) => [l.port, l.sendQ])),
+      maxSynRecv: Math.max(0, ...(sampled?.synRecv ?? [])),
+    };
+  }
   // Resume a frozen node so that teardown is quick and later faults of this run cannot hang.
   for (const f of s.faults)
     if (f.pause)
@@ -308,7 +290,7 @@ async function execute(
     attempts,
     clients: summarizeAttempts(attempts),
   };
-  return { evidence, timelineMs };
+  return { evidence, timelineMs, timeline: series };
 }
 
 function parseLine(line: string): AgentLine | undefined {

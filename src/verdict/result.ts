@@ -1,4 +1,5 @@
 /** What one variant's run produced: the public JSON contract's per-variant object. */
+import type { Timeline } from "../evidence/timeline.js";
 import type { Attempt, ClientSummary, ListenQueueEvidence } from "../evidence/types.js";
 
 export type VerdictKind = "pass" | "fail" | "skip" | "error";
@@ -39,6 +40,8 @@ export interface VariantResult {
   timelineMs?: number;
   nodes: Record<string, NodeReport>;
   clients: ClientSummary;
+  /** Counters and listen queue sampled every 100 ms, with the faults as applied. */
+  timeline?: Timeline;
   /** Every connection attempt, by start time (ms from the traffic's t = 0). */
   attempts: Attempt[];
   expectations: ExpectationResult[];

@@ -1,0 +1,130 @@
+/**
+ * What happened over time: every node's notable counters and the server's listen queue, sampled
+ * every 100 ms from the nodes' /proc/net files (a few file reads per node, no process started),
+ * plus the faults as they were applied. Replaces a one-number summary with the shape of the
+ * failure: when the first drop came, how long the queue stayed full, what a SIGCONT released.
+ */
+import type { StartedNode } from "../runtime/runtime.js";
+import { NOTABLE_COUNTER } from "./notable.js";
+import { snapshotCounters } from "./collect.js";
+import { parseProcNetTcp } from "./proc.js";
+import type { Counters } from "./types.js";
+
+export interface TimelineFault {
+  atMs: number;
+  target: string;
+  action: string;
+}
+
+export interface Timeline {
+  /** Sample times, ms since the traffic's t = 0. */
+  tMs: number[];
+  /** Per node, per notable counter that moved: its delta since the run's start, at each sample. */
+  counters: Record<string, Record<string, number[]>>;
+  /** Per node running the built-in app: accept-queue depth and SYN_RECV count at each sample. */
+  listen: Record<string, { recvQ: number[]; synRecv: number[] }>;
+  faults: TimelineFault[];
+  /** First sample where a drop counter (ListenDrops, TCPReqQFullDrop, …) had moved, if any. */
+  firstDropMs: number | null;
+  /** Mean time one sample of the whole topology took, ms. */
+  sampleCostMs: number;
+}
+
+const DROP_COUNTERS = [
+  "TcpExtListenDrops",
+  "TcpExtListenOverflows",
+  "TcpExtTCPReqQFullDrop",
+  "NfConntrackDrop",
+  "NfConntrackInsertFailed",
+];
+
+export class TimelineSampler {
+  private readonly t: number[] = [];
+  private readonly samples = new Map<string, Counters[]>();
+  private readonly listen = new Map<string, { recvQ: number[]; synRecv: number[] }>();
+  private readonly faults: TimelineFault[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private cost = 0;
+
+  /**
+   * @param nodes every node; `before` their counters at the start; `apps` the nodes running the
+   *   built-in app, with its port (other listeners, e.g. Docker's DNS, are not the app's queue).
+   */
+  constructor(
+    private readonly nodes: StartedNode[],
+    private readonly before: Map<string, Counters>,
+    private readonly apps: Map<string, number>,
+    private readonly t0: number,
+    private readonly everyMs = 100,
+  ) {}
+
+  start(): void {
+    void this.sample();
+    this.timer = setInterval(() => {
+      // A slow sample never overlaps the next: that tick is skipped instead.
+      this.inFlight ??= this.sample().finally(() => (this.inFlight = undefined));
+    }, this.everyMs);
+  }
+
+  mark(fault: Omit<TimelineFault, "atMs">): void {
+    this.faults.push({ atMs: Math.round(performance.now() - this.t0), ...fault });
+  }
+
+  private async sample(): Promise<void> {
+    const started = performance.now();
+    const at = Math.round(started - this.t0);
+    const [counters, tcp] = await Promise.all([
+      Promise.all(this.nodes.map((n) => snapshotCounters(n).catch(() => undefined))),
+      Promise.all(
+        this.nodes.map((n) =>
+          this.apps.has(n.name) ? n.readProcNet("tcp").catch(() => undefined) : undefined,
+        ),
+      ),
+    ]);
+    this.t.push(at);
+    this.nodes.forEach((n, i) => {
+      const list = this.samples.get(n.name) ?? [];
+      list.push(counters[i] ?? list[list.length - 1] ?? {});
+      this.samples.set(n.name, list);
+      const port = this.apps.get(n.name);
+      if (port === undefined) return;
+      const parsed = tcp[i] ? parseProcNetTcp(tcp[i]!) : undefined;
+      const series = this.listen.get(n.name) ?? { recvQ: [], synRecv: [] };
+      series.recvQ.push(parsed?.listen.find((l) => l.port === port)?.recvQ ?? 0);
+      series.synRecv.push(parsed?.synRecv ?? 0);
+      this.listen.set(n.name, series);
+    });
+    this.cost += performance.now() - started;
+  }
+
+  async stop(): Promise<Timeline> {
+    clearInterval(this.timer);
+    await this.inFlight;
+    await this.sample();
+    const counters: Timeline["counters"] = {};
+    let firstDropMs: number | null = null;
+    for (const [node, list] of this.samples) {
+      const base = this.before.get(node) ?? {};
+      const last = list[list.length - 1] ?? {};
+      for (const name of Object.keys(last)) {
+        if (!NOTABLE_COUNTER.test(name) || (last[name] ?? 0) - (base[name] ?? 0) === 0) continue;
+        const series = list.map((c) => (c[name] ?? base[name] ?? 0) - (base[name] ?? 0));
+        (counters[node] ??= {})[name] = series;
+        if (DROP_COUNTERS.includes(name)) {
+          const i = series.findIndex((v) => v > 0);
+          if (i >= 0 && (firstDropMs === null || this.t[i]! < firstDropMs))
+            firstDropMs = this.t[i]!;
+        }
+      }
+    }
+    return {
+      tMs: this.t,
+      counters,
+      listen: Object.fromEntries(this.listen),
+      faults: this.faults,
+      firstDropMs,
+      sampleCostMs: Math.round((this.cost / Math.max(1, this.t.length)) * 100) / 100,
+    };
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * A standing topology made ready for traffic: the gateways' NAT rules in place and every
+ * built-in app listening. Shared by runs and by `tcprepro lab up`.
+ */
+import { serveArgv } from "../agent/protocol.js";
+import type { NodeProcess, StartedTopology } from "../runtime/runtime.js";
+import type { Scenario } from "../scenario/schema.js";
+import { ExecError } from "../util/errors.js";
+import { withDeadline } from "../util/time.js";
+import { gatewayRules, type NodeInstance } from "./plan.js";
+
+export interface ReadyNodes {
+  /** The app process of each scenario node (by its scenario name) that runs the built-in app. */
+  apps: Map<string, NodeProcess>;
+  /** The app's port, by node instance name. */
+  appPorts: Map<string, number>;
+}
+
+export async function setUpNodes(
+  s: Scenario,
+  topo: StartedTopology,
+  instances: NodeInstance[],
+): Promise<ReadyNodes> {
+  const node = (name: string) => topo.nodes.get(name)!;
+  for (const [gw, rules] of gatewayRules(s, topo))
+    for (const argv of rules) await node(gw).exec(argv);
+
+  // Start every built-in app and wait until it listens: traffic sent earlier would find no
+  // listener and measure ECONNREFUSED instead of the failure under test.
+  const apps = new Map<string, NodeProcess>();
+  const appPorts = new Map<string, number>();
+  for (const inst of instances) {
+    const app = inst.spec.app;
+    if (!app) continue;
+    const proc = await node(inst.name).spawn(
+      serveArgv({
+        port: app.listen,
+        backlog: app.backlog,
+        accept: typeof app.accept === "string" ? app.accept : "delay",
+        delayMs: typeof app.accept === "string" ? undefined : app.accept.delayMs,
+        reply: app.reply,
+        closeFirst: app.closeFirst,
+        resetOnClose: app.resetOnClose,
+      }),
+    );
+    await withDeadline(
+      new Promise<void>((resolve, reject) => {
+        proc.onLine((line) => (line.includes('"listening"') ? resolve() : undefined));
+        void proc.exited.then((code) =>
+          reject(new ExecError(["serve"], code, proc.stderr(), inst.name)),
+        );
+      }),
+      10_000,
+      `${inst.name}: app listening on ${app.listen}`,
+    );
+    apps.set(inst.base, proc);
+    appPorts.set(inst.name, app.listen);
+  }
+  return { apps, appPorts };
+}
