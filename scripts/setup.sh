@@ -19,6 +19,8 @@ command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v iptables >/dev/null || missing+=(iptables)
 # Headless Chromium renders the HTML report in its test (the report itself needs no browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# Debian's docker-compose brings docker-compose.yml (the standard topology) up in its test.
+command -v docker-compose >/dev/null || missing+=(docker-compose)
 if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null; then missing+=(docker.io); fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
