@@ -36,6 +36,16 @@ export function registerRun(program: Command): void {
       positiveInt,
       1,
     )
+    .option(
+      "--capture",
+      "capture every node's packets (nodes with capture: true always are)",
+      false,
+    )
+    .option(
+      "--captures <dir>",
+      "where captures are kept: <dir>/<scenario>/<variant>/<node>.pcap",
+      "captures",
+    )
     .option("--pool <cidr>", "address pool for the networks", "198.18.0.0/15")
     .option(
       "--base <image>",
@@ -53,6 +63,8 @@ export function registerRun(program: Command): void {
           base?: string;
           parallel: number;
           repeat: number;
+          capture: boolean;
+          captures: string;
         },
       ) => {
         // Validate everything before touching the engine: bad input creates nothing.
@@ -69,6 +81,8 @@ export function registerRun(program: Command): void {
           variant: opts.variant,
           parallel: opts.parallel,
           repeat: opts.repeat,
+          captureAll: opts.capture,
+          capturesDir: opts.captures,
         });
         if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
         if (opts.junit) writeFileSync(opts.junit, junitXml(report));

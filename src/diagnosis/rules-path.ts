@@ -189,6 +189,12 @@ export function synBlackholeRule(ctx: DiagnosisContext): void {
   const trace = SYN_TRACE.map((c) => [c, ctx.sum(servers, c)] as const).filter(([, v]) => v > 0);
   const connected = ctx.clientOutcomes().connected;
   const serverNames = servers.map((s) => s.name).join(", ");
+  // A server capture settles it: no SYN on the server's wire means the path dropped it; SYNs on
+  // the wire with the stack flat mean a firewall on the server itself (before TCP).
+  const captured = servers.flatMap((g) =>
+    g.members.map((m) => ctx.evidence.nodes[m]?.packets).filter((p) => p !== undefined),
+  );
+  const synsOnWire = captured.reduce((n, p) => n + p.synReceived, 0);
   // A gateway whose conntrack was not read could have dropped the SYNs itself.
   const unreadGateways = ctx
     .byRole("gateway")
@@ -216,6 +222,12 @@ export function synBlackholeRule(ctx: DiagnosisContext): void {
       confidence = unreadGateways.length > 0 ? "weak" : "strong";
       if (unreadGateways.length > 0)
         serverPart += ` (but ${unreadGateways.join(", ")}'s conntrack was not read: a drop at the NAT is not excluded)`;
+      if (captured.length > 0 && synsOnWire === 0) {
+        serverPart += `; ${serverNames}'s capture saw no SYN at all: dropped on the path`;
+        confidence = "strong";
+      } else if (captured.length > 0) {
+        serverPart += `; ${serverNames}'s capture saw ${synsOnWire} SYNs arrive: dropped on the server before TCP (a firewall there)`;
+      }
     } else {
       ctx.hint(
         g.name,
@@ -234,6 +246,7 @@ export function synBlackholeRule(ctx: DiagnosisContext): void {
         TcpExtTCPSynRetrans: synRetrans,
         TcpAttemptFails: attemptFails,
         ...(servers.length > 0 ? { serverPassiveOpens: passive } : {}),
+        ...(captured.length > 0 ? { serverSynsCaptured: synsOnWire } : {}),
       },
       claims: [
         ...counterClaims(g, "TcpExtTCPSynRetrans", "TcpAttemptFails"),

@@ -3,6 +3,8 @@
  * nothing here knows how it was collected (Docker, network namespaces, a production box).
  */
 
+import type { PacketEvidence } from "./packets.js";
+
 /** Counter name (nstat style: `TcpExtListenOverflows`, `TcpOutRsts`) → value. */
 export type Counters = Record<string, number>;
 
@@ -37,6 +39,8 @@ export interface NodeEvidence {
   available: string[];
   /** Set on nodes whose listen queue was sampled (nodes running the built-in server). */
   listen?: ListenQueueEvidence;
+  /** Set on nodes whose packets were captured (`capture: true`, or `run --capture`). */
+  packets?: PacketEvidence;
 }
 
 /** How one connection attempt ended. Errno names are the kernel's; the rest are ours. */

@@ -7,6 +7,10 @@ import { connectArgv, type AgentLine, type ConnectAttempt } from "../agent/proto
 import { diagnose } from "../diagnosis/rules.js";
 import { listenSockets, snapshotAll } from "../evidence/collect.js";
 import { TimelineSampler, type Timeline } from "../evidence/timeline.js";
+import { NodeCapture } from "../evidence/capture.js";
+import { packetEvidence } from "../evidence/packets.js";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { summarizeAttempts } from "../evidence/clients.js";
 import { counterDeltas } from "../evidence/proc.js";
 import type { Attempt, Evidence, NodeEvidence } from "../evidence/types.js";
@@ -28,6 +32,10 @@ export interface VariantContext {
   kernel: KernelInventory;
   emit: EventSink;
   scenario: string;
+  /** Capture every node's packets, not only those with `capture: true`. */
+  captureAll?: boolean;
+  /** Where captures are kept: `<dir>/<scenario>/<variant>/<node>.pcap`. */
+  capturesDir?: string;
 }
 
 /** Margin past a generator's own bound before we stop waiting for it. */
@@ -76,7 +84,7 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
       networks: plan.networks.length,
       ms: upMs,
     });
-    const { evidence, timelineMs, timeline } = await withDeadline(
+    const { evidence, timelineMs, timeline, captureFiles } = await withDeadline(
       execute(ctx, variant.name, s, topo, instances),
       s.timeout + 30_000,
       `scenario ${ctx.scenario} (${variant.name})`,
@@ -91,7 +99,10 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
       timelineMs,
       durationMs: Math.round(performance.now() - started),
     };
-    return { ...judge(variant, evidence, timing), timeline };
+    const result = judge(variant, evidence, timing);
+    for (const [name, file] of Object.entries(captureFiles))
+      if (result.nodes[name]) result.nodes[name]!.capture = file;
+    return { ...result, timeline };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return {
@@ -118,9 +129,21 @@ async function execute(
   s: Scenario,
   topo: StartedTopology,
   instances: NodeInstance[],
-): Promise<{ evidence: Evidence; timelineMs: number; timeline: Timeline }> {
+): Promise<{
+  evidence: Evidence;
+  timelineMs: number;
+  timeline: Timeline;
+  captureFiles: Record<string, string>;
+}> {
   const node = (name: string) => topo.nodes.get(name)!;
   const { apps, appPorts } = await setUpNodes(s, topo, instances);
+
+  const captures = new Map<string, NodeCapture>();
+  const captureFiles: Record<string, string> = {};
+  for (const inst of instances) {
+    if (ctx.captureAll || inst.spec.capture)
+      captures.set(inst.name, await NodeCapture.start(node(inst.name)));
+  }
 
   const before = await snapshotAll(topo.nodes.values());
   const t0Epoch = Date.now();
@@ -255,6 +278,12 @@ async function execute(
   await Promise.all([...traffic, ...floods, ...faults]);
   await sleep(s.settle);
   const timelineMs = Math.round(performance.now() - t0);
+  // Resume a frozen node so that its capture can stop and teardown is quick.
+  for (const f of s.faults)
+    if (f.pause)
+      await node(f.target)
+        .unpause()
+        .catch(() => undefined);
 
   const after = await snapshotAll(topo.nodes.values());
   const nodes: Record<string, NodeEvidence> = {};
@@ -276,12 +305,16 @@ async function execute(
       maxSynRecv: Math.max(0, ...(sampled?.synRecv ?? [])),
     };
   }
-  // Resume a frozen node so that teardown is quick and later faults of this run cannot hang.
-  for (const f of s.faults)
-    if (f.pause)
-      await node(f.target)
-        .unpause()
-        .catch(() => undefined);
+  for (const [name, capture] of captures) {
+    const pcap = await capture.stop();
+    nodes[name]!.packets = packetEvidence(pcap, Object.values(node(name).addresses));
+    if (ctx.capturesDir) {
+      const file = join(ctx.capturesDir, ctx.scenario, variant, `${name}.pcap`);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, pcap);
+      captureFiles[name] = file;
+    }
+  }
   attempts.sort((a, b) => a.startMs - b.startMs);
   const evidence: Evidence = {
     kernel: ctx.kernel.release,
@@ -290,7 +323,7 @@ async function execute(
     attempts,
     clients: summarizeAttempts(attempts),
   };
-  return { evidence, timelineMs, timeline: series };
+  return { evidence, timelineMs, timeline: series, captureFiles };
 }
 
 function parseLine(line: string): AgentLine | undefined {
@@ -361,6 +394,7 @@ function judge(
     nodes[name] = {
       counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)),
       ...(ev.listen ? { listen: ev.listen } : {}),
+      ...(ev.packets ? { packets: ev.packets } : {}),
     };
   }
   return {

@@ -62,6 +62,9 @@ export interface RunOptions {
   parallel?: number;
   /** Runs of each variant; the verdict stands only if all agree. */
   repeat?: number;
+  /** Capture every node's packets; where to keep captures. */
+  captureAll?: boolean;
+  capturesDir?: string;
 }
 
 export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Promise<RunReport> {
@@ -95,7 +98,14 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
           });
           results.push(
             await runVariant(
-              { runtime: opts.runtime, kernel: opts.kernel, emit: opts.emit, scenario: sc.name },
+              {
+                runtime: opts.runtime,
+                kernel: opts.kernel,
+                emit: opts.emit,
+                scenario: sc.name,
+                captureAll: opts.captureAll,
+                capturesDir: opts.capturesDir,
+              },
               v,
             ),
           );

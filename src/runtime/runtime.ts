@@ -54,6 +54,8 @@ export interface StartedNode {
    * seen from its own network namespace. Undefined when the kernel has no such file.
    */
   readProcNet(file: string): Promise<string | undefined>;
+  /** A file of the node's own filesystem (a capture); undefined when it does not exist. */
+  readFile(path: string): Promise<Buffer | undefined>;
   pause(): Promise<void>;
   unpause(): Promise<void>;
 }
@@ -90,3 +92,5 @@ export const LABEL = "tcprepro";
 export const LABEL_RUN = "tcprepro.run";
 export const LABEL_PID = "tcprepro.pid";
 export const LABEL_HOST = "tcprepro.host";
+/** On a lab's objects (`tcprepro lab up`): left standing by `clean`, removed by `lab down`. */
+export const LABEL_LAB = "tcprepro.lab";

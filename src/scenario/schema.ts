@@ -143,6 +143,12 @@ export const NodeSchema = z.strictObject({
     .optional()
     .meta({ description: "Make this node a SNAT gateway" }),
   app: AppSchema.optional(),
+  capture: z
+    .boolean()
+    .default(false)
+    .meta({
+      description: "Record this node's TCP packets (tcpdump) and summarise them as evidence",
+    }),
   image: z
     .string()
     .min(1)
@@ -270,6 +276,24 @@ export const ExpectSchema = z
       .meta({
         description:
           "Client outcomes (attempts, connected, failed, timedOut, ECONNREFUSED, …) and connectMs/replyMs percentiles",
+      }),
+    packets: z
+      .record(
+        Name,
+        z.strictObject({
+          synSent: Check.optional(),
+          synReceived: Check.optional(),
+          synAckSent: Check.optional(),
+          synUnanswered: Check.optional(),
+          rstSent: Check.optional(),
+          rstPassive: Check.optional(),
+          rstActive: Check.optional(),
+          flows: Check.optional(),
+        }),
+      )
+      .optional()
+      .meta({
+        description: "Packet evidence of a captured node (SYNs, SYN-ACKs, passive/active RSTs)",
       }),
     listen: z
       .record(

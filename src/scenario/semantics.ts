@@ -159,6 +159,11 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   for (const node of Object.keys(s.expect.counters ?? {})) {
     if (!nodes[node]) add(["expect", "counters", node], `unknown node "${node}"`);
   }
+  for (const node of Object.keys(s.expect.packets ?? {})) {
+    if (!nodes[node]) add(["expect", "packets", node], `unknown node "${node}"`);
+    else if (!nodes[node].capture)
+      add(["expect", "packets", node], `node "${node}" is not captured: give it capture: true`);
+  }
   for (const node of Object.keys(s.expect.listen ?? {})) {
     if (!nodes[node]?.app) add(["expect", "listen", node], `node "${node}" runs no built-in app`);
   }

@@ -95,6 +95,14 @@ export function evaluateExpect(
       if (c) row(`listen.${node}.${k}`, c, values[k as keyof typeof values], "not sampled");
     }
   }
+  for (const [node, checks] of Object.entries(expect.packets ?? {})) {
+    const packets = nodeInstances(nodes, node)[0]?.packets;
+    for (const [k, c] of Object.entries(checks)) {
+      if (!c) continue;
+      const value = packets ? (packets[k as keyof typeof packets] as number) : null;
+      row(`packets.${node}.${k}`, c, value, "not captured");
+    }
+  }
   if (expect.cause !== undefined && causes !== undefined) {
     const wanted = Array.isArray(expect.cause) ? expect.cause : [expect.cause];
     const named = causes.length === 0 ? ["none"] : causes;

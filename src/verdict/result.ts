@@ -1,4 +1,5 @@
 /** What one variant's run produced: the public JSON contract's per-variant object. */
+import type { PacketEvidence } from "../evidence/packets.js";
 import type { Timeline } from "../evidence/timeline.js";
 import type { Attempt, ClientSummary, ListenQueueEvidence } from "../evidence/types.js";
 
@@ -25,6 +26,9 @@ export interface NodeReport {
   /** Counter deltas that moved (zero deltas are left out). */
   counters: Record<string, number>;
   listen?: ListenQueueEvidence;
+  packets?: PacketEvidence;
+  /** Where the node's capture was saved. */
+  capture?: string;
 }
 
 export interface VariantResult {

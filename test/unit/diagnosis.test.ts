@@ -758,3 +758,53 @@ describe("none and unexplained", () => {
     ]);
   });
 });
+
+describe("syn-blackhole with a server capture", () => {
+  const base = (serverSyns: number) => ({
+    kernel: "6.18.0",
+    roles: { client: "client" as const, server: "server" as const },
+    nodes: {
+      client: {
+        counters: { TcpExtTCPSynRetrans: 25, TcpAttemptFails: 5 },
+        available: ["TcpExtTCPSynRetrans", "TcpAttemptFails", "TcpPassiveOpens"],
+      },
+      server: {
+        counters: { TcpPassiveOpens: 0 },
+        available: ["TcpPassiveOpens", "TcpExtListenDrops", "TcpExtListenOverflows"],
+        listen: { final: [], maxRecvQ: {}, sendQ: {}, maxSynRecv: 0 },
+        packets: {
+          synSent: 0,
+          synReceived: serverSyns,
+          synAckSent: 0,
+          synUnanswered: 0,
+          rstSent: 0,
+          rstPassive: 0,
+          rstActive: 0,
+          flows: 0,
+          synSchedule: [],
+          skipped: 0,
+          truncated: false,
+        },
+      },
+    },
+    attempts: Array.from({ length: 5 }, () => ({
+      node: "client",
+      startMs: 0,
+      outcome: "ETIMEDOUT",
+      phase: "connect" as const,
+    })),
+    clients: { attempts: 5, outcomes: { ETIMEDOUT: 5 }, connectMs: null, replyMs: null },
+  });
+
+  it("no SYN in the server's capture: dropped on the path", () => {
+    const c = diagnose(base(0)).causes.find((x) => x.cause === "syn-blackhole")!;
+    expect(c.confidence).toBe("strong");
+    expect(c.because).toMatch(/capture saw no SYN at all: dropped on the path/);
+    expect(c.numbers.serverSynsCaptured).toBe(0);
+  });
+
+  it("SYNs on the server's wire but its stack flat: a firewall on the server", () => {
+    const c = diagnose(base(15)).causes.find((x) => x.cause === "syn-blackhole")!;
+    expect(c.because).toMatch(/capture saw 15 SYNs arrive: dropped on the server before TCP/);
+  });
+});

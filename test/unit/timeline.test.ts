@@ -24,6 +24,7 @@ function fakeNode(name: string): StartedNode & { reads: number } {
     spawn: async () => {
       throw new Error("not used");
     },
+    readFile: async () => undefined,
     pause: async () => undefined,
     unpause: async () => undefined,
   };

@@ -123,6 +123,23 @@ export class DockerNode implements StartedNode {
     }
   }
 
+  async readFile(path: string): Promise<Buffer | undefined> {
+    if (this.hostPid !== undefined) {
+      // The container's root as the host sees it: no copy through the engine.
+      try {
+        return await readFile(`/proc/${this.hostPid}/root${path}`);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw err;
+      }
+    }
+    try {
+      return Buffer.from((await this.exec(["base64", "-w0", path])).stdout.trim(), "base64");
+    } catch {
+      return undefined;
+    }
+  }
+
   async pause(): Promise<void> {
     await this.container.pause();
   }
