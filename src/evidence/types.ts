@@ -3,6 +3,7 @@
  * nothing here knows how it was collected (Docker, network namespaces, a production box).
  */
 
+import type { DropReasons } from "./drop-reasons.js";
 import type { PacketEvidence } from "./packets.js";
 
 /** Counter name (nstat style: `TcpExtListenOverflows`, `TcpOutRsts`) → value. */
@@ -93,6 +94,8 @@ export interface Evidence {
   /** Every attempt from every client node. */
   attempts: Attempt[];
   clients: ClientSummary;
+  /** The kernel's skb drop reasons during the run (host-wide, by time window), where tracing works. */
+  dropReasons?: DropReasons;
 }
 
 export type NodeRole = "client" | "gateway" | "server" | "other";

@@ -9,6 +9,7 @@ import { listenSockets, snapshotAll } from "../evidence/collect.js";
 import { TimelineSampler, type Timeline } from "../evidence/timeline.js";
 import { NodeCapture } from "../evidence/capture.js";
 import { packetEvidence } from "../evidence/packets.js";
+import { DropReasonTracer, REASONS_FOR_CAUSE, type DropReasons } from "../evidence/drop-reasons.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { summarizeAttempts } from "../evidence/clients.js";
@@ -37,6 +38,9 @@ export interface VariantContext {
   /** Where captures are kept: `<dir>/<scenario>/<variant>/<node>.pcap`. */
   capturesDir?: string;
 }
+
+/** "Drop reasons unavailable" is said once per process, not per variant. */
+let warnedNoDropReasons = false;
 
 /** Margin past a generator's own bound before we stop waiting for it. */
 const TRAFFIC_GRACE_MS = 5_000;
@@ -143,6 +147,12 @@ async function execute(
   for (const inst of instances) {
     if (ctx.captureAll || inst.spec.capture)
       captures.set(inst.name, await NodeCapture.start(node(inst.name)));
+  }
+
+  const tracer = DropReasonTracer.start(topo.runId);
+  if (typeof tracer === "string" && !warnedNoDropReasons) {
+    warnedNoDropReasons = true;
+    ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
   }
 
   const before = await snapshotAll(topo.nodes.values());
@@ -278,6 +288,8 @@ async function execute(
   await Promise.all([...traffic, ...floods, ...faults]);
   await sleep(s.settle);
   const timelineMs = Math.round(performance.now() - t0);
+  const dropReasons: DropReasons =
+    typeof tracer === "string" ? { counts: null, note: tracer } : tracer.stop();
   // Resume a frozen node so that its capture can stop and teardown is quick.
   for (const f of s.faults)
     if (f.pause)
@@ -322,6 +334,7 @@ async function execute(
     roles: Object.fromEntries(instances.map((i) => [i.name, i.role])),
     attempts,
     clients: summarizeAttempts(attempts),
+    dropReasons,
   };
   return { evidence, timelineMs, timeline: series, captureFiles };
 }
@@ -375,18 +388,31 @@ function judge(
   timing: { upMs: number; downMs: number; timelineMs: number; durationMs: number },
 ): VariantResult {
   const diagnosis = diagnose(evidence);
-  const causes = diagnosis.causes.map((c) => ({
-    cause: c.cause,
-    node: c.node,
-    because: c.because,
-    numbers: c.numbers,
-  }));
+  const drops = evidence.dropReasons?.counts ?? null;
+  const causes = diagnosis.causes.map((c) => {
+    // The kernel's drop reasons that support this cause, when they were recorded.
+    const reasons = (REASONS_FOR_CAUSE[c.cause] ?? []).filter((r) => (drops?.[r] ?? 0) > 0);
+    const because =
+      reasons.length > 0
+        ? `${c.because}; kernel drop reasons: ${reasons.map((r) => `${r} ×${drops![r]}`).join(", ")}`
+        : c.because;
+    return {
+      cause: c.cause,
+      node: c.node,
+      because,
+      numbers: {
+        ...c.numbers,
+        ...Object.fromEntries(reasons.map((r) => [`drop.${r}`, drops![r]!])),
+      },
+    };
+  });
   const expectations = evaluateExpect(
     variant.scenario.expect,
     evidence.nodes,
     evidence.clients,
     causes.map((c) => c.cause),
     variant.expectSource,
+    drops,
   );
   const failed = expectations.filter((e) => !e.ok);
   const nodes: Record<string, NodeReport> = {};
@@ -416,5 +442,6 @@ function judge(
     expectations,
     causes,
     unchecked: diagnosis.unchecked,
+    dropReasons: evidence.dropReasons,
   };
 }

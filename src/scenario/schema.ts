@@ -143,12 +143,9 @@ export const NodeSchema = z.strictObject({
     .optional()
     .meta({ description: "Make this node a SNAT gateway" }),
   app: AppSchema.optional(),
-  capture: z
-    .boolean()
-    .default(false)
-    .meta({
-      description: "Record this node's TCP packets (tcpdump) and summarise them as evidence",
-    }),
+  capture: z.boolean().default(false).meta({
+    description: "Record this node's TCP packets (tcpdump) and summarise them as evidence",
+  }),
   image: z
     .string()
     .min(1)
@@ -276,6 +273,13 @@ export const ExpectSchema = z
       .meta({
         description:
           "Client outcomes (attempts, connected, failed, timedOut, ECONNREFUSED, …) and connectMs/replyMs percentiles",
+      }),
+    drops: z
+      .record(z.string().regex(/^[A-Z][A-Z0-9_]*$/, "a drop reason like NETFILTER_DROP"), Check)
+      .optional()
+      .meta({
+        description:
+          "The kernel's skb drop reasons (tracepoint skb:kfree_skb) counted host-wide while the variant ran; needs root and tracefs",
       }),
     packets: z
       .record(

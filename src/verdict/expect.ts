@@ -50,6 +50,7 @@ export function evaluateExpect(
   clients: ClientSummary,
   causes: string[] | undefined,
   sources: Record<string, string> = {},
+  drops: Record<string, number> | null = null,
 ): ExpectationResult[] {
   const rows: ExpectationResult[] = [];
   const row = (path: string, c: Comparison, actual: number | null, note?: string) =>
@@ -102,6 +103,14 @@ export function evaluateExpect(
       const value = packets ? (packets[k as keyof typeof packets] as number) : null;
       row(`packets.${node}.${k}`, c, value, "not captured");
     }
+  }
+  for (const [reason, c] of Object.entries(expect.drops ?? {})) {
+    row(
+      `drops.${reason}`,
+      c,
+      drops ? (drops[reason] ?? 0) : null,
+      "drop reasons not recorded here",
+    );
   }
   if (expect.cause !== undefined && causes !== undefined) {
     const wanted = Array.isArray(expect.cause) ? expect.cause : [expect.cause];

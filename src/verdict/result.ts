@@ -1,4 +1,5 @@
 /** What one variant's run produced: the public JSON contract's per-variant object. */
+import type { DropReasons } from "../evidence/drop-reasons.js";
 import type { PacketEvidence } from "../evidence/packets.js";
 import type { Timeline } from "../evidence/timeline.js";
 import type { Attempt, ClientSummary, ListenQueueEvidence } from "../evidence/types.js";
@@ -52,6 +53,8 @@ export interface VariantResult {
   causes: CauseResult[];
   /** What the diagnosis could not check (counters this kernel lacks, …). */
   unchecked: string[];
+  /** The kernel's skb drop reasons while the variant ran (see src/evidence/drop-reasons.ts). */
+  dropReasons?: DropReasons;
   /** With --repeat: how many runs there were and how many gave the same verdict. */
   repeat?: { runs: number; agreed: number; verdicts: Partial<Record<VerdictKind, number>> };
 }

@@ -39,6 +39,23 @@ describe("accept-queue-overflow on the real kernel", () => {
     expect(synRetrans).toBeGreaterThan(0);
   });
 
+  it("baseline on the wire and over time: unanswered SYNs, and when the first overflow came", () => {
+    const base = report.scenarios[0]!.variants.find((v) => v.variant === "baseline")!;
+    const p = base.nodes.server!.packets!;
+    // 9 connections got a SYN-ACK; the other 91 sent SYNs (and retransmits) that got none.
+    expect(p.synAckSent).toBeGreaterThanOrEqual(9);
+    expect(p.synUnanswered).toBeGreaterThan(0);
+    expect(p.synReceived).toBeGreaterThan(p.synAckSent);
+    expect(p.rstSent).toBe(0);
+    const t = base.timeline!;
+    expect(t.firstDropMs).not.toBeNull();
+    expect(t.firstDropMs!).toBeLessThan(1000);
+    expect(Math.max(...t.listen.server!.recvQ)).toBe(9);
+    expect(t.counters.server!.TcpExtListenOverflows!.at(-1)).toBe(
+      base.nodes.server!.counters.TcpExtListenOverflows,
+    );
+  });
+
   it("mitigated: backlog 1024, no overflow, every client connects", () => {
     const m = report.scenarios[0]!.variants.find((v) => v.variant === "mitigated")!;
     expect(m.nodes.server!.counters.TcpExtListenOverflows ?? 0).toBe(0);
