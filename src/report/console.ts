@@ -38,10 +38,37 @@ export function formatEvent(e: RunEvent): string | undefined {
   return (formatters[e.kind] as (e: RunEvent) => string | undefined)(e);
 }
 
-export function consoleSink(stream: NodeJS.WritableStream = process.stderr): (e: RunEvent) => void {
+/**
+ * Progress on stderr. On a terminal (and not in CI) one status line at the bottom is rewritten
+ * in place with what is running and how far the run is; every event still prints as a plain
+ * line above it, so a log reads the same either way. Elsewhere: plain lines only.
+ */
+export function consoleSink(stream: NodeJS.WriteStream = process.stderr): (e: RunEvent) => void {
+  const live = stream.isTTY === true && !process.env.CI;
+  const running = new Map<string, number>();
+  let done = 0;
+  let total = 0;
+  const status = () => {
+    if (!live || running.size === 0) return;
+    const now = Date.now();
+    const items = [...running].map(([k, t]) => `${k} ${((now - t) / 1000).toFixed(0)}s`).join(", ");
+    const text = `… ${done}/${total} done; running: ${items}`;
+    stream.write(`\x1b[2K${text.slice(0, (stream.columns ?? 100) - 1)}\r`);
+  };
+  const timer = live ? setInterval(status, 1000) : undefined;
+  timer?.unref();
   return (e) => {
+    if (e.kind === "scenario.start") total += e.variants.length;
+    if (e.kind === "variant.start") running.set(`${e.scenario}/${e.variant}`, Date.now());
+    if (e.kind === "variant.done") {
+      done++;
+      for (const k of running.keys())
+        if (k.startsWith(`${e.scenario}/${e.result.variant}`)) running.delete(k);
+    }
     const line = formatEvent(e);
+    if (live) stream.write("\x1b[2K");
     if (line !== undefined) stream.write(line + "\n");
+    status();
   };
 }
 

@@ -1,3 +1,4 @@
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { junitXml, xmlEscape } from "../../src/report/junit.js";
 import type { RunReport, VariantResult } from "../../src/verdict/result.js";
@@ -83,6 +84,23 @@ describe("JUnit XML", () => {
     expect(xml).toMatch(
       /<failure message="clients.connected: expected == 100, got 98" type="expectation">clients.connected: expected == 100, actual 98 \(scenarios\/a.yaml:31\)/,
     );
+  });
+
+  it("reads back with an XML parser: one testcase per variant, with skipped and failure", () => {
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "" }).parse(xml) as {
+      testsuites: { testsuite: Array<{ name: string; testcase: unknown }> };
+    };
+    const cases = doc.testsuites.testsuite.flatMap(
+      (s) => [s.testcase].flat() as Array<Record<string, unknown>>,
+    );
+    expect(cases.map((c) => `${c.classname}/${c.name}`)).toEqual([
+      "accept-queue-overflow/baseline",
+      "accept-queue-overflow/mitigated",
+      "tw-recycle-nat/baseline",
+    ]);
+    expect(cases[1]!.failure).toBeDefined();
+    expect(cases[2]!.skipped).toBeDefined();
   });
 
   it("is well-formed: escaped text, balanced elements", () => {
