@@ -42,6 +42,13 @@ svg.attempts .empty { fill: #999; font-style: italic; }
 ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 2px 14px; margin: 2px 0 0 96px; padding: 0; font-size: 12px; }
 ul.legend .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px; vertical-align: -1px; }
 ul.legend .n { color: var(--muted); }
+svg.timeline { display: block; max-width: 100%; height: auto; font-size: 11px; margin-top: 4px; }
+svg.timeline .axis-title { fill: #555; }
+svg.timeline .fault-label { font-weight: 600; }
+ul.timeline-legend { margin-left: 56px; }
+ul.legend .line { display: inline-block; width: 14px; height: 3px; margin-right: 4px; vertical-align: 3px; }
+ul.legend .line.dashed { height: 0; border-top: 2px dashed; background: none; margin-left: 8px; }
+.timeline-note { margin-left: 56px; }
 ul.causes { margin: 0; padding-left: 18px; }
 ul.causes li { margin-bottom: 4px; overflow-wrap: anywhere; }
 .numbers { font-size: 12px; color: var(--muted); }

@@ -1,7 +1,7 @@
 /**
  * The HTML report (`run --html FILE`): one self-contained page, readable offline and attachable
  * to a review. Per scenario, its variants side by side (like the terminal table), then one card
- * per variant: the verdict, the attempt plot, the causes and why, the failed expectations with
+ * per variant: the verdict, the attempt plot, the counter and accept-queue timeline, the causes and why, the failed expectations with
  * the line they were written on, and the listen queue.
  *
  * Self-contained by construction: inline CSS and SVG only, no script, and a Content-Security-
@@ -12,6 +12,7 @@ import { attemptPlot } from "./attempt-plot.js";
 import { htmlEscape as e } from "./html-escape.js";
 import { HTML_STYLE } from "./html-style.js";
 import { notableCounters, signed } from "./notable.js";
+import { timelinePlot } from "./timeline-plot.js";
 
 const VERDICT: Record<VariantResult["verdict"], string> = {
   pass: "PASS",
@@ -191,6 +192,12 @@ function shortReason(v: VariantResult): string {
   return `${failed.length} of ${v.expectations.length} expectations failed: ${failed.map((x) => x.path).join(", ")}`;
 }
 
+/** Counters and the accept queue over time, with the faults: when the run sampled them. */
+function timelineBlock(s: ScenarioResult, v: VariantResult): string {
+  const plot = timelinePlot(v.timeline, v.nodes, { variant: `${s.name}/${v.variant}` });
+  return plot ? `<h4>Timeline</h4><figure>${plot}</figure>` : "";
+}
+
 function variantCard(s: ScenarioResult, v: VariantResult): string {
   const timing = [
     v.upMs !== undefined && `up ${seconds(v.upMs)}`,
@@ -208,6 +215,7 @@ function variantCard(s: ScenarioResult, v: VariantResult): string {
     `<h3>${badge(v.verdict)} ${e(v.variant)} <small>${e(seconds(v.durationMs))}${timing.length ? ` (${e(timing.join(", "))})` : ""}${e(repeat)}</small></h3>`,
     `<p class="reason">${e(shortReason(v))}</p>`,
     `<figure>${attemptPlot(v.attempts, { variant: `${s.name}/${v.variant}` })}</figure>`,
+    timelineBlock(s, v),
     causesBlock(v),
     expectationsBlock(v),
     listenBlock(v),

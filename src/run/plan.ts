@@ -72,18 +72,37 @@ export interface Route {
  * the gateway is an explicit NAT hop rather than a router.
  */
 export function routeFor(s: Scenario, topo: StartedTopology, t: Traffic): Route {
+  return routeWith(s, addressesOf(topo), t);
+}
+
+/**
+ * A node's address on each of its networks, by node name. From a standing topology, or fixed
+ * in advance (`tcprepro compose` writes them into the Compose file).
+ */
+export type AddressBook = (node: string) => Readonly<Record<string, string>>;
+
+const addressesOf =
+  (topo: StartedTopology): AddressBook =>
+  (node) =>
+    topo.nodes.get(node)!.addresses;
+
+/** `routeFor` on given addresses. */
+export function routeWith(s: Scenario, addresses: AddressBook, t: Traffic): Route {
   const from = s.nodes[t.from]!;
   const to = s.nodes[t.to.node]!;
-  const target = topo.nodes.get(t.to.node)!;
   const shared = sharedNetwork(from, to);
-  if (shared) return { host: target.addresses[shared]!, port: t.to.port };
-  const gw = topo.nodes.get(from.via!)!;
+  if (shared) return { host: addresses(t.to.node)[shared]!, port: t.to.port };
   const lan = s.nodes[from.via!]!.snat!.from;
-  return { host: gw.addresses[lan]!, port: t.to.port };
+  return { host: addresses(from.via!)[lan]!, port: t.to.port };
 }
 
 /** iptables commands (argv) for each gateway, one DNAT + one SNAT per target port behind it. */
 export function gatewayRules(s: Scenario, topo: StartedTopology): Map<string, string[][]> {
+  return gatewayRulesWith(s, addressesOf(topo));
+}
+
+/** `gatewayRules` on given addresses. */
+export function gatewayRulesWith(s: Scenario, addresses: AddressBook): Map<string, string[][]> {
   const rules = new Map<string, string[][]>();
   const seen = new Set<string>();
   for (const t of s.traffic) {
@@ -94,8 +113,8 @@ export function gatewayRules(s: Scenario, topo: StartedTopology): Map<string, st
     if (seen.has(key)) continue;
     seen.add(key);
     const gwSpec = s.nodes[from.via]!;
-    const gw = topo.nodes.get(from.via)!;
-    const target = topo.nodes.get(t.to.node)!;
+    const gw = { addresses: addresses(from.via) };
+    const target = { addresses: addresses(t.to.node) };
     const lan = gwSpec.snat!.from;
     const wan = gwSpec.networks.find((n) => n !== lan && to.networks.includes(n))!;
     const port = String(t.to.port);

@@ -1,7 +1,8 @@
 /**
  * The HTML report in a real browser: Debian's headless Chromium loads the page from a file://
  * URL (so nothing could be fetched even if the page asked), and the DOM it built must hold one
- * attempt plot per variant with one circle per attempt. A screenshot of the first screen is kept
+ * attempt plot per variant with one circle per attempt, and one timeline per variant with a
+ * line per counter, the accept queue and its limit, and the fault markers. A screenshot of the first screen is kept
  * in test-artifacts/ (TCPREPRO_UPDATE_DOCS=1 also refreshes docs/html-report.png).
  *
  * Chromium comes from Debian's packages (apt-get install -y chromium). Without it the test skips,
@@ -27,7 +28,7 @@ import { ROOT } from "./helpers.js";
 import { decodePng, type Image } from "./png.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const FIXTURES = ["accept-queue.json", "accept-queue-somaxconn4.json"];
+const FIXTURES = ["accept-queue.json", "accept-queue-somaxconn4.json", "sigstop-recovery.json"];
 const SCREENSHOT = join(ROOT, "test-artifacts/html-report.png");
 const DOCS_SCREENSHOT = join(ROOT, "docs/html-report.png");
 
@@ -88,6 +89,26 @@ function plotsInDom(dom: string): Map<string, number> {
   return plots;
 }
 
+/** Per timeline plot: its counter lines, queue lines, limit lines and fault actions, from the DOM. */
+function timelinesInDom(
+  dom: string,
+): Map<string, { series: number; queues: number; limits: number; faults: string[] }> {
+  const plots = new Map<
+    string,
+    { series: number; queues: number; limits: number; faults: string[] }
+  >();
+  for (const m of dom.matchAll(
+    /<svg class="timeline" data-variant="([^"]*)"[^>]*>([\s\S]*?)<\/svg>/g,
+  ))
+    plots.set(m[1]!, {
+      series: m[2]!.match(/<path class="series" /g)?.length ?? 0,
+      queues: m[2]!.match(/<path class="queue" /g)?.length ?? 0,
+      limits: m[2]!.match(/<line class="limit" [^>]*stroke-dasharray/g)?.length ?? 0,
+      faults: [...m[2]!.matchAll(/<line class="fault" data-action="([^"]*)"/g)].map((f) => f[1]!),
+    });
+  return plots;
+}
+
 /** The last row with anything but the page's background (#fafafa) or white on it. */
 function lastPaintedRow(img: Image): number {
   for (let y = img.height - 1; y >= 0; y--)
@@ -144,6 +165,30 @@ describe("the HTML report in headless Chromium", () => {
       // The tables made it into the DOM too: one side-by-side table per scenario, one card per variant.
       expect(run.stdout.match(/<table class="variants"/g)).toHaveLength(report.scenarios.length);
       expect(run.stdout.match(/<article class="variant"/g)).toHaveLength(expected.size);
+
+      // The timelines: per variant, a line per node and counter that moved, the app's accept
+      // queue with its limit dashed, and a marker per fault (SIGSTOP and SIGCONT in sigstop-recovery).
+      const timelines = new Map(
+        report.scenarios.flatMap((s) =>
+          s.variants
+            .filter((v) => v.timeline)
+            .map((v) => {
+              const t = v.timeline!;
+              const series = Object.values(t.counters).reduce(
+                (n, c) => n + Object.keys(c).length,
+                0,
+              );
+              const queues = Object.keys(t.listen).length;
+              const limits = Object.keys(t.listen).filter((n) => v.nodes[n]?.listen).length;
+              const faults = t.faults.map((f) => f.action);
+              return [`${s.name}/${v.variant}`, { series, queues, limits, faults }] as const;
+            }),
+        ),
+      );
+      expect(timelines.size).toBe(expected.size);
+      expect(timelinesInDom(run.stdout)).toEqual(timelines);
+      if (name === "sigstop-recovery.json")
+        for (const t of timelines.values()) expect(t.faults).toEqual(["SIGSTOP", "SIGCONT"]);
     });
   }
 

@@ -99,7 +99,7 @@ describe("the HTML report of a real run", () => {
     expect(table).toMatch(
       /<th scope="row">timeout<\/th><td class="num">91<\/td><td class="num">0<\/td>/,
     );
-    expect(table).toContain("0.701 / 1.143");
+    expect(table).toContain("1.027 / 1.575");
     expect(table).toContain("server TcpExtListenOverflows +182");
     expect(table).not.toContain("IpExtInOctets");
     expect(table).toContain("server:8080 9 of 8");

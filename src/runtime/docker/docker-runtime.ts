@@ -13,6 +13,7 @@ import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
   LABEL,
   LABEL_HOST,
+  LABEL_LAB,
   LABEL_PID,
   LABEL_RUN,
   type CleanResult,
@@ -30,6 +31,12 @@ const FIRST_HOST = 10;
 export interface DockerRuntimeOptions {
   pool?: string;
   baseImage?: string;
+  /**
+   * Label what `up` creates as a lab (`tcprepro lab up`): it outlives our process, so `clean`
+   * leaves it standing (except with `all`) and `removeLabs` takes it down.
+   * @default false
+   */
+  lab?: boolean;
 }
 
 export async function connectDocker(): Promise<Docker> {
@@ -50,7 +57,7 @@ export async function connectDocker(): Promise<Docker> {
   return docker;
 }
 
-function containerName(runId: string, node: string): string {
+export function containerName(runId: string, node: string): string {
   return `tcprepro-${runId}-${node.replaceAll(".", "-")}`;
 }
 
@@ -77,6 +84,7 @@ export class DockerRuntime implements Runtime {
       [LABEL_RUN]: runId,
       [LABEL_PID]: String(process.pid),
       [LABEL_HOST]: hostname(),
+      ...(this.options.lab ? { [LABEL_LAB]: "1" } : {}),
     };
   }
 
@@ -193,7 +201,9 @@ export class DockerRuntime implements Runtime {
   async clean({ all }: { all: boolean }): Promise<CleanResult> {
     const containers = await this.docker.listContainers({ all: true, filters: { label: [LABEL] } });
     const networks = await this.docker.listNetworks({ filters: { label: [LABEL] } });
-    const dead = (labels: Record<string, string> | undefined) => all || !runIsAlive(labels ?? {});
+    // A lab's process is gone by design: it is left for `lab down` (or `clean --all`).
+    const dead = (labels: Record<string, string> | undefined) =>
+      all || (!labels?.[LABEL_LAB] && !runIsAlive(labels ?? {}));
     const doomedRuns = new Set<string>();
     for (const c of containers) if (dead(c.Labels)) doomedRuns.add(c.Labels[LABEL_RUN] ?? "");
     for (const n of networks) if (dead(n.Labels)) doomedRuns.add(n.Labels?.[LABEL_RUN] ?? "");
@@ -207,6 +217,26 @@ export class DockerRuntime implements Runtime {
     }
     return result;
   }
+}
+
+/** Remove every lab (`tcprepro lab down`), whichever process made it. */
+export async function removeLabs(docker: Docker): Promise<CleanResult> {
+  const filter = { label: [`${LABEL_LAB}=1`] };
+  const runs = new Set<string>();
+  for (const c of await docker.listContainers({ all: true, filters: filter }))
+    runs.add(c.Labels[LABEL_RUN] ?? "");
+  for (const n of await docker.listNetworks({ filters: filter }))
+    runs.add(n.Labels?.[LABEL_RUN] ?? "");
+  let result: CleanResult = { containers: 0, networks: 0 };
+  for (const runId of runs) {
+    if (!runId) continue;
+    const r = await removeRun(docker, runId);
+    result = {
+      containers: result.containers + r.containers,
+      networks: result.networks + r.networks,
+    };
+  }
+  return result;
 }
 
 /**

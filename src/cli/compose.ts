@@ -1,0 +1,25 @@
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { composeFile } from "../run/compose.js";
+import { loadAll } from "../run/run.js";
+import { hostKernelFacts } from "../scenario/semantics.js";
+import { UsageError } from "../util/errors.js";
+
+export function registerCompose(program: Command): void {
+  program
+    .command("compose")
+    .description("export a scenario's topology as a Compose file (to bring up with docker-compose)")
+    .argument("<file>", "scenario file")
+    .option("--variant <name>", "export this variant's topology (default: the baseline)")
+    .option("-o, --output <file>", "write to this file instead of stdout")
+    .action((file: string, opts: { variant?: string; output?: string }) => {
+      const [loaded] = loadAll([file], hostKernelFacts);
+      if (opts.variant && !loaded!.variants.some((v) => v.name === opts.variant))
+        throw new UsageError(
+          `${file} has no variant named "${opts.variant}" (it has ${loaded!.variants.map((v) => v.name).join(", ")})`,
+        );
+      const { text } = composeFile(loaded!, opts.variant);
+      if (opts.output) writeFileSync(opts.output, text);
+      else process.stdout.write(text);
+    });
+}
