@@ -9,7 +9,7 @@
  */
 import type { Command } from "commander";
 import { connectArgv } from "../agent/protocol.js";
-import { planTopology, routeFor } from "../run/plan.js";
+import { connectOptionsFor, planTopology, routeFor } from "../run/plan.js";
 import { newRunId } from "../run/run-variant.js";
 import { loadAll } from "../run/run.js";
 import { setUpNodes } from "../run/setup.js";
@@ -82,20 +82,7 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
     for (const t of s.traffic) {
       const route = routeFor(s, topo, t);
       const from = instances.find((i) => i.base === t.from)!;
-      const argv = connectArgv({
-        host: route.host,
-        port: route.port,
-        connections: t.connections,
-        concurrency: t.concurrency,
-        rate: t.rate,
-        connectTimeoutMs: t.connectTimeout,
-        payloadBytes: t.payload,
-        expectReply: t.expectReply,
-        replyTimeoutMs: t.replyTimeout,
-        holdMs: t.hold,
-        close: t.close,
-        maxMs: Math.max(1_000, s.timeout - t.at),
-      });
+      const argv = connectArgv(connectOptionsFor(s, t, route));
       out.push(`  docker exec ${containerName(runId, from.name)} ${argv.join(" ")}`);
     }
   }

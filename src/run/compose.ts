@@ -22,7 +22,14 @@ import { AGENT_PATH, connectArgv, serveArgv } from "../agent/protocol.js";
 import type { LoadedScenario, Variant } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { hostAddress, intToIp, parseCidr } from "../runtime/subnets.js";
-import { gatewayRulesWith, planTopology, routeWith, type AddressBook } from "./plan.js";
+import {
+  connectOptionsFor,
+  gatewayRulesWith,
+  planTopology,
+  routeWith,
+  serveOptionsFor,
+  type AddressBook,
+} from "./plan.js";
 
 /** The node image tcprepro builds (`NODE_LATEST` of the Docker runtime's images). */
 export const COMPOSE_IMAGE = "tcprepro/node:latest";
@@ -103,20 +110,7 @@ function header(loaded: LoadedScenario, v: Variant, s: Scenario, addresses: Addr
   const { instances } = planTopology(s, "compose");
   for (const t of s.traffic) {
     const route = routeWith(s, addresses, t);
-    const argv = connectArgv({
-      host: route.host,
-      port: route.port,
-      connections: t.connections,
-      concurrency: t.concurrency,
-      rate: t.rate,
-      connectTimeoutMs: t.connectTimeout,
-      payloadBytes: t.payload,
-      expectReply: t.expectReply,
-      replyTimeoutMs: t.replyTimeout,
-      holdMs: t.hold,
-      close: t.close,
-      maxMs: Math.max(1_000, s.timeout - t.at),
-    });
+    const argv = connectArgv(connectOptionsFor(s, t, route));
     const from = instances.filter((i) => i.base === t.from).map((i) => serviceName(i.name));
     lines.push(`   ${dc} exec ${from[0]} ${shLine(argv)}`);
     if (from.length > 1) lines.push(`     (and the same from ${from.slice(1).join(", ")})`);
@@ -175,17 +169,7 @@ export function composeFile(loaded: LoadedScenario, variantName?: string): Compo
       if (node.command) entry.command = node.command;
     } else {
       const app = inst.spec.app;
-      const last = app
-        ? serveArgv({
-            port: app.listen,
-            backlog: app.backlog,
-            accept: typeof app.accept === "string" ? app.accept : "delay",
-            delayMs: typeof app.accept === "string" ? undefined : app.accept.delayMs,
-            reply: app.reply,
-            closeFirst: app.closeFirst,
-            resetOnClose: app.resetOnClose,
-          })
-        : [AGENT_PATH, "hold"];
+      const last = app ? serveArgv(serveOptionsFor(app)) : [AGENT_PATH, "hold"];
       const steps = [
         // `|| true`: there may be none (an engine that gives no default route).
         "ip -4 route del default || true",

@@ -4,7 +4,8 @@
  */
 import type { NodeRole } from "../evidence/types.js";
 import type { NodePlan, StartedTopology, TopologyPlan } from "../runtime/runtime.js";
-import type { Scenario, ScenarioNode, Traffic } from "../scenario/schema.js";
+import type { ConnectOptions, ServeOptions } from "../agent/protocol.js";
+import type { App, Scenario, ScenarioNode, Traffic } from "../scenario/schema.js";
 
 export interface NodeInstance {
   /** `client.1`, or `server` for a node without replicas. */
@@ -162,4 +163,36 @@ export function gatewayRulesWith(s: Scenario, addresses: AddressBook): Map<strin
     rules.set(from.via, list);
   }
   return rules;
+}
+
+/** A scenario's traffic item as the agent's `connect` options (bounded by the scenario's timeout). */
+export function connectOptionsFor(s: Scenario, t: Traffic, route: Route): ConnectOptions {
+  return {
+    host: route.host,
+    port: route.port,
+    connections: t.connections,
+    concurrency: t.concurrency,
+    rate: t.rate,
+    connectTimeoutMs: t.connectTimeout,
+    payloadBytes: t.payload,
+    expectReply: t.expectReply,
+    replyTimeoutMs: t.replyTimeout,
+    holdMs: t.hold,
+    close: t.close,
+    // The generator bounds itself: it stops starting attempts once the scenario's time is up.
+    maxMs: Math.max(1_000, s.timeout - t.at),
+  };
+}
+
+/** A node's built-in app as the agent's `serve` options. */
+export function serveOptionsFor(app: App): ServeOptions {
+  return {
+    port: app.listen,
+    backlog: app.backlog,
+    accept: typeof app.accept === "string" ? app.accept : "delay",
+    delayMs: typeof app.accept === "string" ? undefined : app.accept.delayMs,
+    reply: app.reply,
+    closeFirst: app.closeFirst,
+    resetOnClose: app.resetOnClose,
+  };
 }

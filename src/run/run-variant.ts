@@ -24,7 +24,7 @@ import { skipReason, type KernelInventory } from "../verdict/requires.js";
 import type { NodeReport, VariantResult } from "../verdict/result.js";
 import { ExecError } from "../util/errors.js";
 import { sleep, withDeadline } from "../util/time.js";
-import { planTopology, routeFor, type NodeInstance } from "./plan.js";
+import { connectOptionsFor, planTopology, routeFor, type NodeInstance } from "./plan.js";
 import { setUpNodes } from "./setup.js";
 import { onInterrupt } from "../util/interrupts.js";
 
@@ -169,24 +169,8 @@ async function execute(
       .map(async (inst) => {
         await at(t.at);
         const route = routeFor(s, topo, t);
-        // The generator bounds itself: it stops starting attempts once the scenario's time is up.
-        const maxMs = Math.max(1_000, s.timeout - t.at);
-        const proc = await node(inst.name).spawn(
-          connectArgv({
-            host: route.host,
-            port: route.port,
-            connections: t.connections,
-            concurrency: t.concurrency,
-            rate: t.rate,
-            connectTimeoutMs: t.connectTimeout,
-            payloadBytes: t.payload,
-            expectReply: t.expectReply,
-            replyTimeoutMs: t.replyTimeout,
-            holdMs: t.hold,
-            close: t.close,
-            maxMs,
-          }),
-        );
+        const options = connectOptionsFor(s, t, route);
+        const proc = await node(inst.name).spawn(connectArgv(options));
         ctx.emit({
           kind: "traffic.start",
           scenario: ctx.scenario,
@@ -204,7 +188,7 @@ async function execute(
         });
         const code = await withDeadline(
           proc.exited,
-          maxMs + TRAFFIC_GRACE_MS,
+          options.maxMs + TRAFFIC_GRACE_MS,
           `${inst.name}: traffic to ${t.to.node}:${t.to.port}`,
         );
         if (code !== 0)

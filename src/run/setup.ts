@@ -7,7 +7,7 @@ import type { NodeProcess, StartedTopology } from "../runtime/runtime.js";
 import type { Scenario } from "../scenario/schema.js";
 import { ExecError } from "../util/errors.js";
 import { withDeadline } from "../util/time.js";
-import { gatewayRules, type NodeInstance } from "./plan.js";
+import { gatewayRules, serveOptionsFor, type NodeInstance } from "./plan.js";
 
 export interface ReadyNodes {
   /** The app process of each scenario node (by its scenario name) that runs the built-in app. */
@@ -32,17 +32,7 @@ export async function setUpNodes(
   for (const inst of instances) {
     const app = inst.spec.app;
     if (!app) continue;
-    const proc = await node(inst.name).spawn(
-      serveArgv({
-        port: app.listen,
-        backlog: app.backlog,
-        accept: typeof app.accept === "string" ? app.accept : "delay",
-        delayMs: typeof app.accept === "string" ? undefined : app.accept.delayMs,
-        reply: app.reply,
-        closeFirst: app.closeFirst,
-        resetOnClose: app.resetOnClose,
-      }),
-    );
+    const proc = await node(inst.name).spawn(serveArgv(serveOptionsFor(app)));
     await withDeadline(
       new Promise<void>((resolve, reject) => {
         proc.onLine((line) => (line.includes('"listening"') ? resolve() : undefined));

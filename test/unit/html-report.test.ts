@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { variantResult } from "./builders.js";
 import { describe, expect, it } from "vitest";
 import type { Attempt } from "../../src/evidence/types.js";
 import {
@@ -31,19 +32,7 @@ function plots(html: string): { variant: string; circles: Record<string, string>
   }));
 }
 
-const variant = (extra: Partial<VariantResult>): VariantResult => ({
-  variant: "baseline",
-  verdict: "pass",
-  reason: "ok",
-  durationMs: 1000,
-  nodes: {},
-  clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
-  attempts: [],
-  expectations: [],
-  causes: [],
-  unchecked: [],
-  ...extra,
-});
+const variant = (extra: Partial<VariantResult>): VariantResult => variantResult(extra);
 
 const report = (variants: VariantResult[], name = "s"): RunReport => ({
   tool: { name: "tcprepro", version: "0.1.0" },

@@ -2,25 +2,14 @@ import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { junitXml, xmlEscape } from "../../src/report/junit.js";
 import type { RunReport, VariantResult } from "../../src/verdict/result.js";
+import { variantResult } from "./builders.js";
 
 const variant = (
   name: string,
   verdict: VariantResult["verdict"],
   reason: string,
   extra: Partial<VariantResult> = {},
-): VariantResult => ({
-  variant: name,
-  verdict,
-  reason,
-  durationMs: 1500,
-  nodes: {},
-  clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
-  attempts: [],
-  expectations: [],
-  causes: [],
-  unchecked: [],
-  ...extra,
-});
+): VariantResult => variantResult({ variant: name, verdict, reason, durationMs: 1500, ...extra });
 
 const report: RunReport = {
   tool: { name: "tcprepro", version: "0.1.0" },

@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { combineRepeats } from "../../src/verdict/repeat.js";
 import type { VariantResult } from "../../src/verdict/result.js";
+import { variantResult } from "./builders.js";
 
-const run = (verdict: VariantResult["verdict"], reason: string = verdict): VariantResult => ({
-  variant: "baseline",
-  verdict,
-  reason,
-  durationMs: 1000,
-  nodes: {},
-  clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
-  attempts: [],
-  expectations: [],
-  causes: [],
-  unchecked: [],
-});
+const run = (verdict: VariantResult["verdict"], reason: string = verdict): VariantResult =>
+  variantResult({ verdict, reason });
 
 describe("--repeat", () => {
   it("keeps a verdict all runs agree on, and says so", () => {
