@@ -6,7 +6,6 @@ import type { NodeProcess, StartedNode } from "../runtime/runtime.js";
 import { StepTimeoutError } from "../util/errors.js";
 import { waitFor, withDeadline } from "../util/time.js";
 
-const CAPTURE_PATH = "/tmp/tcprepro-capture.pcap";
 /** Headers are enough: the evidence is flags, IP ids, options and timing. */
 const SNAPLEN = "160";
 
@@ -14,9 +13,15 @@ export class NodeCapture {
   private constructor(
     private readonly node: StartedNode,
     private readonly proc: NodeProcess,
+    private readonly path: string,
   ) {}
 
-  static async start(node: StartedNode): Promise<NodeCapture> {
+  /**
+   * The file is named after the run and the node: nodes of a runtime without a filesystem of
+   * their own (network namespaces) share the host's /tmp.
+   */
+  static async start(node: StartedNode, runId: string): Promise<NodeCapture> {
+    const path = `/tmp/tcprepro-capture-${runId}-${node.name}.pcap`;
     // --immediate-mode: without it the kernel hands packets over in blocks (up to ~1 s late),
     // and a block still pending at SIGINT is lost: a short run's capture came back empty.
     const argv = [
@@ -29,7 +34,7 @@ export class NodeCapture {
       "-s",
       SNAPLEN,
       "-w",
-      CAPTURE_PATH,
+      path,
       "tcp",
     ];
     const proc = await node.spawn(argv);
@@ -39,7 +44,7 @@ export class NodeCapture {
       10_000,
       `${node.name}: tcpdump listening`,
     );
-    return new NodeCapture(node, proc);
+    return new NodeCapture(node, proc, path);
   }
 
   /** Stop, let tcpdump flush, and return the capture file. */
@@ -51,11 +56,13 @@ export class NodeCapture {
       if (!(err instanceof StepTimeoutError)) throw err;
       await this.proc.signal("SIGKILL").catch(() => undefined);
     }
-    const file = await this.node.readFile(CAPTURE_PATH);
-    if (!file)
+    const file = await this.node.readFile(this.path);
+    if (!file) {
       throw new Error(
-        `${this.node.name}: tcpdump left no capture at ${CAPTURE_PATH}: ${this.proc.stderr().trim()}`,
+        `${this.node.name}: tcpdump left no capture at ${this.path}: ${this.proc.stderr().trim()}`,
       );
+    }
+    await this.node.exec(["rm", "-f", this.path]).catch(() => undefined);
     return file;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The kernel's own word on each dropped packet: tracepoint skb:kfree_skb carries a `reason`
  * (TCP_LISTEN_OVERFLOW, NETFILTER_DROP, NO_SOCKET, TCP_RFC7323_TW_PAWS, …). One trace instance
- * per variant, on a tracefs we mount privately (and unmount after), filtered to IPv4.
+ * per variant (instances/tcprepro-<runId>), filtered to IPv4.
  *
  * Attribution is by time window: the tracepoint is global to the host, and its event carries no
  * network namespace, so the counts are "every IPv4 drop on this host while the variant ran" —
@@ -13,12 +13,11 @@ import { spawnSync } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
+  readdirSync,
   readFileSync,
   rmdirSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { onInterrupt } from "../util/interrupts.js";
 
@@ -33,24 +32,61 @@ const IPV4 = 2048;
 
 let unavailable: string | undefined;
 
-/** tracefs: where the host has it mounted, or a private mount of ours (root only). */
-function tracefsRoot(): { root: string; unmount?: () => void } | string {
-  for (const candidate of ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]) {
-    if (existsSync(join(candidate, "instances"))) return { root: candidate };
+const TRACEFS = "/sys/kernel/tracing";
+
+/**
+ * tracefs at its standard place; mounted there when it is not (root only). It is left mounted:
+ * a per-run mount elsewhere would outlive a SIGKILLed run, and this is where the kernel's own
+ * tooling expects it. Per-run state lives in instances/, which `tcprepro clean` sweeps.
+ */
+function tracefsRoot(): string | { error: string } {
+  for (const candidate of [TRACEFS, "/sys/kernel/debug/tracing"]) {
+    if (existsSync(join(candidate, "instances"))) return candidate;
   }
-  const dir = mkdtempSync(join(tmpdir(), "tcprepro-tracefs-"));
-  const mounted = spawnSync("mount", ["-t", "tracefs", "nodev", dir], { encoding: "utf8" });
-  if (mounted.status !== 0) {
-    rmdirSync(dir);
-    return `tracefs could not be mounted (${(mounted.stderr || mounted.error?.message || "").trim() || "not root?"})`;
+  const mounted = spawnSync("mount", ["-t", "tracefs", "nodev", TRACEFS], { encoding: "utf8" });
+  if (mounted.status !== 0 || !existsSync(join(TRACEFS, "instances"))) {
+    return {
+      error: `tracefs could not be mounted (${(mounted.stderr || mounted.error?.message || "").trim() || "not root?"})`,
+    };
   }
-  return {
-    root: dir,
-    unmount: () => {
-      spawnSync("umount", [dir]);
+  return TRACEFS;
+}
+
+/** Is the tcprepro process that owns an instance still running? */
+function ownerAlive(pid: number): boolean {
+  try {
+    return /tcprepro|tsx|node|vitest/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remove the trace instances of runs whose process is gone (a SIGKILLed run cannot remove its
+ * own, and it would go on tracing); with `all`, every tcprepro instance. Instances are named
+ * `tcprepro-<runId>-p<pid>` so that this needs no runtime to tell.
+ */
+export function removeOrphanTraceInstances(all = false): number {
+  const root = [TRACEFS, "/sys/kernel/debug/tracing"].find((c) => existsSync(join(c, "instances")));
+  if (!root) return 0;
+  let removed = 0;
+  for (const name of readdirSync(join(root, "instances"))) {
+    const m = /^tcprepro-.+-p(\d+)$/.exec(name);
+    if (!m || (!all && ownerAlive(Number(m[1])))) continue;
+    const dir = join(root, "instances", name);
+    try {
+      writeFileSync(join(dir, "events/skb/kfree_skb/enable"), "0");
+    } catch {
+      // the event may not be enabled
+    }
+    try {
       rmdirSync(dir);
-    },
-  };
+      removed++;
+    } catch {
+      // busy: a reader still has it open; the next clean gets it
+    }
+  }
+  return removed;
 }
 
 export class DropReasonTracer {
@@ -63,16 +99,15 @@ export class DropReasonTracer {
   /** Start tracing, or return why it is not possible (said once per process by the caller). */
   static start(runId: string): DropReasonTracer | string {
     if (unavailable) return unavailable;
-    const fs = tracefsRoot();
-    if (typeof fs === "string") return (unavailable = fs);
-    const instance = join(fs.root, "instances", `tcprepro-${runId}`);
+    const root = tracefsRoot();
+    if (typeof root !== "string") return (unavailable = root.error);
+    const instance = join(root, "instances", `tcprepro-${runId}-p${process.pid}`);
     const release = () => {
       try {
         rmdirSync(instance);
       } catch {
         // already gone
       }
-      fs.unmount?.();
     };
     try {
       mkdirSync(instance);

@@ -146,7 +146,7 @@ async function execute(
   const captureFiles: Record<string, string> = {};
   for (const inst of instances) {
     if (ctx.captureAll || inst.spec.capture)
-      captures.set(inst.name, await NodeCapture.start(node(inst.name)));
+      captures.set(inst.name, await NodeCapture.start(node(inst.name), topo.runId));
   }
 
   const tracer = DropReasonTracer.start(topo.runId);

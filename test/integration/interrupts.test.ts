@@ -4,10 +4,12 @@
  * or SIGTERM nothing may be left; after SIGKILL, `tcprepro clean` must leave nothing.
  * TCPREPRO_INTERRUPTS=N sets how many (default 6; .ci/run uses more).
  */
+import { existsSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { cli, leftovers } from "./helpers.js";
 
 const COUNT = Number(process.env.TCPREPRO_INTERRUPTS ?? 6);
+const INSTANCES = "/sys/kernel/tracing/instances";
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGKILL"];
 
 /** A small deterministic PRNG, so a failing moment can be replayed from the seed in the log. */
@@ -48,6 +50,11 @@ describe("teardown on every path", () => {
         expect([130, 143]).toContain(run.code);
       }
       const left = await leftovers(run.pid);
+      // A SIGKILLed run's kernel trace instance (drop reasons) must be gone too.
+      const traces = existsSync(INSTANCES)
+        ? readdirSync(INSTANCES).filter((n) => n.endsWith(`-p${run.pid}`))
+        : [];
+      expect(traces).toEqual([]);
       tally.tried++;
       tally.leftovers += left.containers + left.networks;
       expect(left).toEqual({ containers: 0, networks: 0 });
