@@ -17,6 +17,9 @@ command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || missing+=(libc6-dev)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v iptables >/dev/null || missing+=(iptables)
+# The netns runtime runs these on the host, inside the nodes' namespaces.
+command -v tcpdump >/dev/null || missing+=(tcpdump)
+command -v hping3 >/dev/null || missing+=(hping3)
 # Headless Chromium renders the HTML report in its test (the report itself needs no browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # Debian's docker-compose brings docker-compose.yml (the standard topology) up in its test.

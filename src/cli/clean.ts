@@ -1,6 +1,9 @@
 import type { Command } from "commander";
 import { removeOrphanTraceInstances } from "../evidence/drop-reasons.js";
-import { openRuntime } from "./engine.js";
+import { connectDocker, DockerRuntime } from "../runtime/docker/docker-runtime.js";
+import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
+import type { CleanResult } from "../runtime/runtime.js";
+import { RuntimeUnavailableError } from "../util/errors.js";
 
 export function registerClean(program: Command): void {
   program
@@ -10,11 +13,23 @@ export function registerClean(program: Command): void {
     )
     .option("--all", "remove those of every run, running ones and labs included", false)
     .action(async (opts: { all: boolean }) => {
-      const runtime = await openRuntime({});
-      const r = await runtime.clean({ all: opts.all });
+      // Both runtimes: what a dead run left may be containers or namespaces.
+      let docker: CleanResult = { containers: 0, networks: 0 };
+      let dockerNote = "";
+      try {
+        docker = await new DockerRuntime(await connectDocker()).clean({ all: opts.all });
+      } catch (err) {
+        if (!(err instanceof RuntimeUnavailableError)) throw err;
+        dockerNote = " (no Docker engine answers: containers not checked)";
+      }
+      const root = process.getuid?.() === 0;
+      const netns = root
+        ? await new NetnsRuntime().clean({ all: opts.all })
+        : { containers: 0, networks: 0 };
       const traces = removeOrphanTraceInstances(opts.all);
       process.stdout.write(
-        `removed ${r.containers} container(s), ${r.networks} network(s) and ${traces} trace instance(s)\n`,
+        `removed ${docker.containers} container(s), ${docker.networks} network(s)${dockerNote}, ` +
+          `${netns.containers} namespace node(s), ${netns.networks} namespace network(s) and ${traces} trace instance(s)\n`,
       );
     });
 }

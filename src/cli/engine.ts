@@ -1,13 +1,53 @@
-/** Picks and prepares the runtime for commands that need one. */
+/**
+ * Picks and opens the runtime for commands that need one. `--runtime docker|netns`; by default
+ * docker when an engine answers, else network namespaces when we have the privileges, and the
+ * choice is said with its reason.
+ */
 import { connectDocker, DockerRuntime } from "../runtime/docker/docker-runtime.js";
+import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
 import type { Runtime } from "../runtime/runtime.js";
+import { RuntimeUnavailableError, UsageError } from "../util/errors.js";
+
+export type RuntimeName = "docker" | "netns" | "auto";
 
 export interface EngineOptions {
+  runtime?: RuntimeName;
   pool?: string;
   base?: string;
 }
 
-export async function openRuntime(opts: EngineOptions): Promise<Runtime> {
-  const docker = await connectDocker();
-  return new DockerRuntime(docker, { pool: opts.pool, baseImage: opts.base });
+export function parseRuntimeName(value: string): RuntimeName {
+  if (value === "docker" || value === "netns" || value === "auto") return value;
+  throw new UsageError(`--runtime: "${value}" is not one of docker, netns, auto`);
+}
+
+const privileged = () => process.getuid?.() === 0;
+
+export async function openRuntime(
+  opts: EngineOptions,
+  say: (message: string) => void = () => undefined,
+): Promise<Runtime> {
+  const choice = opts.runtime ?? "auto";
+  if (choice === "netns") return new NetnsRuntime({ pool: opts.pool });
+  if (choice === "docker")
+    return new DockerRuntime(await connectDocker(), { pool: opts.pool, baseImage: opts.base });
+  try {
+    const runtime = new DockerRuntime(await connectDocker(), {
+      pool: opts.pool,
+      baseImage: opts.base,
+    });
+    say("runtime: docker (an engine answers; --runtime netns for network namespaces)");
+    return runtime;
+  } catch (err) {
+    if (!(err instanceof RuntimeUnavailableError)) throw err;
+    if (!privileged()) {
+      throw new RuntimeUnavailableError(
+        `${err.message}; or run as root to use the netns runtime (network namespaces, no engine needed)`,
+      );
+    }
+    say(
+      `runtime: netns, because ${err.message.split(":")[0]} (running as root: network namespaces need no engine)`,
+    );
+    return new NetnsRuntime({ pool: opts.pool });
+  }
 }

@@ -8,7 +8,7 @@ import { installSignalHandlers } from "../util/interrupts.js";
 import { hostInventory } from "../run/kernel.js";
 import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
 import { UsageError } from "../util/errors.js";
-import { openRuntime } from "./engine.js";
+import { openRuntime, parseRuntimeName, type RuntimeName } from "./engine.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -46,6 +46,12 @@ export function registerRun(program: Command): void {
       "where captures are kept: <dir>/<scenario>/<variant>/<node>.pcap",
       "captures",
     )
+    .option(
+      "--runtime <name>",
+      "docker, netns, or auto: docker when an engine answers, else netns as root",
+      parseRuntimeName,
+      "auto",
+    )
     .option("--pool <cidr>", "address pool for the networks", "198.18.0.0/15")
     .option(
       "--base <image>",
@@ -65,13 +71,14 @@ export function registerRun(program: Command): void {
           repeat: number;
           capture: boolean;
           captures: string;
+          runtime: RuntimeName;
         },
       ) => {
         // Validate everything before touching the engine: bad input creates nothing.
         const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
         const emit = consoleSink();
         installSignalHandlers(emit);
-        const runtime = await openRuntime(opts);
+        const runtime = await openRuntime(opts, (message) => emit({ kind: "prepare", message }));
         await runtime.prepare((message) => emit({ kind: "prepare", message }));
         const kernel = hostInventory(await runtime.kernel());
         const report = await runAll(scenarios, {

@@ -45,6 +45,15 @@ let warnedNoDropReasons = false;
 /** Margin past a generator's own bound before we stop waiting for it. */
 const TRAFFIC_GRACE_MS = 5_000;
 
+/** What this runtime cannot run: a container image needs an engine. */
+function runtimeSkipReason(runtime: Runtime, s: Scenario): string | undefined {
+  if (runtime.name !== "netns") return undefined;
+  const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
+  return node
+    ? `node ${name} runs image ${node.image}: the netns runtime runs no container images (use --runtime docker)`
+    : undefined;
+}
+
 export function newRunId(): string {
   return randomBytes(4).toString("hex");
 }
@@ -64,7 +73,7 @@ const emptyResult = (
 export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
   const started = performance.now();
   const s = variant.scenario;
-  const skip = skipReason(s, ctx.kernel);
+  const skip = skipReason(s, ctx.kernel) ?? runtimeSkipReason(ctx.runtime, s);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
   const runId = newRunId();

@@ -21,10 +21,14 @@ describe("the CLI refuses bad input before creating anything", () => {
     );
   });
 
-  it("no engine: says what to install and start, exit 2", async () => {
-    const run = await cli(["run", "scenarios/accept-queue-overflow.yaml"], undefined, {
-      DOCKER_HOST: "unix:///tmp/tcprepro-no-engine.sock",
-    });
+  it("no engine with --runtime docker: says what to install and start, exit 2", async () => {
+    const run = await cli(
+      ["run", "scenarios/accept-queue-overflow.yaml", "--runtime", "docker"],
+      undefined,
+      {
+        DOCKER_HOST: "unix:///tmp/tcprepro-no-engine.sock",
+      },
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
       /no Docker engine answers at unix:\/\/\/tmp\/tcprepro-no-engine\.sock.*apt-get install -y docker\.io/,
@@ -43,6 +47,15 @@ describe("the CLI refuses bad input before creating anything", () => {
     ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/permission denied on the Docker engine.*docker group/);
+  });
+
+  it("no engine, as root: a plain run picks the netns runtime by itself and says so", async () => {
+    const run = await cli(["run", "scenarios/connection-refused.yaml"], undefined, {
+      DOCKER_HOST: "unix:///tmp/tcprepro-no-engine.sock",
+    });
+    expect(run.stderr).toMatch(/runtime: netns, because no Docker engine answers/);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/2 passed, 0 failed, 0 skipped \(kernel [^,]+, netns/);
   });
 
   it("a missing path exits 2", async () => {

@@ -1,0 +1,277 @@
+/**
+ * The netns runtime: the same topology as the Docker runtime from plain network namespaces, no
+ * daemon. One namespace per node, plus a switch namespace holding one Linux bridge per network;
+ * each node has a veth per network (eth0, eth1, … in network order), the far end enslaved to
+ * the network's bridge. The host's own namespace gets nothing — no bridge, no veth, no sysctl —
+ * and nothing joins the switch to it, so there is no route out of the topology.
+ *
+ * Names carry the run id (`tcprepro-<runId>-…`) and a state file records the owner, so that a
+ * teardown, or `tcprepro clean` after a SIGKILL, finds everything without a list in memory.
+ */
+import { release } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
+import { RuntimeUnavailableError } from "../../util/errors.js";
+import { waitFor } from "../../util/time.js";
+import { AGENT_BINARY, buildAgent } from "../docker/images.js";
+import type {
+  CleanResult,
+  Runtime,
+  StartedNode,
+  StartedTopology,
+  TopologyPlan,
+} from "../runtime.js";
+import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
+import {
+  ipBatch,
+  listNamespaces,
+  nodeNamespace,
+  PREFIX,
+  pidsIn,
+  processState,
+  signalAll,
+  switchNamespace,
+} from "./ip.js";
+import { startAnchor } from "./anchor.js";
+import { NetnsNode } from "./netns-node.js";
+import {
+  readState,
+  removeState,
+  runIsAlive,
+  stateRunIds,
+  usedSubnets,
+  writeState,
+} from "./state.js";
+
+/** First host number given to nodes in each /24, as on Docker (.1 is left free). */
+const FIRST_HOST = 10;
+/** How long teardown waits for killed processes to be gone before deleting the namespaces. */
+const KILL_WAIT_MS = 3_000;
+
+/** A node that asks for a container image: namespaces run host binaries only. */
+export class ImageUnsupportedError extends Error {
+  readonly code = "TCPREPRO_NETNS_NO_IMAGE";
+  override name = "ImageUnsupportedError";
+}
+
+export interface NetnsRuntimeOptions {
+  /** Address pool for the networks' /24s. @default 198.18.0.0/15 (or TCPREPRO_POOL) */
+  pool?: string;
+}
+
+/** Host tools scenarios run inside nodes; a missing one fails only the steps that use it. */
+const NODE_TOOLS = ["iptables", "ss", "tcpdump", "hping3", "sysctl"];
+
+export class NetnsRuntime implements Runtime {
+  readonly name = "netns";
+
+  constructor(private readonly options: NetnsRuntimeOptions = {}) {}
+
+  async kernel(): Promise<string> {
+    return release();
+  }
+
+  async prepare(progress: (message: string) => void): Promise<void> {
+    if (process.getuid?.() !== 0 && !hasNetnsCapabilities())
+      throw new RuntimeUnavailableError(
+        "the netns runtime needs root (or CAP_NET_ADMIN and CAP_SYS_ADMIN): run with sudo, or use --runtime docker",
+      );
+    if (!onPath("ip"))
+      throw new RuntimeUnavailableError(
+        "the netns runtime needs iproute2's `ip`: apt-get install -y iproute2",
+      );
+    const missing = NODE_TOOLS.filter((tool) => !onPath(tool));
+    if (missing.length > 0)
+      progress(
+        `the host lacks ${missing.join(", ")} (nodes use the host's tools): steps that need them will fail; apt-get install -y ${missing.join(" ")}`,
+      );
+    await buildAgent(progress);
+  }
+
+  async up(plan: TopologyPlan): Promise<StartedTopology> {
+    const withImage = plan.nodes.find((n) => n.image);
+    if (withImage)
+      throw new ImageUnsupportedError(
+        `node ${withImage.name} runs image ${withImage.image}: the netns runtime runs no container images (use --runtime docker)`,
+      );
+    const topology = new NetnsTopology(plan.runId);
+    try {
+      await build(plan, topology, this.options.pool);
+      return topology;
+    } catch (err) {
+      await topology.down();
+      throw err;
+    }
+  }
+
+  async remove(runId: string): Promise<void> {
+    await removeRun(runId);
+  }
+
+  async clean({ all }: { all: boolean }): Promise<CleanResult> {
+    const names = await listNamespaces();
+    const known = stateRunIds();
+    const runs = new Set(known);
+    for (const n of names) runs.add(runIdOf(n, known));
+    let result: CleanResult = { containers: 0, networks: 0 };
+    for (const runId of runs) {
+      if (!all && runIsAlive(readState(runId))) continue;
+      const r = await removeRun(runId, names);
+      result = {
+        containers: result.containers + r.containers,
+        networks: result.networks + r.networks,
+      };
+    }
+    return result;
+  }
+}
+
+/**
+ * The run a namespace belongs to: the longest run id with a state file that prefixes it, or
+ * else the first dash-separated word (what `newRunId` makes: hex, no dash).
+ */
+function runIdOf(name: string, known: string[]): string {
+  const rest = name.slice(PREFIX.length);
+  const match = known
+    .filter((id) => rest.startsWith(`${id}-`))
+    .sort((a, b) => b.length - a.length)[0];
+  return match ?? rest.split("-")[0]!;
+}
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin")
+    .split(":")
+    .some((dir) => dir !== "" && existsSync(`${dir}/${tool}`));
+}
+
+/** CapEff has CAP_NET_ADMIN (12) and CAP_SYS_ADMIN (21): `ip netns add` needs both. */
+function hasNetnsCapabilities(): boolean {
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const hex = /^CapEff:\s*([0-9a-f]+)/m.exec(status)?.[1];
+    if (!hex) return false;
+    const caps = BigInt(`0x${hex}`);
+    return ((caps >> 12n) & 1n) === 1n && ((caps >> 21n) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+async function build(plan: TopologyPlan, topology: NetnsTopology, pool?: string): Promise<void> {
+  const { runId } = plan;
+  const candidates = freeSubnets(pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, usedSubnets());
+  if (candidates.length < plan.networks.length)
+    throw new RuntimeUnavailableError(
+      "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
+    );
+  plan.networks.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
+  // The state file first: whatever exists after this line, `clean` can find and judge.
+  await writeState(runId, topology.subnets);
+
+  const sw = switchNamespace(runId);
+  const netIndex = new Map(plan.networks.map((n, j) => [n.name, j]));
+  const nodes = plan.nodes.map((node, i) => {
+    const addresses: Record<string, string> = {};
+    for (const net of node.networks)
+      addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
+    return { plan: node, ns: nodeNamespace(runId, node.name), addresses, i };
+  });
+
+  // 1. One `ip` for every namespace and link. Each link is created directly in its namespace
+  //    (IFLA_NET_NS_FD), so not even a transient veth appears in the host's.
+  const host: string[] = [`netns add ${sw}`];
+  for (const n of nodes) host.push(`netns add ${n.ns}`);
+  plan.networks.forEach((_, j) => host.push(`link add br${j} netns ${sw} type bridge`));
+  for (const n of nodes)
+    n.plan.networks.forEach((net, k) =>
+      host.push(
+        `link add eth${k} netns ${n.ns} type veth peer name n${n.i}e${netIndex.get(net)} netns ${sw}`,
+      ),
+    );
+  await ipBatch(host);
+
+  // 2. In parallel: wire the switch, address each node, apply its sysctls, start its anchor.
+  const switchLines = plan.networks.map((_, j) => `link set br${j} up`);
+  for (const n of nodes)
+    for (const net of n.plan.networks) {
+      const port = `n${n.i}e${netIndex.get(net)}`;
+      switchLines.push(`link set ${port} master br${netIndex.get(net)}`, `link set ${port} up`);
+    }
+  await Promise.all([
+    ipBatch(switchLines, { netns: sw }),
+    ...nodes.map(async (n) => {
+      const lines = ["link set lo up"];
+      n.plan.networks.forEach((net, k) =>
+        lines.push(`addr add ${n.addresses[net]}/24 dev eth${k}`, `link set eth${k} up`),
+      );
+      const anchor = await startAnchor({
+        node: n.plan.name,
+        namespace: n.ns,
+        links: lines,
+        // IPv6 off, as Docker leaves it on a network without IPv6: no router solicitations or
+        // DAD in the captures. Only net.* keys are per namespace, and that is what scenarios set.
+        sysctls: { "net.ipv6.conf.all.disable_ipv6": "1", ...n.plan.sysctls },
+        agentBinary: AGENT_BINARY,
+      });
+      topology.nodes.set(
+        n.plan.name,
+        new NetnsNode(n.plan.name, n.addresses, n.ns, anchor, AGENT_BINARY),
+      );
+    }),
+  ]);
+}
+
+/**
+ * Remove everything of a run: kill every process in its namespaces (SIGKILL works on stopped
+ * ones too), wait until they are gone, delete the namespaces — the switch's deletion takes the
+ * bridges and the veths with it — and the state file. Idempotent.
+ */
+export async function removeRun(runId: string, names?: string[]): Promise<CleanResult> {
+  const ours = (names ?? (await listNamespaces())).filter((n) =>
+    n.startsWith(`${PREFIX}${runId}-`),
+  );
+  const networks = Object.keys(readState(runId)?.subnets ?? {}).length;
+  if (ours.length > 0) {
+    const pids = await pidsIn(ours);
+    signalAll(pids, "SIGKILL");
+    await waitFor(
+      async () => {
+        const states = await Promise.all(pids.map(processState));
+        // A zombie has already left its namespaces.
+        return states.every((s) => s === undefined || s === "Z") ? true : undefined;
+      },
+      KILL_WAIT_MS,
+      `run ${runId}: processes gone`,
+      2,
+    ).catch(() => undefined);
+    await ipBatch(
+      ours.map((n) => `netns delete ${n}`),
+      { force: true },
+    );
+  }
+  await removeState(runId);
+  const sw = switchNamespace(runId);
+  return {
+    containers: ours.filter((n) => n !== sw).length,
+    networks: ours.includes(sw) ? networks : 0,
+  };
+}
+
+class NetnsTopology implements StartedTopology {
+  readonly nodes = new Map<string, StartedNode>();
+  readonly subnets: Record<string, string> = {};
+  private downing: Promise<void> | undefined;
+
+  constructor(readonly runId: string) {}
+
+  /** Sweeps by name; calls made while one sweep runs share it, a later call sweeps again. */
+  down(): Promise<void> {
+    this.downing ??= removeRun(this.runId)
+      .then(() => undefined)
+      .finally(() => (this.downing = undefined));
+    return this.downing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.down();
+  }
+}
