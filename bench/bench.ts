@@ -10,6 +10,9 @@ import { connectArgv, serveArgv } from "../src/agent/protocol.js";
 import { snapshotAll, snapshotCounters } from "../src/evidence/collect.js";
 import { connectDocker, DockerRuntime } from "../src/runtime/docker/docker-runtime.js";
 import { NetnsRuntime } from "../src/runtime/netns/netns-runtime.js";
+import { gatewayRules, planTopology } from "../src/run/plan.js";
+import { loadScenario } from "../src/scenario/load.js";
+import { hostKernelFacts } from "../src/scenario/semantics.js";
 import { NODE_LATEST } from "../src/runtime/docker/images.js";
 import type { TopologyPlan } from "../src/runtime/runtime.js";
 import { freeSubnets } from "../src/runtime/subnets.js";
@@ -46,22 +49,20 @@ async function must(argv: string[]): Promise<string> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
-/** The standard topology: two networks, a SNAT gateway, two clients, a server. */
+/**
+ * The standard topology is the one scenarios/accept-queue-overflow.yaml describes (two networks,
+ * a SNAT gateway, two clients, a server): its plan and its gateway rules come from the same code
+ * runs use. The generator's nodes get the wide port range on top.
+ */
+const STANDARD = loadScenario("scenarios/accept-queue-overflow.yaml", hostKernelFacts).variants[0]!
+  .scenario;
+
 function standardPlan(runId: string): TopologyPlan {
-  return {
-    runId,
-    networks: [{ name: "lan" }, { name: "wan" }],
-    nodes: [
-      {
-        name: "gw",
-        networks: ["lan", "wan"],
-        sysctls: { "net.ipv4.ip_forward": "1", ...WIDE_PORTS },
-      },
-      { name: "client.1", networks: ["lan"], sysctls: WIDE_PORTS },
-      { name: "client.2", networks: ["lan"], sysctls: {} },
-      { name: "server", networks: ["wan"], sysctls: {} },
-    ],
-  };
+  const { plan } = planTopology(STANDARD, runId);
+  for (const node of plan.nodes) {
+    if (node.name === "gw" || node.name === "client.1") Object.assign(node.sysctls, WIDE_PORTS);
+  }
+  return plan;
 }
 
 /** The same topology by a sequence of plain docker CLI commands, as one would script it. */
@@ -251,40 +252,8 @@ async function main(): Promise<void> {
     );
     const client = topo.nodes.get("client.1")!;
     const host = topo.nodes.get("gw")!.addresses.lan!;
-    await topo.nodes
-      .get("gw")!
-      .exec([
-        "iptables",
-        "-t",
-        "nat",
-        "-A",
-        "PREROUTING",
-        "-d",
-        host,
-        "-p",
-        "tcp",
-        "--dport",
-        "8080",
-        "-j",
-        "DNAT",
-        "--to-destination",
-        `${server.addresses.wan}:8080`,
-      ]);
-    await topo.nodes
-      .get("gw")!
-      .exec([
-        "iptables",
-        "-t",
-        "nat",
-        "-A",
-        "POSTROUTING",
-        "-d",
-        server.addresses.wan!,
-        "-j",
-        "SNAT",
-        "--to-source",
-        topo.nodes.get("gw")!.addresses.wan!,
-      ]);
+    for (const [gw, rules] of gatewayRules(STANDARD, topo))
+      for (const argv of rules) await topo.nodes.get(gw)!.exec(argv);
     const generator: Record<string, unknown> = {};
     for (const [name, target] of [
       ["direct (same network)", null],

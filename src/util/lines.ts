@@ -15,3 +15,29 @@ export class LineSplitter {
     this.rest = "";
   }
 }
+
+/**
+ * Lines of a process's output for any number of listeners. Lines that arrive before the first
+ * listener are kept and handed to it, so a caller that subscribes after spawning misses nothing.
+ */
+export class LineFeed {
+  private readonly listeners: Array<(line: string) => void> = [];
+  private readonly buffered: string[] = [];
+  private readonly splitter = new LineSplitter((line) => {
+    if (this.listeners.length === 0) this.buffered.push(line);
+    for (const l of this.listeners) l(line);
+  });
+
+  push(chunk: Buffer | string): void {
+    this.splitter.push(chunk);
+  }
+
+  end(): void {
+    this.splitter.end();
+  }
+
+  onLine(listener: (line: string) => void): void {
+    this.listeners.push(listener);
+    for (const line of this.buffered.splice(0)) listener(line);
+  }
+}

@@ -9,7 +9,7 @@ import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
 import type { ExecResult, NodeProcess, StartedNode } from "../runtime.js";
 import { ExecError } from "../../util/errors.js";
-import { LineSplitter } from "../../util/lines.js";
+import { LineFeed } from "../../util/lines.js";
 import { sleep, withDeadline } from "../../util/time.js";
 
 export class DockerNode implements StartedNode {
@@ -54,17 +54,12 @@ export class DockerNode implements StartedNode {
 
   async spawn(argv: string[]): Promise<NodeProcess> {
     const { exec, out, err, ended } = await this.start(argv);
-    const listeners: Array<(line: string) => void> = [];
-    const buffered: string[] = [];
-    const splitter = new LineSplitter((line) => {
-      if (listeners.length === 0) buffered.push(line);
-      for (const l of listeners) l(line);
-    });
+    const lines = new LineFeed();
     let stderr = "";
-    out.on("data", (d: Buffer) => splitter.push(d));
+    out.on("data", (d: Buffer) => lines.push(d));
     err.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = ended.then(async () => {
-      splitter.end();
+      lines.end();
       try {
         return (await exec.inspect()).ExitCode ?? null;
       } catch {
@@ -87,10 +82,7 @@ export class DockerNode implements StartedNode {
       return pid;
     };
     return {
-      onLine: (listener) => {
-        listeners.push(listener);
-        for (const line of buffered.splice(0)) listener(line);
-      },
+      onLine: (listener) => lines.onLine(listener),
       exited,
       stderr: () => stderr,
       signal: async (sig) => {

@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { AGENT_PATH } from "../../agent/protocol.js";
 import type { ExecResult, NodeProcess, StartedNode } from "../runtime.js";
 import { ExecError } from "../../util/errors.js";
-import { LineSplitter } from "../../util/lines.js";
+import { LineFeed } from "../../util/lines.js";
 import { withDeadline } from "../../util/time.js";
 import { pidsIn, processState, signalAll } from "./ip.js";
 
@@ -77,14 +77,9 @@ export class NetnsNode implements StartedNode {
 
   async spawn(argv: string[]): Promise<NodeProcess> {
     const child = this.start(argv);
-    const listeners: Array<(line: string) => void> = [];
-    const buffered: string[] = [];
-    const splitter = new LineSplitter((line) => {
-      if (listeners.length === 0) buffered.push(line);
-      for (const l of listeners) l(line);
-    });
+    const lines = new LineFeed();
     let stderr = "";
-    child.stdout!.on("data", (d: Buffer) => splitter.push(d));
+    child.stdout!.on("data", (d: Buffer) => lines.push(d));
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     // 'close' comes after both pipes are drained: every line has been delivered by then.
     const exited = new Promise<number | null>((resolve) => {
@@ -93,7 +88,7 @@ export class NetnsNode implements StartedNode {
         resolve(null);
       });
       child.on("close", (code, signal) => {
-        splitter.end();
+        lines.end();
         resolve(exitStatus(code, signal));
       });
     });
@@ -103,10 +98,7 @@ export class NetnsNode implements StartedNode {
     });
     const pid = child.pid!;
     return {
-      onLine: (listener) => {
-        listeners.push(listener);
-        for (const line of buffered.splice(0)) listener(line);
-      },
+      onLine: (listener) => lines.onLine(listener),
       exited,
       stderr: () => stderr,
       signal: async (sig) => {
