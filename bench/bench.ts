@@ -14,7 +14,7 @@ import { gatewayRules, planTopology } from "../src/run/plan.js";
 import { loadScenario } from "../src/scenario/load.js";
 import { hostKernelFacts } from "../src/scenario/semantics.js";
 import { NODE_LATEST } from "../src/runtime/docker/images.js";
-import type { TopologyPlan } from "../src/runtime/runtime.js";
+import type { Runtime, TopologyPlan } from "../src/runtime/runtime.js";
 import { freeSubnets } from "../src/runtime/subnets.js";
 import type { RunReport } from "../src/verdict/result.js";
 
@@ -66,7 +66,7 @@ function standardPlan(runId: string): TopologyPlan {
 }
 
 /** The same topology by a sequence of plain docker CLI commands, as one would script it. */
-async function cliUpDown(tag: string, image: string): Promise<{ upMs: number; downMs: number }> {
+async function cliUpDown(tag: string, image: string): Promise<UpDown> {
   const used = JSON.parse(
     await must([
       "docker",
@@ -160,6 +160,26 @@ async function cliUpDown(tag: string, image: string): Promise<{ upMs: number; do
   return { upMs, downMs: performance.now() - t1 };
 }
 
+interface UpDown {
+  upMs: number;
+  downMs: number;
+}
+
+/** One standard topology up and down on `runtime`, timed. */
+async function upDown(runtime: Runtime, runId: string): Promise<UpDown> {
+  const t0 = performance.now();
+  const topo = await runtime.up(standardPlan(runId));
+  const upMs = performance.now() - t0;
+  const t1 = performance.now();
+  await topo.down();
+  return { upMs, downMs: performance.now() - t1 };
+}
+
+const medians = (xs: UpDown[]): UpDown => ({
+  upMs: round(median(xs.map((x) => x.upMs))),
+  downMs: round(median(xs.map((x) => x.downMs))),
+});
+
 async function main(): Promise<void> {
   const docker = await connectDocker();
   const runtime = new DockerRuntime(docker);
@@ -169,27 +189,17 @@ async function main(): Promise<void> {
   };
 
   say("1. standard topology up/down: tcprepro vs plain docker CLI");
-  const ours: Array<{ upMs: number; downMs: number }> = [];
-  const cli: Array<{ upMs: number; downMs: number }> = [];
+  const ours: UpDown[] = [];
+  const cli: UpDown[] = [];
   for (let i = 0; i < ITERATIONS; i++) {
-    const t0 = performance.now();
-    const topo = await runtime.up(standardPlan(`bench${process.pid}x${i}`));
-    const upMs = performance.now() - t0;
-    const t1 = performance.now();
-    await topo.down();
-    ours.push({ upMs, downMs: performance.now() - t1 });
+    // Alternated, so that both see the same engine and machine state.
+    ours.push(await upDown(runtime, `bench${process.pid}x${i}`));
     cli.push(await cliUpDown(`tcprepro-benchcli${process.pid}x${i}`, NODE_LATEST));
   }
   const topology = {
     iterations: ITERATIONS,
-    tcprepro: {
-      upMs: round(median(ours.map((x) => x.upMs))),
-      downMs: round(median(ours.map((x) => x.downMs))),
-    },
-    dockerCli: {
-      upMs: round(median(cli.map((x) => x.upMs))),
-      downMs: round(median(cli.map((x) => x.downMs))),
-    },
+    tcprepro: medians(ours),
+    dockerCli: medians(cli),
     ratio: 0,
   };
   topology.ratio = round(
@@ -202,19 +212,9 @@ async function main(): Promise<void> {
   say("1b. the same topology on the netns runtime (no engine)");
   const netns = new NetnsRuntime();
   await netns.prepare(say);
-  const ns: Array<{ upMs: number; downMs: number }> = [];
-  for (let i = 0; i < ITERATIONS; i++) {
-    const t0 = performance.now();
-    const topo = await netns.up(standardPlan(`benchns${process.pid}x${i}`));
-    const upMs = performance.now() - t0;
-    const t1 = performance.now();
-    await topo.down();
-    ns.push({ upMs, downMs: performance.now() - t1 });
-  }
-  results.netnsTopology = {
-    upMs: round(median(ns.map((x) => x.upMs))),
-    downMs: round(median(ns.map((x) => x.downMs))),
-  };
+  const ns: UpDown[] = [];
+  for (let i = 0; i < ITERATIONS; i++) ns.push(await upDown(netns, `benchns${process.pid}x${i}`));
+  results.netnsTopology = medians(ns);
 
   say("2. counter snapshots, 3. traffic generator");
   const topo = await runtime.up(standardPlan(`bench${process.pid}s`));
