@@ -47,6 +47,11 @@ export class NodeCapture {
     return new NodeCapture(node, proc, path);
   }
 
+  /** Stop at once, keeping nothing (the variant failed). */
+  kill(): void {
+    void this.proc.signal("SIGKILL").catch(() => undefined);
+  }
+
   /** Stop, let tcpdump flush, and return the capture file. */
   async stop(): Promise<Buffer> {
     await this.proc.signal("SIGINT");

@@ -98,6 +98,11 @@ export class TimelineSampler {
     this.cost += performance.now() - started;
   }
 
+  /** Stop sampling without a result (the variant failed). */
+  cancel(): void {
+    clearInterval(this.timer);
+  }
+
   async stop(): Promise<Timeline> {
     clearInterval(this.timer);
     await this.inFlight;

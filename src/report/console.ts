@@ -2,6 +2,7 @@
  * The terminal view: one progress line per event on stderr (plain, so it reads the same in CI
  * logs), and a per-scenario table with the variants side by side on stdout at the end.
  */
+import { failureLines } from "./failure-lines.js";
 import type { RunReport, VariantResult } from "../verdict/result.js";
 import type { RunEvent } from "./events.js";
 import { notableCounters, signed } from "./notable.js";
@@ -118,13 +119,14 @@ export function formatReport(report: RunReport): string {
     parts.push(`${s.name} — ${s.file}\n${table(rows)}`);
     for (const v of cols) {
       if (v.verdict === "pass") continue;
-      parts.push(`  ${v.variant}: ${VERDICT[v.verdict]}: ${v.reason}`);
-      for (const e of v.expectations.filter((x) => !x.ok))
-        parts.push(
-          `    ✗ ${e.path}: expected ${e.expected}, actual ${e.actual}${e.source ? `  (${e.source})` : ""}`,
-        );
-      // The evidence behind each named cause: what a reader needs to tell a race from a regression.
-      for (const c of v.causes) parts.push(`    · ${c.cause} at ${c.node}: ${c.because}`);
+      // Failed expectations and the evidence behind each named cause (per run when flaky):
+      // what a reader needs to tell a race from a regression.
+      parts.push(
+        [
+          `  ${v.variant}: ${VERDICT[v.verdict]}: ${v.reason}`,
+          ...failureLines(v).map((l) => `    ${l}`),
+        ].join("\n"),
+      );
     }
   }
   const all = report.scenarios.flatMap((s) => s.variants);

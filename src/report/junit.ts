@@ -2,6 +2,7 @@
  * JUnit XML: one testcase per scenario variant, in the shape Jenkins, GitLab and GitHub's
  * reporters read (testsuites > testsuite > testcase with skipped / failure / error).
  */
+import { failureLines } from "./failure-lines.js";
 import type { RunReport, VariantResult } from "../verdict/result.js";
 
 export function xmlEscape(text: string): string {
@@ -20,13 +21,7 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 function testcase(scenario: string, file: string, v: VariantResult): string {
   const open = `    <testcase classname="${xmlEscape(scenario)}" name="${xmlEscape(v.variant)}" file="${xmlEscape(file)}" time="${seconds(v.durationMs)}">`;
-  const failed = v.expectations.filter((e) => !e.ok);
-  const details = failed
-    .map(
-      (e) =>
-        `${e.path}: expected ${e.expected}, actual ${e.actual}${e.source ? ` (${e.source})` : ""}`,
-    )
-    .join("\n");
+  const details = failureLines(v).join("\n");
   const causes = v.causes.map((c) => `${c.cause} at ${c.node}: ${c.because}`).join("\n");
   switch (v.verdict) {
     case "pass":
@@ -34,7 +29,7 @@ function testcase(scenario: string, file: string, v: VariantResult): string {
     case "skip":
       return `${open}\n      <skipped message="${xmlEscape(v.reason)}"/>\n    </testcase>`;
     case "fail":
-      return `${open}\n      <failure message="${xmlEscape(v.reason)}" type="expectation">${xmlEscape(details || v.reason)}\n\ncauses:\n${xmlEscape(causes)}</failure>\n    </testcase>`;
+      return `${open}\n      <failure message="${xmlEscape(v.reason)}" type="expectation">${xmlEscape(details || v.reason)}</failure>\n    </testcase>`;
     case "error":
       return `${open}\n      <error message="${xmlEscape(v.reason)}" type="error">${xmlEscape(v.reason)}</error>\n    </testcase>`;
   }

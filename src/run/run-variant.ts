@@ -25,6 +25,7 @@ import type { NodeReport, VariantResult } from "../verdict/result.js";
 import { ExecError } from "../util/errors.js";
 import { sleep, withDeadline } from "../util/time.js";
 import { connectOptionsFor, planTopology, routeFor, type NodeInstance } from "./plan.js";
+import { Schedule, type TimedStep } from "./schedule.js";
 import { setUpNodes } from "./setup.js";
 import { onInterrupt } from "../util/interrupts.js";
 
@@ -82,7 +83,9 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   const upStart = performance.now();
   const upPromise = ctx.runtime.up(plan);
   // On Ctrl-C/SIGTERM: let a half-done `up` settle (bounded), then sweep the run by its label.
+  const aborter = new AbortController();
   const untrack = onInterrupt(async () => {
+    aborter.abort(new Error("interrupted"));
     await Promise.race([upPromise.catch(() => undefined), sleep(15_000)]);
     await ctx.runtime.remove(runId);
   });
@@ -98,10 +101,14 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
       ms: upMs,
     });
     const { evidence, timelineMs, timeline, captureFiles } = await withDeadline(
-      execute(ctx, variant.name, s, topo, instances),
+      execute(ctx, variant.name, s, topo, instances, aborter.signal),
       s.timeout + 30_000,
       `scenario ${ctx.scenario} (${variant.name})`,
-    );
+    ).catch((err: unknown) => {
+      // A deadline leaves the timeline running: stop it, then the topology goes down below.
+      aborter.abort(err);
+      throw err;
+    });
     const downStart = performance.now();
     await topo.down();
     const downMs = Math.round(performance.now() - downStart);
@@ -142,6 +149,7 @@ async function execute(
   s: Scenario,
   topo: StartedTopology,
   instances: NodeInstance[],
+  signal: AbortSignal,
 ): Promise<{
   evidence: Evidence;
   timelineMs: number;
@@ -151,185 +159,264 @@ async function execute(
   const node = (name: string) => topo.nodes.get(name)!;
   const { apps, appPorts } = await setUpNodes(s, topo, instances);
 
+  // Everything started here is stopped on every path: a sampler's timer, a trace instance or a
+  // capture left running would keep the process alive after an ERROR.
   const captures = new Map<string, NodeCapture>();
-  const captureFiles: Record<string, string> = {};
-  for (const inst of instances) {
-    if (ctx.captureAll || inst.spec.capture)
-      captures.set(inst.name, await NodeCapture.start(node(inst.name), topo.runId));
+  let tracer: DropReasonTracer | string | undefined;
+  let sampler: TimelineSampler | undefined;
+  try {
+    for (const inst of instances) {
+      if (ctx.captureAll || inst.spec.capture)
+        captures.set(inst.name, await NodeCapture.start(node(inst.name), topo.runId));
+    }
+    tracer = DropReasonTracer.start(topo.runId);
+    if (typeof tracer === "string" && !warnedNoDropReasons) {
+      warnedNoDropReasons = true;
+      ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
+    }
+    await prepareFloods(s, topo, instances);
+
+    const before = await snapshotAll(topo.nodes.values());
+    const t0Epoch = Date.now();
+    const t0 = performance.now();
+    sampler = new TimelineSampler([...topo.nodes.values()], before, appPorts, t0);
+    sampler.start();
+    const schedule = new Schedule(t0);
+    const cancel = () => schedule.cancel(signal.reason);
+    signal.addEventListener("abort", cancel, { once: true });
+    const attempts: Attempt[] = [];
+    const step = { ctx, variant, s, topo, t0, t0Epoch };
+    try {
+      await schedule.run([
+        ...s.traffic.flatMap((t) =>
+          instances
+            .filter((inst) => inst.base === t.from)
+            .map((inst) => trafficStep(step, t, inst.name, attempts)),
+        ),
+        ...s.floods.flatMap((f) =>
+          instances
+            .filter((inst) => inst.base === f.from)
+            .map((inst) => floodStep(step, f, inst.name)),
+        ),
+        ...s.faults.map((f) => faultStep(step, f, apps, sampler!)),
+      ]);
+    } finally {
+      signal.removeEventListener("abort", cancel);
+    }
+    await sleep(s.settle);
+    const timelineMs = Math.round(performance.now() - t0);
+    const dropReasons: DropReasons =
+      typeof tracer === "string" ? { counts: null, note: tracer } : tracer.stop();
+    tracer = undefined;
+    // Resume a frozen node so that its capture can stop and teardown is quick.
+    for (const f of s.faults)
+      if (f.pause)
+        await node(f.target)
+          .unpause()
+          .catch(() => undefined);
+
+    const after = await snapshotAll(topo.nodes.values());
+    const nodes: Record<string, NodeEvidence> = {};
+    for (const inst of instances) {
+      const a = after.get(inst.name) ?? {};
+      nodes[inst.name] = {
+        counters: counterDeltas(before.get(inst.name) ?? {}, a),
+        available: Object.keys(a),
+      };
+    }
+    const series = await sampler.stop();
+    sampler = undefined;
+    for (const [name, port] of appPorts) {
+      const final = await listenSockets(node(name), [port]);
+      const sampled = series.listen[name];
+      nodes[name]!.listen = {
+        final,
+        maxRecvQ: { [port]: Math.max(0, ...(sampled?.recvQ ?? []), ...final.map((l) => l.recvQ)) },
+        sendQ: Object.fromEntries(final.map((l) => [l.port, l.sendQ])),
+        maxSynRecv: Math.max(0, ...(sampled?.synRecv ?? [])),
+      };
+    }
+    const captureFiles: Record<string, string> = {};
+    for (const [name, capture] of captures) {
+      captures.delete(name);
+      const pcap = await capture.stop();
+      nodes[name]!.packets = packetEvidence(pcap, Object.values(node(name).addresses));
+      if (ctx.capturesDir) {
+        const file = join(ctx.capturesDir, ctx.scenario, variant, `${name}.pcap`);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, pcap);
+        captureFiles[name] = file;
+      }
+    }
+    attempts.sort((a, b) => a.startMs - b.startMs);
+    const evidence: Evidence = {
+      kernel: ctx.kernel.release,
+      nodes,
+      roles: Object.fromEntries(instances.map((i) => [i.name, i.role])),
+      attempts,
+      clients: summarizeAttempts(attempts),
+      dropReasons,
+    };
+    return { evidence, timelineMs, timeline: series, captureFiles };
+  } finally {
+    sampler?.cancel();
+    if (tracer && typeof tracer !== "string") tracer.stop();
+    for (const capture of captures.values()) capture.kill();
   }
+}
 
-  const tracer = DropReasonTracer.start(topo.runId);
-  if (typeof tracer === "string" && !warnedNoDropReasons) {
-    warnedNoDropReasons = true;
-    ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
-  }
+interface StepContext {
+  ctx: VariantContext;
+  variant: string;
+  s: Scenario;
+  topo: StartedTopology;
+  /** performance.now() and Date.now() at the timeline's t = 0. */
+  t0: number;
+  t0Epoch: number;
+}
 
-  const before = await snapshotAll(topo.nodes.values());
-  const t0Epoch = Date.now();
-  const t0 = performance.now();
-  const timeline = new TimelineSampler([...topo.nodes.values()], before, appPorts, t0);
-  timeline.start();
-  const at = (ms: number) => sleep(Math.max(0, ms - (performance.now() - t0)));
-
-  const attempts: Attempt[] = [];
-  const traffic = s.traffic.flatMap((t) =>
-    instances
-      .filter((inst) => inst.base === t.from)
-      .map(async (inst) => {
-        await at(t.at);
-        const route = routeFor(s, topo, t);
-        const options = connectOptionsFor(s, t, route);
-        const proc = await node(inst.name).spawn(connectArgv(options));
-        ctx.emit({
-          kind: "traffic.start",
-          scenario: ctx.scenario,
-          variant,
-          node: inst.name,
-          target: `${t.to.node}:${t.to.port}`,
-          connections: t.connections,
-        });
-        let epochMs = t0Epoch;
+/** A generator: in effect once it has started (its first line), over when it exits. */
+function trafficStep(
+  { ctx, variant, s, topo, t0, t0Epoch }: StepContext,
+  t: Scenario["traffic"][number],
+  name: string,
+  attempts: Attempt[],
+): TimedStep {
+  return {
+    atMs: t.at,
+    begin: async (signal) => {
+      const options = connectOptionsFor(s, t, routeFor(s, topo, t));
+      const proc = await topo.nodes.get(name)!.spawn(connectArgv(options));
+      const kill = () => void proc.signal("SIGKILL").catch(() => undefined);
+      signal.addEventListener("abort", kill, { once: true });
+      let epochMs = t0Epoch;
+      const started = new Promise<void>((resolve) => {
         proc.onLine((line) => {
           const msg = parseLine(line);
-          if (msg?.ev === "start") epochMs = msg.epochMs;
-          else if (msg?.ev === "attempt")
-            attempts.push(toAttempt(inst.name, msg, epochMs - t0Epoch));
+          if (msg?.ev === "start") {
+            epochMs = msg.epochMs;
+            resolve();
+          } else if (msg?.ev === "attempt") attempts.push(toAttempt(name, msg, epochMs - t0Epoch));
         });
-        const code = await withDeadline(
-          proc.exited,
-          options.maxMs + TRAFFIC_GRACE_MS,
-          `${inst.name}: traffic to ${t.to.node}:${t.to.port}`,
-        );
-        if (code !== 0)
-          throw new ExecError(["tcprepro-agent", "connect"], code, proc.stderr(), inst.name);
+        void proc.exited.then(() => resolve());
+      });
+      await withDeadline(started, 10_000, `${name}: traffic generator starting`);
+      ctx.emit({
+        kind: "traffic.start",
+        scenario: ctx.scenario,
+        variant,
+        node: name,
+        target: `${t.to.node}:${t.to.port}`,
+        connections: t.connections,
+      });
+      const done = (async () => {
+        try {
+          const code = await withDeadline(
+            proc.exited,
+            options.maxMs + TRAFFIC_GRACE_MS,
+            `${name}: traffic to ${t.to.node}:${t.to.port}`,
+          );
+          signal.throwIfAborted();
+          if (code !== 0)
+            throw new ExecError(["tcprepro-agent", "connect"], code, proc.stderr(), name);
+        } finally {
+          signal.removeEventListener("abort", kill);
+        }
         ctx.emit({
           kind: "traffic.done",
           scenario: ctx.scenario,
           variant,
-          node: inst.name,
-          attempts: attempts.filter((a) => a.node === inst.name).length,
+          node: name,
+          attempts: attempts.filter((a) => a.node === name).length,
           ms: Math.round(performance.now() - t0),
         });
-      }),
-  );
-  const floods = s.floods.flatMap((f) =>
-    instances
-      .filter((inst) => inst.base === f.from)
-      .map(async (inst) => {
-        const attacker = node(inst.name);
-        const target = topo.nodes.get(f.to.node)!;
-        const net = s.nodes[f.from]!.networks.find((n) =>
-          s.nodes[f.to.node]!.networks.includes(n),
-        )!;
-        const host = target.addresses[net]!;
-        // The attacker's own kernel would answer every SYN-ACK with RST and free the server's
-        // half-open slots: drop those RSTs so the SYN queue really fills.
-        await attacker.exec([
-          "iptables",
-          "-I",
-          "OUTPUT",
-          "-p",
-          "tcp",
-          "-d",
-          host,
-          "--tcp-flags",
-          "RST",
-          "RST",
-          "-j",
-          "DROP",
-        ]);
-        await at(f.at);
-        const argv = [
-          "hping3",
-          "-q",
-          "-S",
-          "-p",
-          String(f.to.port),
-          "-c",
-          String(f.count),
-          "--faster",
-          host,
-        ];
-        // hping3 exits non-zero when some packets got no answer, which is the point of a flood.
-        await attacker.exec(
-          ["sh", "-c", `${argv.join(" ")} >/dev/null 2>&1; true`],
+      })();
+      return { done };
+    },
+  };
+}
+
+/** The flood's target address: on the first network attacker and target share. */
+function floodHost(s: Scenario, topo: StartedTopology, f: Scenario["floods"][number]): string {
+  const net = s.nodes[f.from]!.networks.find((n) => s.nodes[f.to.node]!.networks.includes(n))!;
+  return topo.nodes.get(f.to.node)!.addresses[net]!;
+}
+
+/**
+ * The attacker's own kernel would answer every SYN-ACK with RST and free the server's half-open
+ * slots: drop those RSTs, before the timeline starts, so the SYN queue really fills.
+ */
+async function prepareFloods(
+  s: Scenario,
+  topo: StartedTopology,
+  instances: NodeInstance[],
+): Promise<void> {
+  for (const f of s.floods)
+    for (const inst of instances.filter((i) => i.base === f.from))
+      await topo.nodes
+        .get(inst.name)!
+        .exec(
+          ["iptables", "-I", "OUTPUT", "-p", "tcp", "-d", floodHost(s, topo, f)].concat([
+            "--tcp-flags",
+            "RST",
+            "RST",
+            "-j",
+            "DROP",
+          ]),
+        );
+}
+
+/** A SYN flood: in effect once every SYN was sent, so later traffic meets a full SYN queue. */
+function floodStep(
+  { ctx, variant, s, topo, t0 }: StepContext,
+  f: Scenario["floods"][number],
+  name: string,
+): TimedStep {
+  return {
+    atMs: f.at,
+    begin: async () => {
+      const host = floodHost(s, topo, f);
+      const argv = ["hping3", "-q", "-S", "-p", String(f.to.port), "-c", String(f.count)];
+      // hping3 exits non-zero when some packets got no answer, which is the point of a flood.
+      await topo.nodes
+        .get(name)!
+        .exec(
+          ["sh", "-c", `${[...argv, "--faster", host].join(" ")} >/dev/null 2>&1; true`],
           Math.max(10_000, s.timeout - f.at),
         );
-        ctx.emit({
-          kind: "fault.applied",
-          scenario: ctx.scenario,
-          variant,
-          atMs: Math.round(performance.now() - t0),
-          target: f.to.node,
-          action: `SYN flood of ${f.count} from ${inst.name}`,
-        });
-      }),
-  );
-  const faults = s.faults.map(async (f) => {
-    await at(f.at);
-    await applyFault(topo, apps, f);
-    timeline.mark({ target: f.target, action: describeFault(f) });
-    ctx.emit({
-      kind: "fault.applied",
-      scenario: ctx.scenario,
-      variant,
-      atMs: Math.round(performance.now() - t0),
-      target: f.target,
-      action: describeFault(f),
-    });
-  });
-  await Promise.all([...traffic, ...floods, ...faults]);
-  await sleep(s.settle);
-  const timelineMs = Math.round(performance.now() - t0);
-  const dropReasons: DropReasons =
-    typeof tracer === "string" ? { counts: null, note: tracer } : tracer.stop();
-  // Resume a frozen node so that its capture can stop and teardown is quick.
-  for (const f of s.faults)
-    if (f.pause)
-      await node(f.target)
-        .unpause()
-        .catch(() => undefined);
-
-  const after = await snapshotAll(topo.nodes.values());
-  const nodes: Record<string, NodeEvidence> = {};
-  for (const inst of instances) {
-    const a = after.get(inst.name) ?? {};
-    nodes[inst.name] = {
-      counters: counterDeltas(before.get(inst.name) ?? {}, a),
-      available: Object.keys(a),
-    };
-  }
-  const series = await timeline.stop();
-  for (const [name, port] of appPorts) {
-    const final = await listenSockets(node(name), [port]);
-    const sampled = series.listen[name];
-    nodes[name]!.listen = {
-      final,
-      maxRecvQ: { [port]: Math.max(0, ...(sampled?.recvQ ?? []), ...final.map((l) => l.recvQ)) },
-      sendQ: Object.fromEntries(final.map((l) => [l.port, l.sendQ])),
-      maxSynRecv: Math.max(0, ...(sampled?.synRecv ?? [])),
-    };
-  }
-  for (const [name, capture] of captures) {
-    const pcap = await capture.stop();
-    nodes[name]!.packets = packetEvidence(pcap, Object.values(node(name).addresses));
-    if (ctx.capturesDir) {
-      const file = join(ctx.capturesDir, ctx.scenario, variant, `${name}.pcap`);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, pcap);
-      captureFiles[name] = file;
-    }
-  }
-  attempts.sort((a, b) => a.startMs - b.startMs);
-  const evidence: Evidence = {
-    kernel: ctx.kernel.release,
-    nodes,
-    roles: Object.fromEntries(instances.map((i) => [i.name, i.role])),
-    attempts,
-    clients: summarizeAttempts(attempts),
-    dropReasons,
+      ctx.emit({
+        kind: "fault.applied",
+        scenario: ctx.scenario,
+        variant,
+        atMs: Math.round(performance.now() - t0),
+        target: f.to.node,
+        action: `SYN flood of ${f.count} from ${name}`,
+      });
+    },
   };
-  return { evidence, timelineMs, timeline: series, captureFiles };
+}
+
+function faultStep(
+  { ctx, variant, topo, t0 }: StepContext,
+  f: Fault,
+  apps: Map<string, NodeProcess>,
+  sampler: TimelineSampler,
+): TimedStep {
+  return {
+    atMs: f.at,
+    begin: async () => {
+      await applyFault(topo, apps, f);
+      sampler.mark({ target: f.target, action: describeFault(f) });
+      ctx.emit({
+        kind: "fault.applied",
+        scenario: ctx.scenario,
+        variant,
+        atMs: Math.round(performance.now() - t0),
+        target: f.target,
+        action: describeFault(f),
+      });
+    },
+  };
 }
 
 function parseLine(line: string): AgentLine | undefined {

@@ -56,7 +56,26 @@ export interface VariantResult {
   /** The kernel's skb drop reasons while the variant ran (see src/evidence/drop-reasons.ts). */
   dropReasons?: DropReasons;
   /** With --repeat: how many runs there were and how many gave the same verdict. */
-  repeat?: { runs: number; agreed: number; verdicts: Partial<Record<VerdictKind, number>> };
+  repeat?: RepeatSummary;
+}
+
+/** One of the runs of a repeated variant, enough to tell what differed. */
+export interface RepeatRun {
+  /** 1-based, in the order the runs were made. */
+  run: number;
+  verdict: VerdictKind;
+  reason: string;
+  /** The expectations this run did not meet. */
+  failed: ExpectationResult[];
+  causes: { cause: string; node: string; because: string }[];
+}
+
+export interface RepeatSummary {
+  runs: number;
+  agreed: number;
+  verdicts: Partial<Record<VerdictKind, number>>;
+  /** Every run's verdict, failed expectations and causes. */
+  each: RepeatRun[];
 }
 
 export interface ScenarioResult {

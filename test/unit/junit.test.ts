@@ -71,7 +71,7 @@ describe("JUnit XML", () => {
   it("skips with the reason and fails with expected vs actual and the line", () => {
     expect(xml).toMatch(/<skipped message="needs kernel &lt;4.12; this is 6.18.0"\/>/);
     expect(xml).toMatch(
-      /<failure message="clients.connected: expected == 100, got 98" type="expectation">clients.connected: expected == 100, actual 98 \(scenarios\/a.yaml:31\)/,
+      /<failure message="clients.connected: expected == 100, got 98" type="expectation">✗ clients.connected: expected == 100, actual 98  \(scenarios\/a.yaml:31\)/,
     );
   });
 
