@@ -70,6 +70,10 @@ export function acceptQueueRules(ctx: DiagnosisContext): void {
     const dropped = overflows - aborted;
     if (dropped <= 0) continue;
     const queue = describeQueue(g);
+    // Beside a SYN flood the cause needs its own evidence: many overflows, or a queue seen
+    // over its limit. A few stray overflows then (ListenOverflows +1 beside ListenDrops +1994,
+    // all but one of them TCPReqQFullDrop) are the flood's, and its rules claim them.
+    if (isStray(ctx, g, dropped)) continue;
     const stalls = describeStalls(clients);
     const clientSynRetrans = ctx.sum(ctx.clients(), "TcpExtTCPSynRetrans");
     const strong =
@@ -188,6 +192,7 @@ export function synQueueRule(ctx: DiagnosisContext): void {
       },
       claims: [
         ...counterClaims(g, "TcpExtTCPReqQFullDrop", "TcpExtListenDrops"),
+        ...strayOverflows(ctx, g),
         ...outcomeClaims(ctx.clients(), (o) => o.stallKeys),
       ],
     });
@@ -231,7 +236,38 @@ export function synCookiesRule(ctx: DiagnosisContext): void {
         clientAttempts: clients.attempts,
         clientConnected: clients.connected,
       },
-      claims: counterClaims(g, "TcpExtSyncookiesSent", "TcpExtTCPReqQFullDoCookies"),
+      claims: [
+        ...counterClaims(g, "TcpExtSyncookiesSent", "TcpExtTCPReqQFullDoCookies"),
+        ...strayOverflows(ctx, g),
+      ],
     });
   }
+}
+
+/** Counters of a SYN flood past the threshold: SYN-queue drops or cookies. */
+function floodSeen(ctx: DiagnosisContext, g: Group): boolean {
+  const c = (name: string) => ctx.get(g, name) ?? 0;
+  const synDrops = Math.max(
+    c("TcpExtTCPReqQFullDrop"),
+    c("TcpExtListenDrops") - c("TcpExtListenOverflows"),
+  );
+  const cookies = Math.max(c("TcpExtSyncookiesSent"), c("TcpExtTCPReqQFullDoCookies"));
+  return synDrops >= MANY || cookies >= MANY;
+}
+
+/**
+ * A flood's handful of ListenOverflows (fewer than MANY, the accept queue never seen over its
+ * limit): final ACKs that met a momentarily full queue while the app was busy, incidental to
+ * the flood. Without a flood, a few overflows stay a (weak) accept-queue-overflow.
+ */
+function isStray(ctx: DiagnosisContext, g: Group, overflows: number): boolean {
+  return overflows > 0 && overflows < MANY && !describeQueue(g).overLimit && floodSeen(ctx, g);
+}
+
+/** The flood's rule claims stray overflows, and the ListenDrops they counted. */
+function strayOverflows(ctx: DiagnosisContext, g: Group): ReturnType<typeof counterClaims> {
+  const overflows = ctx.get(g, "TcpExtListenOverflows") ?? 0;
+  return isStray(ctx, g, overflows)
+    ? counterClaims(g, "TcpExtListenOverflows", "TcpExtListenDrops")
+    : [];
 }

@@ -208,6 +208,25 @@ describe("syn-queue-overflow", () => {
     expect(names(d)).not.toContain("unexplained");
   });
 
+  it("names it alone when TCPReqQFullDrop accounts for the ListenDrops and ListenOverflows is a stray +1", () => {
+    // Seen under load: the queue never over its limit, one overflow among 1994 drops.
+    const d = flood(
+      { TcpExtTCPReqQFullDrop: 1993, TcpExtListenDrops: 1994, TcpExtListenOverflows: 1 },
+      attempts("client", 10, "timeout", "connect"),
+    );
+    expect(names(d)).toEqual(["syn-queue-overflow"]);
+    expect(cause(d, "syn-queue-overflow").numbers["TcpExtListenOverflows"]).toBe(1);
+  });
+
+  it("still names accept-queue-overflow beside a flood when overflows are many", () => {
+    const d = flood(
+      { TcpExtTCPReqQFullDrop: 1500, TcpExtListenDrops: 1540, TcpExtListenOverflows: 40 },
+      attempts("client", 10, "timeout", "connect"),
+    );
+    expect(names(d)).toContain("syn-queue-overflow");
+    expect(names(d)).toContain("accept-queue-overflow");
+  });
+
   it("names it from ListenDrops without ListenOverflows or TCPReqQFullDrop (listen(128): the last quarter)", () => {
     const d = flood({ TcpExtListenDrops: 2087 }, attempts("client", 10, "timeout", "connect"), 13);
     const c = cause(d, "syn-queue-overflow");
@@ -269,6 +288,29 @@ describe("syn-flood-cookies", () => {
     const c = cause(d, "syn-flood-cookies");
     expect(c).toMatchObject({ node: "server", confidence: "strong" });
     expect(c.because).toContain("10 of 10 client attempts connected (1 after ≥1 s)");
+    expect(names(d)).toEqual(["syn-flood-cookies"]);
+  });
+
+  it("a flood with cookies on and a stray ListenOverflows +2 names the cookies only", () => {
+    const d = diagnose(
+      evidence(
+        {
+          server: {
+            role: "server",
+            counters: {
+              TcpExtSyncookiesSent: 2009,
+              TcpExtTCPReqQFullDoCookies: 2009,
+              TcpExtListenOverflows: 2,
+              TcpExtListenDrops: 2,
+              TcpExtSyncookiesRecv: 10,
+            },
+            listen: listenQueue(8080, 3, 8, 8),
+          },
+          client: { role: "client" },
+        },
+        attempts("client", 10, "connected", "done", 1),
+      ),
+    );
     expect(names(d)).toEqual(["syn-flood-cookies"]);
   });
 
