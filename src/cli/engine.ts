@@ -6,6 +6,7 @@
 import { connectDocker, DockerRuntime } from "../runtime/docker/docker-runtime.js";
 import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
 import type { Runtime } from "../runtime/runtime.js";
+import { DEFAULT_POOL, parseCidr } from "../runtime/subnets.js";
 import { RuntimeUnavailableError, UsageError } from "../util/errors.js";
 
 export type RuntimeName = "docker" | "netns" | "auto";
@@ -21,6 +22,32 @@ export function parseRuntimeName(value: string): RuntimeName {
   throw new UsageError(`--runtime: "${value}" is not one of docker, netns, auto`);
 }
 
+/** `--pool`: checked as a CIDR at once (exit 2); its default is TCPREPRO_POOL, else 198.18.0.0/15. */
+export const POOL_OPTION = [
+  "--pool <cidr>",
+  "address pool for the networks (default: TCPREPRO_POOL, else 198.18.0.0/15)",
+  (value: string): string => {
+    try {
+      parseCidr(value);
+    } catch (err) {
+      throw new UsageError(`--pool: ${(err as Error).message}`);
+    }
+    return value;
+  },
+] as const;
+
+/** The pool a run uses when --pool is not given, checked like --pool. */
+export function defaultPool(): string {
+  const env = process.env.TCPREPRO_POOL;
+  if (!env) return DEFAULT_POOL;
+  try {
+    parseCidr(env);
+  } catch (err) {
+    throw new UsageError(`TCPREPRO_POOL: ${(err as Error).message}`);
+  }
+  return env;
+}
+
 const privileged = () => process.getuid?.() === 0;
 
 export async function openRuntime(
@@ -28,12 +55,13 @@ export async function openRuntime(
   say: (message: string) => void = () => undefined,
 ): Promise<Runtime> {
   const choice = opts.runtime ?? "auto";
-  if (choice === "netns") return new NetnsRuntime({ pool: opts.pool });
+  const pool = opts.pool ?? defaultPool();
+  if (choice === "netns") return new NetnsRuntime({ pool });
   if (choice === "docker")
-    return new DockerRuntime(await connectDocker(), { pool: opts.pool, baseImage: opts.base });
+    return new DockerRuntime(await connectDocker(), { pool, baseImage: opts.base });
   try {
     const runtime = new DockerRuntime(await connectDocker(), {
-      pool: opts.pool,
+      pool,
       baseImage: opts.base,
     });
     say("runtime: docker (an engine answers; --runtime netns for network namespaces)");
@@ -48,6 +76,6 @@ export async function openRuntime(
     say(
       `runtime: netns, because ${err.message.split(":")[0]} (running as root: network namespaces need no engine)`,
     );
-    return new NetnsRuntime({ pool: opts.pool });
+    return new NetnsRuntime({ pool });
   }
 }

@@ -7,6 +7,7 @@
  * A lab's objects carry `tcprepro.lab=1` on top of a run's labels: `clean` leaves them (their
  * process is gone by design) unless `--all`, and `lab down` removes every lab.
  */
+import { defaultPool, POOL_OPTION } from "./engine.js";
 import type { Command } from "commander";
 import { connectArgv } from "../agent/protocol.js";
 import { connectOptionsFor, planTopology, routeFor } from "../run/plan.js";
@@ -26,7 +27,7 @@ import { onInterrupt, installSignalHandlers } from "../util/interrupts.js";
 
 interface UpOptions {
   variant?: string;
-  pool: string;
+  pool?: string;
   base?: string;
 }
 
@@ -44,7 +45,11 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
   installSignalHandlers((ev) => (ev.kind === "warning" ? say(ev.message) : undefined));
 
   const docker = await connectDocker();
-  const runtime = new DockerRuntime(docker, { pool: opts.pool, baseImage: opts.base, lab: true });
+  const runtime = new DockerRuntime(docker, {
+    pool: opts.pool ?? defaultPool(),
+    baseImage: opts.base,
+    lab: true,
+  });
   await runtime.prepare(say);
   const runId = `lab-${newRunId()}`;
   const { plan, instances } = planTopology(s, runId);
@@ -104,7 +109,7 @@ export function registerLab(program: Command): void {
     .description("bring a scenario's topology up, ready (NAT rules, apps listening), and leave it")
     .argument("<file>", "scenario file")
     .option("--variant <name>", "this variant's topology (default: the baseline)")
-    .option("--pool <cidr>", "address pool for the networks", "198.18.0.0/15")
+    .option(...POOL_OPTION)
     .option("--base <image>", "base image for the node image (default: the offline image)")
     .action(labUp);
   lab

@@ -1,4 +1,3 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { consoleSink, formatReport } from "../report/console.js";
 import { htmlReport } from "../report/html.js";
@@ -8,7 +7,8 @@ import { installSignalHandlers } from "../util/interrupts.js";
 import { hostInventory } from "../run/kernel.js";
 import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
 import { UsageError } from "../util/errors.js";
-import { openRuntime, parseRuntimeName, type RuntimeName } from "./engine.js";
+import { checkOutputs, writeFileAtomic } from "../util/output.js";
+import { openRuntime, parseRuntimeName, POOL_OPTION, type RuntimeName } from "./engine.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -52,7 +52,7 @@ export function registerRun(program: Command): void {
       parseRuntimeName,
       "auto",
     )
-    .option("--pool <cidr>", "address pool for the networks", "198.18.0.0/15")
+    .option(...POOL_OPTION)
     .option(
       "--base <image>",
       "base image for the node image (default: the offline debootstrap image)",
@@ -65,7 +65,7 @@ export function registerRun(program: Command): void {
           json?: string;
           junit?: string;
           html?: string;
-          pool: string;
+          pool?: string;
           base?: string;
           parallel: number;
           repeat: number;
@@ -76,6 +76,19 @@ export function registerRun(program: Command): void {
       ) => {
         // Validate everything before touching the engine: bad input creates nothing.
         const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
+        const captures =
+          opts.capture ||
+          scenarios.some((s) =>
+            s.variants.some((v) => Object.values(v.scenario.nodes).some((n) => n.capture)),
+          );
+        checkOutputs(
+          [
+            ["--json", opts.json],
+            ["--junit", opts.junit],
+            ["--html", opts.html],
+          ],
+          captures ? [["--captures", opts.captures]] : [],
+        );
         const emit = consoleSink();
         installSignalHandlers(emit);
         const runtime = await openRuntime(opts, (message) => emit({ kind: "prepare", message }));
@@ -91,9 +104,9 @@ export function registerRun(program: Command): void {
           captureAll: opts.capture,
           capturesDir: opts.captures,
         });
-        if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
-        if (opts.junit) writeFileSync(opts.junit, junitXml(report));
-        if (opts.html) writeFileSync(opts.html, htmlReport(report));
+        if (opts.json) writeFileAtomic(opts.json, JSON.stringify(report, null, 2) + "\n");
+        if (opts.junit) writeFileAtomic(opts.junit, junitXml(report));
+        if (opts.html) writeFileAtomic(opts.html, htmlReport(report));
         process.stdout.write("\n" + formatReport(report));
         process.exitCode = exitCodeOf(report);
       },

@@ -216,19 +216,7 @@ export function assess(f: DoctorFacts): DoctorReport {
     "apt-get install -y debootstrap (or build with --base debian:bookworm-slim where a registry answers)",
     "it makes the offline base image",
   );
-  const netemFix: Record<NetemFinding["status"], string | undefined> = {
-    present: undefined,
-    absent:
-      "no scenario of the catalog uses it yet; delay and loss scenarios need a kernel with sch_netem (Debian's kernels ship it as a module: modprobe sch_netem)",
-    unknown: "check on the host: modinfo sch_netem, or zgrep NETEM /proc/config.gz",
-  };
-  add({
-    group: "host",
-    name: "netem qdisc",
-    status: f.netem.status === "present" ? "ok" : f.netem.status === "absent" ? "gap" : "unknown",
-    detail: f.netem.how,
-    ...(netemFix[f.netem.status] ? { fix: netemFix[f.netem.status] } : {}),
-  });
+  add(netemCheck(f));
 
   // What the catalog uses.
   if ("error" in f.catalog) {
@@ -279,4 +267,25 @@ export function formatDoctor(r: DoctorReport): string {
       : `${r.gaps} gap${r.gaps === 1 ? "" : "s"}${tail}: see → above`,
   );
   return out.join("\n") + "\n";
+}
+
+/**
+ * netem is missing from some kernels (this host's among them). Missing matters only when a
+ * scenario's faults use it: otherwise it is information (n/a), not a gap.
+ */
+function netemCheck(f: DoctorFacts): Check {
+  const users = "error" in f.catalog ? [] : (f.catalog.needs.qdiscs.get("netem") ?? []);
+  const check = { group: "host", name: "netem qdisc", detail: f.netem.how } as const;
+  if (f.netem.status === "present") return { ...check, status: "ok" };
+  if (f.netem.status === "unknown")
+    return {
+      ...check,
+      status: "unknown",
+      fix: "check on the host: modinfo sch_netem, or zgrep NETEM /proc/config.gz",
+    };
+  const fix =
+    "delay and loss scenarios need a kernel with sch_netem (Debian's kernels ship it as a module: modprobe sch_netem)";
+  return users.length === 0
+    ? { ...check, status: "n/a", detail: `${f.netem.how}; no scenario uses it`, fix }
+    : { ...check, status: "gap", detail: `${f.netem.how}; used by ${names(users)}`, fix };
 }

@@ -17,6 +17,8 @@ export interface CatalogNeeds {
   /** Name → the scenarios that use it (one entry per scenario). */
   sysctls: Map<string, NeedUse[]>;
   counters: Map<string, NeedUse[]>;
+  /** Queueing disciplines its faults load (`netem`), by name. */
+  qdiscs: Map<string, NeedUse[]>;
 }
 
 function add(map: Map<string, NeedUse[]>, name: string, use: NeedUse): void {
@@ -29,7 +31,12 @@ function add(map: Map<string, NeedUse[]>, name: string, use: NeedUse): void {
 
 /** Over every variant (a variant's `set` may add sysctls; its `expect` may name other counters). */
 export function catalogNeeds(loaded: LoadedScenario[]): CatalogNeeds {
-  const needs: CatalogNeeds = { scenarios: [], sysctls: new Map(), counters: new Map() };
+  const needs: CatalogNeeds = {
+    scenarios: [],
+    sysctls: new Map(),
+    counters: new Map(),
+    qdiscs: new Map(),
+  };
   for (const s of loaded) {
     const kernelRange = s.variants[0]?.scenario.requires.kernel;
     needs.scenarios.push({ name: s.name, ...(kernelRange ? { kernelRange } : {}) });
@@ -47,6 +54,8 @@ export function catalogNeeds(loaded: LoadedScenario[]): CatalogNeeds {
       for (const name of sc.requires.counters ?? []) add(needs.counters, name, use(true));
       for (const perNode of Object.values(sc.expect.counters ?? {}))
         for (const name of Object.keys(perNode)) add(needs.counters, name, use(true));
+      // A fault that runs `tc … netem` (delay, loss) needs the qdisc in the nodes' kernel.
+      if (JSON.stringify(sc.faults).includes("netem")) add(needs.qdiscs, "netem", use(true));
     }
   }
   return needs;

@@ -3,7 +3,7 @@
  * logs), and a per-scenario table with the variants side by side on stdout at the end.
  */
 import { failureLines } from "./failure-lines.js";
-import type { RunReport, VariantResult } from "../verdict/result.js";
+import { NOTHING_CHECKED, type RunReport, type VariantResult } from "../verdict/result.js";
 import type { RunEvent } from "./events.js";
 import { notableCounters, signed } from "./notable.js";
 
@@ -95,7 +95,10 @@ export function formatReport(report: RunReport): string {
   for (const s of report.scenarios) {
     const cols = s.variants;
     const rows: string[][] = [["", ...cols.map((v) => v.variant)]];
-    rows.push(["verdict", ...cols.map((v) => VERDICT[v.verdict])]);
+    rows.push([
+      "verdict",
+      ...cols.map((v) => VERDICT[v.verdict] + (v.nothingChecked ? " (nothing checked)" : "")),
+    ]);
     if (cols.some((v) => v.repeat))
       rows.push([
         "runs agreed",
@@ -118,6 +121,7 @@ export function formatReport(report: RunReport): string {
       rows.push([i === 0 ? "counters" : "", ...counters.map((c) => c[i] ?? "")]);
     parts.push(`${s.name} — ${s.file}\n${table(rows)}`);
     for (const v of cols) {
+      if (v.nothingChecked) parts.push(`  ${v.variant}: ${NOTHING_CHECKED}`);
       if (v.verdict === "pass") continue;
       // Failed expectations and the evidence behind each named cause (per run when flaky):
       // what a reader needs to tell a race from a regression.
@@ -131,8 +135,9 @@ export function formatReport(report: RunReport): string {
   }
   const all = report.scenarios.flatMap((s) => s.variants);
   const count = (k: VariantResult["verdict"]) => all.filter((v) => v.verdict === k).length;
+  const empty = all.filter((v) => v.nothingChecked).length;
   parts.push(
-    `${count("pass")} passed, ${count("fail") + count("error")} failed, ${count("skip")} skipped (kernel ${report.kernel}, ${report.runtime}, ${(report.durationMs / 1000).toFixed(1)} s)`,
+    `${count("pass")} passed, ${count("fail") + count("error")} failed, ${count("skip")} skipped${empty ? `, ${empty} checked nothing` : ""} (kernel ${report.kernel}, ${report.runtime}, ${(report.durationMs / 1000).toFixed(1)} s)`,
   );
   return parts.join("\n\n") + "\n";
 }

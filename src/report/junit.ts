@@ -3,7 +3,7 @@
  * reporters read (testsuites > testsuite > testcase with skipped / failure / error).
  */
 import { failureLines } from "./failure-lines.js";
-import type { RunReport, VariantResult } from "../verdict/result.js";
+import { NOTHING_CHECKED, type RunReport, type VariantResult } from "../verdict/result.js";
 
 export function xmlEscape(text: string): string {
   return (
@@ -25,6 +25,8 @@ function testcase(scenario: string, file: string, v: VariantResult): string {
   const causes = v.causes.map((c) => `${c.cause} at ${c.node}: ${c.because}`).join("\n");
   switch (v.verdict) {
     case "pass":
+      if (v.nothingChecked)
+        return `${open}\n      <skipped message="${xmlEscape(NOTHING_CHECKED)}"/>\n    </testcase>`;
       return `${open}\n      <system-out>${xmlEscape(causes)}</system-out>\n    </testcase>`;
     case "skip":
       return `${open}\n      <skipped message="${xmlEscape(v.reason)}"/>\n    </testcase>`;
@@ -35,9 +37,13 @@ function testcase(scenario: string, file: string, v: VariantResult): string {
   }
 }
 
+type Kind = VariantResult["verdict"];
+/** A pass that checked nothing is reported as skipped. */
+const kind = (v: VariantResult): Kind => (v.nothingChecked ? "skip" : v.verdict);
+
 export function junitXml(report: RunReport): string {
   const suites = report.scenarios.map((s) => {
-    const count = (k: VariantResult["verdict"]) => s.variants.filter((v) => v.verdict === k).length;
+    const count = (k: Kind) => s.variants.filter((v) => kind(v) === k).length;
     const time = s.variants.reduce((t, v) => t + v.durationMs, 0);
     return [
       `  <testsuite name="${xmlEscape(s.name)}" tests="${s.variants.length}" failures="${count("fail")}" errors="${count("error")}" skipped="${count("skip")}" time="${seconds(time)}" timestamp="${report.startedAt}">`,
@@ -47,7 +53,7 @@ export function junitXml(report: RunReport): string {
     ].join("\n");
   });
   const all = report.scenarios.flatMap((s) => s.variants);
-  const n = (k: VariantResult["verdict"]) => all.filter((v) => v.verdict === k).length;
+  const n = (k: Kind) => all.filter((v) => kind(v) === k).length;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="tcprepro" tests="${all.length}" failures="${n("fail")}" errors="${n("error")}" skipped="${n("skip")}" time="${seconds(report.durationMs)}">`,

@@ -21,7 +21,7 @@ import type { Variant } from "../scenario/load.js";
 import type { Fault, Scenario } from "../scenario/schema.js";
 import { evaluateExpect } from "../verdict/expect.js";
 import { skipReason, type KernelInventory } from "../verdict/requires.js";
-import type { NodeReport, VariantResult } from "../verdict/result.js";
+import { NOTHING_CHECKED, type NodeReport, type VariantResult } from "../verdict/result.js";
 import { ExecError } from "../util/errors.js";
 import { sleep, withDeadline } from "../util/time.js";
 import { connectOptionsFor, planTopology, routeFor, type NodeInstance } from "./plan.js";
@@ -506,15 +506,18 @@ function judge(
   return {
     variant: variant.name,
     verdict: failed.length === 0 ? "pass" : "fail",
+    ...(expectations.length === 0 ? { nothingChecked: true as const } : {}),
     reason:
-      failed.length === 0
-        ? `${expectations.length} expectation(s) met`
-        : failed
-            .map(
-              (e) =>
-                `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`,
-            )
-            .join("; "),
+      expectations.length === 0
+        ? NOTHING_CHECKED
+        : failed.length === 0
+          ? `${expectations.length} expectation(s) met`
+          : failed
+              .map(
+                (e) =>
+                  `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`,
+              )
+              .join("; "),
     ...timing,
     nodes,
     clients: evidence.clients,

@@ -50,6 +50,11 @@ export interface VariantResult {
   /** Every connection attempt, by start time (ms from the traffic's t = 0). */
   attempts: Attempt[];
   expectations: ExpectationResult[];
+  /**
+   * True on a pass that checked nothing: the scenario has no `expect`. Reports say so (JUnit
+   * marks it skipped), so that a CI gate is never green on an empty scenario.
+   */
+  nothingChecked?: true;
   causes: CauseResult[];
   /** What the diagnosis could not check (counters this kernel lacks, …). */
   unchecked: string[];
@@ -93,3 +98,6 @@ export interface RunReport {
   durationMs: number;
   scenarios: ScenarioResult[];
 }
+
+/** What reports print for a pass that checked nothing. */
+export const NOTHING_CHECKED = "nothing was checked: the scenario has no expect";

@@ -8,6 +8,7 @@ import { expandPaths, loadAll } from "../../src/run/run.js";
 function facts(
   over: Partial<DoctorFacts> = {},
   has: { sysctls?: string[]; counters?: string[] } = {},
+  qdiscs: CatalogNeeds["qdiscs"] = new Map(),
 ): DoctorFacts {
   const needs: CatalogNeeds = {
     scenarios: [
@@ -27,6 +28,7 @@ function facts(
       ["TcpExtPAWSPassive", [{ scenario: "tw-recycle-nat", kernelRange: "<4.12", required: true }]],
       ["NfConntrackInsertFailed", [{ scenario: "snat-port-reuse", required: true }]],
     ]),
+    qdiscs,
   };
   const sysctls = new Set(has.sysctls ?? ["net.core.somaxconn"]);
   return {
@@ -164,17 +166,26 @@ describe("doctor's assessment", () => {
     expect(r.gaps).toBe(2);
   });
 
-  it("netem: absent is a gap, unknown is said but does not fail", () => {
-    const absent = assess(
-      facts({
-        netem: { status: "absent", how: "/proc/config.gz: CONFIG_NET_SCH_NETEM is not set" },
-      }),
-    );
-    expect(check(absent, "netem qdisc")).toMatchObject({
-      status: "gap",
-      detail: "/proc/config.gz: CONFIG_NET_SCH_NETEM is not set",
+  it("netem: absent is a gap only where a scenario uses it; unknown is said but does not fail", () => {
+    const how = "/proc/config.gz: CONFIG_NET_SCH_NETEM is not set";
+    const unused = assess(facts({ netem: { status: "absent", how } }));
+    expect(check(unused, "netem qdisc")).toMatchObject({
+      status: "n/a",
+      detail: `${how}; no scenario uses it`,
     });
-    expect(absent.gaps).toBe(1);
+    expect(unused.gaps).toBe(0);
+    const used = assess(
+      facts(
+        { netem: { status: "absent", how } },
+        {},
+        new Map([["netem", [{ scenario: "lossy", required: true }]]]),
+      ),
+    );
+    expect(check(used, "netem qdisc")).toMatchObject({
+      status: "gap",
+      detail: `${how}; used by lossy`,
+    });
+    expect(used.gaps).toBe(1);
     const unknown = assess(facts({ netem: { status: "unknown", how: "no kernel config" } }));
     expect(check(unknown, "netem qdisc")).toMatchObject({
       status: "unknown",
