@@ -1,6 +1,7 @@
 /** Bad input and interrupts, through the real CLI against the real engine. */
 import { describe, expect, it } from "vitest";
-import { cli, leftovers } from "./helpers.js";
+import { readFileSync } from "node:fs";
+import { cli, leftovers, netnsLeftovers } from "./helpers.js";
 
 describe("the CLI refuses bad input before creating anything", () => {
   it("a broken scenario: file:line, key, exit 2, nothing created", async () => {
@@ -37,7 +38,14 @@ describe("the CLI refuses bad input before creating anything", () => {
 
   it("an engine without permission: says so, exit 2", async () => {
     // As nobody, the root-owned socket refuses us (EACCES).
-    const run = await cli(["run", "scenarios/accept-queue-overflow.yaml"], undefined, {}, [
+    // Captures go where nobody may write, so that the engine is what refuses.
+    const args = [
+      "run",
+      "scenarios/accept-queue-overflow.yaml",
+      "--captures",
+      "/tmp/tcprepro-nobody",
+    ];
+    const run = await cli(args, undefined, {}, [
       "setpriv",
       "--reuid",
       "65534",
@@ -56,6 +64,22 @@ describe("the CLI refuses bad input before creating anything", () => {
     expect(run.stderr).toMatch(/runtime: netns, because no Docker engine answers/);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/2 passed, 0 failed, 0 skipped \(kernel [^,]+, netns/);
+  });
+
+  it("an output that cannot be written: exit 2 before anything runs", async () => {
+    const before = await leftovers();
+    const run = await cli([
+      "run",
+      "scenarios/connection-refused.yaml",
+      "--json",
+      "/nonexistent/dir/r.json",
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /--json \/nonexistent\/dir\/r\.json: directory \/nonexistent\/dir does not exist \(nothing was run\)/,
+    );
+    expect(run.stderr).not.toMatch(/topology|connections/);
+    expect(await leftovers()).toEqual(before);
   });
 
   it("a missing path exits 2", async () => {
@@ -78,6 +102,35 @@ describe("Ctrl-C tears the topology down", () => {
       expect(run.code).toBe(130);
       expect(run.stderr).toMatch(/SIGINT: tearing down/);
       expect(await leftovers(run.pid)).toEqual({ containers: 0, networks: 0 });
+    });
+  }
+});
+
+describe("a step that fails ends its variant, and the run exits promptly", () => {
+  for (const runtime of ["docker", "netns"]) {
+    it(`an iptables fault with a typo on ${runtime}: ERROR with iptables' message, exit 1 within seconds`, async () => {
+      const started = performance.now();
+      const run = await cli([
+        "run",
+        "test/fixtures/errors/fault-typo.yaml",
+        "--runtime",
+        runtime,
+        "--json",
+        "/tmp/tcprepro-fault-typo.json",
+      ]);
+      const seconds = (performance.now() - started) / 1000;
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toMatch(
+        /ERROR: server: `iptables -I INPUT -m nosuchmatch -j DROP` exited 2/,
+      );
+      expect(run.stdout).toMatch(/nosuchmatch/);
+      // Bring-up, the failing exec and teardown: seconds, not the 20 s connect timeout or the
+      // scenario's 2-minute bound.
+      expect(seconds).toBeLessThan(15);
+      expect(await leftovers(run.pid)).toEqual({ containers: 0, networks: 0 });
+      expect(netnsLeftovers(run.pid)).toBe(0);
+      const report = JSON.parse(readFileSync("/tmp/tcprepro-fault-typo.json", "utf8"));
+      expect(report.scenarios[0].variants[0].verdict).toBe("error");
     });
   }
 });

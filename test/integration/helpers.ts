@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
+import { readState, stateRunIds } from "../../src/runtime/netns/state.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const docker = new Docker();
@@ -12,6 +13,11 @@ export async function leftovers(pid?: number): Promise<{ containers: number; net
   const containers = await docker.listContainers({ all: true, filters: { label } });
   const networks = await docker.listNetworks({ filters: { label } });
   return { containers: containers.length, networks: networks.length };
+}
+
+/** netns runs of one process still on the host: their state files outlive every namespace. */
+export function netnsLeftovers(pid: number): number {
+  return stateRunIds().filter((id) => readState(id)?.pid === pid).length;
 }
 
 export interface CliRun {
