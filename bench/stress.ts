@@ -94,7 +94,8 @@ async function main(): Promise<number> {
         false,
       );
       await current.done;
-      loadReports.push(file);
+      // The run interrupted when the main run ended tore down mid-variant: not evidence.
+      if (!finished) loadReports.push(file);
     }
   })();
   await main.done;
@@ -114,7 +115,7 @@ async function main(): Promise<number> {
     try {
       r = JSON.parse(readFileSync(file, "utf8")) as RunReport;
     } catch {
-      continue; // the last load run, interrupted when the main run ended
+      continue; // a load run that wrote no report
     }
     loadRuns += r.scenarios.flatMap((s) => s.variants).length;
     lines.push(...disagreements(r, values.load!));
