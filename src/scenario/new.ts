@@ -14,6 +14,20 @@ import { UsageError } from "../util/errors.js";
 import { tuneAcceptQueue } from "./new-accept-queue.js";
 
 export const CATALOG_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
+const SCHEMA_FILE = fileURLToPath(new URL("../../schema/scenario.schema.json", import.meta.url));
+
+/** A comment line broken into lines of at most `width` characters (each starting with a space). */
+function wrap(line: string, width: number): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (const word of line.trim().split(/\s+/)) {
+    if (cur && cur.length + word.length + 1 > width) {
+      out.push(` ${cur}`);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  return [...out, ` ${cur}`];
+}
 
 /** Causes `scenario new` can write a scenario for: those with a catalog scenario. */
 export function knownCauses(): string[] {
@@ -46,7 +60,7 @@ export class Editor {
       if (!isMap(node) && !isSeq(node))
         throw new Error(`${path.slice(0, i).join(".")} is not a mapping`);
       let next: unknown = node.get(isSeq(node) ? Number(seg) : seg, true);
-      if (!isMap(next)) {
+      if (!isMap(next) && !isSeq(next)) {
         const created = new YAMLMap();
         node.set(isSeq(node) ? Number(seg) : seg, created);
         next = created;
@@ -144,9 +158,25 @@ export function newScenario(input: NewScenarioInput): NewScenario {
         );
     }
   }
-  const old = doc.commentBefore ?? "";
-  doc.commentBefore = [...header, ...(old ? ["", old] : [])].join("\n");
-  return { text: doc.toString({ lineWidth: 100 }), cause, notes };
+  // The catalog's own header, less its schema line (relative to scenarios/): ours is absolute.
+  const dropSchema = (c: string | null | undefined): string =>
+    (c ?? "")
+      .split("\n")
+      .filter((l) => !l.includes("yaml-language-server"))
+      .join("\n");
+  const old = dropSchema(doc.commentBefore);
+  const firstKey = isMap(doc.contents) ? doc.contents.items[0]?.key : undefined;
+  if (isScalar(firstKey)) firstKey.commentBefore = dropSchema(firstKey.commentBefore) || null;
+  doc.commentBefore = [
+    ` yaml-language-server: $schema=${SCHEMA_FILE}`,
+    ...header.flatMap((h) => wrap(h, 96)),
+    ...(old.trim() ? ["", old] : []),
+  ].join("\n");
+  return {
+    text: doc.toString({ lineWidth: 100, flowCollectionPadding: false }),
+    cause,
+    notes,
+  };
 }
 
 function copySysctls(ed: Editor, s: Snapshot, byNode: Record<string, readonly string[]>): void {
