@@ -39,18 +39,26 @@ export function tuneAcceptQueue(
   const total = queue + 1 + Math.max(OVERFLOW_BY, Math.ceil(queue / 4));
   const each = Math.ceil(total / replicas);
   const attempts = each * replicas;
-  ed.set(
-    ["traffic", "0", "connections"],
-    each,
-    `${replicas} × ${each} = ${attempts} attempts at once: more than the queue of ${queue} holds`,
-  );
+  ed.set(["traffic", "0", "connections"], each);
   ed.set(["traffic", "0", "concurrency"], each);
+  ed.note(
+    ["traffic"],
+    `${replicas} × ${each} = ${attempts} connections at once, more than the queue of ${queue} holds. A dropped SYN is retried after 1 s, so a 2 s ` +
+      "connect timeout shows the stall without sitting out the kernel's whole SYN retry schedule.",
+  );
+  ed.set(
+    ["summary"],
+    `The app on port ${l.port} of ${s.hostname} had its accept queue full in the snapshot ` +
+      `(Recv-Q ${l.recvQ} of Send-Q ${queue}` +
+      (capped ? `, the limit being net.core.somaxconn` : "") +
+      `). Here the app never accepts, its queue has the same limit, and the clients overflow it.`,
+  );
 
   ed.set(["expect", "clients"], { timedOut: "> 0", connected: `< ${attempts}` });
   ed.set(
-    ["expect", "listen", "server"],
-    { maxRecvQ: `>= ${queue + 1}`, sendQ: `== ${queue}` },
-    `a full queue holds Send-Q + 1: the snapshot showed Recv-Q ${l.recvQ} of ${queue}`,
+    ["expect", "listen"],
+    { server: { maxRecvQ: `>= ${queue + 1}`, sendQ: `== ${queue}` } },
+    `A full queue holds Send-Q + 1: the snapshot showed Recv-Q ${l.recvQ} of Send-Q ${queue}.`,
   );
 
   const fixed = 2 ** Math.ceil(Math.log2(Math.max(1024, 2 * attempts)));

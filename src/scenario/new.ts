@@ -5,7 +5,17 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Document, isMap, isScalar, isSeq, parseDocument, Scalar, YAMLMap, type Node } from "yaml";
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  Scalar,
+  visit,
+  YAMLMap,
+  type Node,
+} from "yaml";
 import { diagnoseHost } from "../diagnosis/host.js";
 import { MITIGATIONS } from "../diagnosis/mitigations.js";
 import type { CauseName } from "../diagnosis/causes.js";
@@ -72,20 +82,40 @@ export class Editor {
     return node;
   }
 
-  /** Set `path` to `value` with `comment` after it (or, for a map value, above its key). */
+  /**
+   * Set `path` to `value`. `comment` replaces whatever comment the line had: after the value
+   * when short and the value fits on the line, above the key otherwise.
+   */
   set(path: readonly string[], value: unknown, comment?: string): void {
     const parent = this.map(path.slice(0, -1));
     const key = path.at(-1)!;
     const node = this.doc.createNode(value) as Node;
-    if (isMap(node) && node.flow === undefined) node.flow = Object.keys(value ?? {}).length <= 3;
-    const existing = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
-    if (existing) existing.value = node;
-    else parent.items.push(this.doc.createPair(new Scalar(key), node));
-    if (comment) {
-      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === key)!;
-      if (isScalar(node) || (isMap(node) && node.flow)) node.comment = ` ${comment}`;
-      else (pair.key as Scalar).commentBefore = ` ${comment}`;
+    if (isMap(node)) node.flow = Object.keys(value ?? {}).length <= 3;
+    if (isScalar(node) && typeof value === "string" && value.length > 80)
+      node.type = "BLOCK_FOLDED";
+    // Comparisons start with an operator: quote them as the catalog does ("> 0").
+    visit(node, {
+      Scalar(_, s) {
+        if (typeof s.value === "string" && /^[<>=!]/.test(s.value)) s.type = "QUOTE_DOUBLE";
+      },
+    });
+    let pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (pair) pair.value = node;
+    else {
+      pair = this.doc.createPair(new Scalar(key), node);
+      parent.items.push(pair);
     }
+    if (comment === undefined) return;
+    const k = pair.key as Scalar;
+    const inline = (isScalar(node) || (isMap(node) && node.flow)) && comment.length <= 60;
+    k.commentBefore = inline ? null : wrap(comment, 94).join("\n");
+    if (inline) node.comment = ` ${comment}`;
+  }
+
+  /** Replace the comment above the node at `path` (a list item, a key's value). */
+  note(path: readonly (string | number)[], comment: string): void {
+    const node = this.doc.getIn(path, true) as Node | undefined;
+    if (node) node.commentBefore = wrap(comment, 94).join("\n");
   }
 
   get(path: readonly string[]): unknown {
@@ -173,7 +203,7 @@ export function newScenario(input: NewScenarioInput): NewScenario {
     ...(old.trim() ? ["", old] : []),
   ].join("\n");
   return {
-    text: doc.toString({ lineWidth: 100, flowCollectionPadding: false }),
+    text: doc.toString({ lineWidth: 120, flowCollectionPadding: false }),
     cause,
     notes,
   };
