@@ -5,7 +5,7 @@
  * names accept-queue-overflow with somaxconn capping the backlog; `scenario new --from` writes a
  * scenario on those numbers; `run` reproduces the overflow with them and the mitigation passes.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -144,5 +144,46 @@ describe.skipIf(process.getuid?.() !== 0)("snapshot → diagnose → scenario ne
     expect(baseline!.nodes["server"]!.listen!.sendQ["8080"]).toBe(SOMAXCONN);
     expect(mitigated).toMatchObject({ variant: "mitigated", verdict: "pass" });
     expect(mitigated!.causes.map((c) => c.cause)).toEqual(["none"]);
+  });
+});
+
+describe("snapshot, diagnose, scenario new, run --set: bad input from the command line", () => {
+  it("exits 2 with a clear message, and creates nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tcprepro-snapshot-bad-"));
+    const snap = join(dir, "s.json");
+    const made = await cli(["snapshot", "-o", snap]);
+    expect(made.code, made.stderr).toBe(0);
+    const text = readFileSync(snap, "utf8");
+    const truncated = join(dir, "truncated.json");
+    writeFileSync(truncated, text.slice(0, text.length / 3));
+    const foreign = join(dir, "foreign.json");
+    writeFileSync(foreign, '{"tool": "tcprepro", "scenarios": []}\n');
+    const gen = join(dir, "gen.yaml");
+
+    const cases: [string[], RegExp][] = [
+      [["diagnose", truncated], /not valid JSON .*truncated/],
+      [["diagnose", "--before", snap, "--after", foreign], /--after: not a tcprepro snapshot/],
+      [["diagnose", "--before", snap], /give --before FILE --after FILE, or one SNAPSHOT/],
+      [["diagnose", "--live", "forever"], /--live "forever": a duration/],
+      [["scenario", "new", "--from", truncated, "-o", gen], /not valid JSON/],
+      [
+        ["scenario", "new", "--cause", "gremlins", "-o", gen],
+        /known causes: accept-queue-overflow/,
+      ],
+      [
+        ["run", "scenarios/accept-queue-overflow.yaml", "--set", "nodes.server.app.backlog=lots"],
+        /--set nodes\.server\.app\.backlog=lots: .*expected number/,
+      ],
+      [
+        ["run", "scenarios/accept-queue-overflow.yaml", "--set", "nodes.web.app.backlog=1"],
+        /has no node "web"/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr, args.join(" ")).toMatch(message);
+    }
+    expect(existsSync(gen)).toBe(false);
   });
 });

@@ -7,18 +7,13 @@ import { describe, expect, it } from "vitest";
 import { diagnoseHost, formatHostDiagnosis, MITIGATIONS } from "../../src/diagnosis/index.js";
 import type { Snapshot } from "../../src/snapshot/snapshot.js";
 import { exitCodeFor } from "../../src/util/errors.js";
+import { snapshotOf } from "./builders.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-/** A quiet host: a listener with room, a few sockets, every counter the rules read at `base`. */
-function snapshotOf(over: Partial<Snapshot> = {}, counters: Record<string, number> = {}): Snapshot {
-  return {
-    format: "tcprepro-snapshot",
-    version: 1,
-    takenAt: "2026-01-02T03:04:05.000Z",
-    hostname: "web1",
-    kernel: "6.1.0-test",
-    source: { proc: "/proc", listenLimits: "ss", notes: [] },
+/** A quiet host: a listener with room, a few sockets, every counter the rules read. */
+function quietHost(over: Partial<Snapshot> = {}, counters: Record<string, number> = {}): Snapshot {
+  return snapshotOf({
     sysctls: {
       "net.core.somaxconn": 4096,
       "net.ipv4.ip_local_port_range": "32768 60999",
@@ -41,7 +36,7 @@ function snapshotOf(over: Partial<Snapshot> = {}, counters: Record<string, numbe
     listen: [{ family: "ipv4", address: "0.0.0.0", port: 8080, recvQ: 0, sendQ: 511 }],
     states: { LISTEN: 1, ESTABLISHED: 20, TIME_WAIT: 3 },
     ...over,
-  };
+  });
 }
 
 const json = (s: Snapshot): string => JSON.stringify(s);
@@ -49,7 +44,7 @@ const later = (s: Snapshot): Snapshot => ({ ...s, takenAt: "2026-01-02T03:05:05.
 
 describe("diagnose from snapshots", () => {
   it("a quiet host: none, and nothing to try", () => {
-    const d = diagnoseHost(json(later(snapshotOf())), json(snapshotOf()));
+    const d = diagnoseHost(json(later(quietHost())), json(quietHost()));
     expect(d.causes.map((c) => c.cause)).toEqual(["none"]);
     expect(d.whatToTry).toEqual([]);
   });
@@ -62,11 +57,11 @@ describe("diagnose from snapshots", () => {
       recvQ: 129,
       sendQ: 128,
     };
-    const after = snapshotOf(
-      { listen: [full], sysctls: { ...snapshotOf().sysctls, "net.core.somaxconn": 128 } },
+    const after = quietHost(
+      { listen: [full], sysctls: { ...quietHost().sysctls, "net.core.somaxconn": 128 } },
       { TcpExtListenOverflows: 60, TcpExtListenDrops: 60 },
     );
-    const d = diagnoseHost(json(later(after)), json(snapshotOf()));
+    const d = diagnoseHost(json(later(after)), json(quietHost()));
     expect(d.causes).toHaveLength(1);
     expect(d.causes[0]).toMatchObject({ cause: "accept-queue-overflow", confidence: "strong" });
     expect(d.causes[0]!.because).toMatch(/TcpExtListenOverflows \+55/);
@@ -86,18 +81,18 @@ describe("diagnose from snapshots", () => {
   });
 
   it("a full listener with no counter moving: named from the state alone", () => {
-    const s = snapshotOf({
+    const s = quietHost({
       listen: [{ family: "ipv4", address: "::", port: 80, recvQ: 11, sendQ: 10 }],
     });
-    const d = diagnoseHost(json(later(s)), json(snapshotOf()));
+    const d = diagnoseHost(json(later(s)), json(quietHost()));
     expect(d.causes.map((c) => c.cause)).toEqual(["accept-queue-overflow"]);
   });
 
   it("somaxconn capping a listener with room is an observation, not a cause", () => {
-    const s = snapshotOf({
+    const s = quietHost({
       listen: [{ family: "ipv4", address: "0.0.0.0", port: 80, recvQ: 0, sendQ: 4096 }],
     });
-    const d = diagnoseHost(json(later(s)), json(snapshotOf()));
+    const d = diagnoseHost(json(later(s)), json(quietHost()));
     expect(d.causes.map((c) => c.cause)).toEqual(["none"]);
     expect(d.observations[0]).toMatch(
       /0\.0\.0\.0:80: Send-Q 4096, its limit equals net\.core\.somaxconn/,
@@ -105,15 +100,15 @@ describe("diagnose from snapshots", () => {
   });
 
   it("conntrack near its max, and TIME_WAIT near the port range", () => {
-    const s = snapshotOf({
+    const s = quietHost({
       sysctls: {
-        ...snapshotOf().sysctls,
+        ...quietHost().sysctls,
         "net.netfilter.nf_conntrack_count": 950,
         "net.ipv4.ip_local_port_range": "40000 40999",
       },
       states: { TIME_WAIT: 900, ESTABLISHED: 3 },
     });
-    const d = diagnoseHost(json(later(s)), json(snapshotOf()));
+    const d = diagnoseHost(json(later(s)), json(quietHost()));
     expect(d.causes.map((c) => c.cause).sort()).toEqual([
       "conntrack-table-full",
       "port-exhaustion",
@@ -128,7 +123,7 @@ describe("diagnose from snapshots", () => {
   });
 
   it("another kernel's counters: unknown ones are fine, missing ones are named as unchecked", () => {
-    const strange = snapshotOf({ kernel: "3.10.0-el7" });
+    const strange = quietHost({ kernel: "3.10.0-el7" });
     const { TcpExtListenOverflows: _a, TcpExtListenDrops: _b, ...rest } = strange.counters;
     const b = { ...strange, counters: { ...rest, TcpExtFromTheFuture: 1 } };
     const a = later({ ...b, counters: { ...b.counters, TcpExtFromTheFuture: 9 } });
@@ -139,7 +134,7 @@ describe("diagnose from snapshots", () => {
 
   it("one snapshot alone: counters since boot, and it says so", () => {
     const d = diagnoseHost(
-      json(snapshotOf({}, { TcpExtListenOverflows: 50, TcpExtListenDrops: 50 })),
+      json(quietHost({}, { TcpExtListenOverflows: 50, TcpExtListenDrops: 50 })),
     );
     expect(d.causes[0]!.cause).toBe("accept-queue-overflow");
     expect(d.unchecked[0]).toMatch(/one snapshot: its counters count since boot/);
@@ -151,7 +146,7 @@ describe("diagnose from snapshots", () => {
       "utf8",
     );
     const d = diagnoseHost(
-      json(snapshotOf({}, { TcpExtListenOverflows: 10_000, TcpExtListenDrops: 10_000 })),
+      json(quietHost({}, { TcpExtListenOverflows: 10_000, TcpExtListenDrops: 10_000 })),
       nstat,
     );
     expect(d.causes.map((c) => c.cause)).toContain("accept-queue-overflow");
@@ -159,17 +154,14 @@ describe("diagnose from snapshots", () => {
 
   it("two hosts, two kernels, or the pair in the wrong order: exit 2", () => {
     const cases: [Snapshot, RegExp][] = [
-      [{ ...later(snapshotOf()), kernel: "6.2.0" }, /different hosts or kernels/],
-      [{ ...later(snapshotOf()), hostname: "web2" }, /different hosts or kernels/],
-      [
-        { ...snapshotOf(), takenAt: "2026-01-01T00:00:00.000Z" },
-        /--before was taken after --after/,
-      ],
+      [{ ...later(quietHost()), kernel: "6.2.0" }, /different hosts or kernels/],
+      [{ ...later(quietHost()), hostname: "web2" }, /different hosts or kernels/],
+      [{ ...quietHost(), takenAt: "2026-01-01T00:00:00.000Z" }, /--before was taken after --after/],
     ];
     for (const [after, message] of cases) {
       let err: unknown;
       try {
-        diagnoseHost(json(after), json(snapshotOf()));
+        diagnoseHost(json(after), json(quietHost()));
       } catch (e) {
         err = e;
       }

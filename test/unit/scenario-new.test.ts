@@ -6,17 +6,12 @@ import { knownCauses, newScenario } from "../../src/scenario/new.js";
 import type { KernelFacts } from "../../src/scenario/semantics.js";
 import type { Snapshot } from "../../src/snapshot/snapshot.js";
 import { UsageError } from "../../src/util/errors.js";
+import { snapshotOf } from "./builders.js";
 
 const facts: KernelFacts = { sysctlExists: () => true };
 
 function snapshot(over: Partial<Snapshot> = {}): { value: Snapshot; text: string; file: string } {
-  const value: Snapshot = {
-    format: "tcprepro-snapshot",
-    version: 1,
-    takenAt: "2026-01-02T03:04:05.000Z",
-    hostname: "web1",
-    kernel: "6.1.0-test",
-    source: { proc: "/proc", listenLimits: "ss", notes: [] },
+  const value = snapshotOf({
     sysctls: {
       "net.core.somaxconn": 128,
       "net.ipv4.tcp_syn_retries": 6,
@@ -29,7 +24,7 @@ function snapshot(over: Partial<Snapshot> = {}): { value: Snapshot; text: string
     ],
     states: { LISTEN: 2 },
     ...over,
-  };
+  });
   return { value, text: JSON.stringify(value), file: "web1.json" };
 }
 
