@@ -48,7 +48,8 @@ function listenEvidence(after: Snapshot, before?: Snapshot): ListenQueueEvidence
     final: known.map((l) => ({ port: l.port, recvQ: l.recvQ, sendQ: l.sendQ! })),
     maxRecvQ,
     sendQ,
-    maxSynRecv: (after.states["SYN_RECV"] ?? 0) + (after.states["NEW_SYN_RECV"] ?? 0),
+    // Request sockets (half-open) are listed in /proc/net/tcp as SYN_RECV.
+    maxSynRecv: after.states["SYN_RECV"] ?? 0,
   };
 }
 
