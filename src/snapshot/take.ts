@@ -27,6 +27,9 @@ export const EXTRA_SYSCTLS = [
   "net.ipv4.neigh.default.gc_thresh3",
 ];
 
+/** Never copied into a file people pass around: the key TCP Fast Open cookies are made with. */
+const SECRET_SYSCTLS = new Set(["tcp_fastopen_key"]);
+
 export interface SnapshotOptions {
   /** Root of the /proc to read (default `/proc`). */
   procRoot?: string;
@@ -57,20 +60,24 @@ function readSysctls(proc: string, notes: string[]): Record<string, number | str
   const ipv4 = join(proc, "sys/net/ipv4");
   let tcp: string[] = [];
   try {
-    tcp = readdirSync(ipv4).filter((n) => n.startsWith("tcp_"));
+    tcp = readdirSync(ipv4).filter((n) => n.startsWith("tcp_") && !SECRET_SYSCTLS.has(n));
   } catch (err) {
     notes.push(`sysctls: ${ipv4} not readable (${(err as Error).message})`);
   }
   const missing: string[] = [];
+  const denied: string[] = [];
   for (const name of [...tcp.map((n) => `net.ipv4.${n}`), ...EXTRA_SYSCTLS].sort()) {
-    const text = readText(join(proc, "sys", ...name.split(".")));
-    if (text === undefined) missing.push(name);
-    else out[name] = sysctlValue(text);
+    try {
+      out[name] = sysctlValue(readFileSync(join(proc, "sys", ...name.split(".")), "utf8"));
+    } catch (err) {
+      ((err as NodeJS.ErrnoException).code === "EACCES" ? denied : missing).push(name);
+    }
   }
   if (missing.length > 0)
     notes.push(
       `sysctls not present here (a module not loaded, or not per network namespace): ${missing.join(", ")}`,
     );
+  if (denied.length > 0) notes.push(`sysctls readable only by root: ${denied.join(", ")}`);
   return out;
 }
 

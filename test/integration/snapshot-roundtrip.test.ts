@@ -186,4 +186,13 @@ describe("snapshot, diagnose, scenario new, run --set: bad input from the comman
     }
     expect(existsSync(gen)).toBe(false);
   });
+
+  it("diagnose --live takes both snapshots itself, with progress on stderr", async () => {
+    const r = await cli(["diagnose", "--live", "1s", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/snapshot 1 taken; the second in 1s\n[^]*snapshot 2 taken/);
+    const d = JSON.parse(r.stdout) as HostDiagnosis;
+    expect(d.causes.length).toBeGreaterThan(0);
+    expect(d.unchecked.join("\n")).not.toMatch(/one snapshot/);
+  });
 });

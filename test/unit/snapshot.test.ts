@@ -42,6 +42,10 @@ describe("takeSnapshot", () => {
     expect(s.states["SYN_RECV"]).toBeGreaterThan(0);
   });
 
+  it("leaves the TCP Fast Open key out: a snapshot is passed around", () => {
+    expect(Object.keys(s.sysctls)).not.toContain("net.ipv4.tcp_fastopen_key");
+  });
+
   it("says what it could not read, and that Send-Q is unknown without ss", () => {
     expect(s.source.listenLimits).toBe("none");
     expect(s.source.notes.join("\n")).toMatch(/Send-Q .* unknown.*ss was not used/);
