@@ -87,6 +87,13 @@ export function withSetVariant(
   const name = setVariantName(flags);
   return {
     ...patched,
-    variants: patched.variants.map((v) => (v.name === slot ? { ...v, name } : v)),
+    // Its expectation was written by --set, not at a line of the file.
+    variants: patched.variants.map((v) =>
+      v.name === slot ? { ...v, name, expectSource: mapValues(v.expectSource, () => "--set") } : v,
+    ),
   };
+}
+
+function mapValues<T>(o: Record<string, T>, f: (v: T) => T): Record<string, T> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 }

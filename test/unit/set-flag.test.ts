@@ -80,6 +80,7 @@ describe("--set PATH=VALUE", () => {
     expect(v.scenario.nodes["server"]!.sysctls).toEqual({ "net.core.somaxconn": 4096 });
     expect(v.scenario.nodes["server"]!.app!.backlog).toBe(2048);
     expect(v.scenario.expect.cause).toBe("none");
+    expect(v.expectSource).toEqual({ cause: "--set" });
     expect(withSetVariant(loaded, [], facts)).toBe(loaded);
   });
 
