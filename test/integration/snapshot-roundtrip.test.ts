@@ -5,10 +5,10 @@
  * names accept-queue-overflow with somaxconn capping the backlog; `scenario new --from` writes a
  * scenario on those numbers; `run` reproduces the overflow with them and the mitigation passes.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectArgv, serveArgv } from "../../src/agent/protocol.js";
 import type { HostDiagnosis } from "../../src/diagnosis/index.js";
 import { parseProcNetCounters } from "../../src/evidence/proc.js";
@@ -19,6 +19,17 @@ import { waitFor } from "../../src/util/time.js";
 import { cli, ROOT } from "./helpers.js";
 
 const SOMAXCONN = 16;
+
+const dirs: string[] = [];
+/** A scratch directory, removed after the file's tests. */
+function scratch(): string {
+  const dir = mkdtempSync(join(tmpdir(), "tcprepro-snapshot-"));
+  dirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 const BACKLOG = 64;
 
 /** `tcprepro snapshot -o FILE` run inside the node's network namespace. */
@@ -36,7 +47,7 @@ describe.skipIf(process.getuid?.() !== 0)("snapshot → diagnose → scenario ne
   });
 
   it("reproduces what a snapshot saw, on its numbers, and the generated mitigation passes", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tcprepro-snapshot-"));
+    const dir = scratch();
     const [before, after, generated, report] = [
       "before.json",
       "after.json",
@@ -149,7 +160,7 @@ describe.skipIf(process.getuid?.() !== 0)("snapshot → diagnose → scenario ne
 
 describe("snapshot, diagnose, scenario new, run --set: bad input from the command line", () => {
   it("exits 2 with a clear message, and creates nothing", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tcprepro-snapshot-bad-"));
+    const dir = scratch();
     const snap = join(dir, "s.json");
     const made = await cli(["snapshot", "-o", snap]);
     expect(made.code, made.stderr).toBe(0);
