@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { diagnoseDumps, formatDiagnosis } from "../diagnosis/index.js";
+import { diagnoseHost, formatHostDiagnosis } from "../diagnosis/index.js";
+import { Duration } from "../scenario/schema.js";
+import { takeSnapshot } from "../snapshot/take.js";
 import { UsageError } from "../util/errors.js";
+import { sleep } from "../util/time.js";
 
 function read(flag: string, file: string): string {
   try {
@@ -11,19 +14,73 @@ function read(flag: string, file: string): string {
   }
 }
 
+/** Longest `--live` window: a diagnosis is about now, and the wait is a bounded loop. */
+const LIVE_MAX_MS = 3_600_000;
+
+function liveMs(value: string): number {
+  const ms = Duration.safeParse(value);
+  if (!ms.success || ms.data <= 0 || ms.data > LIVE_MAX_MS)
+    throw new UsageError(`--live "${value}": a duration from 1ms to 1h (5s, 30s, 2m)`);
+  return ms.data;
+}
+
+/** Two snapshots of this host `ms` apart, with progress on stderr. */
+async function liveSnapshots(ms: number, keep?: string): Promise<[string, string]> {
+  const before = JSON.stringify(takeSnapshot());
+  process.stderr.write(`snapshot 1 taken; the second in ${ms / 1000}s\n`);
+  const end = Date.now() + ms;
+  for (let left = end - Date.now(); left > 0; left = end - Date.now()) {
+    await sleep(Math.min(left, 10_000));
+    const rest = Math.max(0, Math.round((end - Date.now()) / 1000));
+    if (rest > 0) process.stderr.write(`  ${rest}s left\n`);
+  }
+  const after = JSON.stringify(takeSnapshot());
+  process.stderr.write("snapshot 2 taken\n");
+  if (keep) {
+    writeFileSync(`${keep}.before.json`, before + "\n");
+    writeFileSync(`${keep}.after.json`, after + "\n");
+  }
+  return [before, after];
+}
+
 export function registerDiagnose(program: Command): void {
   program
     .command("diagnose")
     .description(
-      "name causes from two counter dumps of any host (nstat -az, or cat /proc/net/netstat /proc/net/snmp)",
+      "name causes, and what to try, from two snapshots or counter dumps of any host (tcprepro snapshot, nstat -az, or cat /proc/net/netstat /proc/net/snmp), one snapshot, or --live",
     )
-    .requiredOption("--before <file>", "counters before")
-    .requiredOption("--after <file>", "counters after")
+    .argument("[snapshot]", "one snapshot alone (its counters then count since boot)")
+    .option("--before <file>", "snapshot or counters before")
+    .option("--after <file>", "snapshot or counters after")
+    .option("--live <duration>", "take both snapshots of this host, this far apart (30s)", liveMs)
+    .option(
+      "--keep <prefix>",
+      "with --live: keep the snapshots as PREFIX.before.json, PREFIX.after.json",
+    )
     .option("--json", "print the diagnosis as JSON", false)
-    .action((opts: { before: string; after: string; json: boolean }) => {
-      const d = diagnoseDumps(read("--before", opts.before), read("--after", opts.after));
-      process.stdout.write(
-        opts.json ? JSON.stringify(d, null, 2) + "\n" : formatDiagnosis(d) + "\n",
-      );
-    });
+    .action(
+      async (
+        one: string | undefined,
+        opts: { before?: string; after?: string; live?: number; keep?: string; json: boolean },
+      ) => {
+        const given = [one !== undefined, opts.before ?? opts.after, opts.live].filter(Boolean);
+        if (given.length !== 1 || (opts.before === undefined) !== (opts.after === undefined))
+          throw new UsageError(
+            "give --before FILE --after FILE, or one SNAPSHOT, or --live DURATION",
+          );
+        if (opts.keep && opts.live === undefined) throw new UsageError("--keep goes with --live");
+        let d;
+        if (opts.live !== undefined) {
+          const [before, after] = await liveSnapshots(opts.live, opts.keep);
+          d = diagnoseHost(after, before);
+        } else if (one !== undefined) {
+          d = diagnoseHost(read("snapshot", one));
+        } else {
+          d = diagnoseHost(read("--after", opts.after!), read("--before", opts.before!));
+        }
+        process.stdout.write(
+          opts.json ? JSON.stringify(d, null, 2) + "\n" : formatHostDiagnosis(d),
+        );
+      },
+    );
 }

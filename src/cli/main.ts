@@ -10,7 +10,9 @@ import { registerImages } from "./images.js";
 import { registerLab } from "./lab.js";
 import { registerList } from "./list.js";
 import { registerRun } from "./run.js";
+import { registerScenario } from "./scenario.js";
 import { registerSchema } from "./schema.js";
+import { registerSnapshot } from "./snapshot.js";
 import { registerValidate } from "./validate.js";
 
 const program = new Command("tcprepro")
@@ -23,6 +25,8 @@ registerRun(program);
 registerValidate(program);
 registerList(program);
 registerDiagnose(program);
+registerSnapshot(program);
+registerScenario(program);
 registerCompare(program);
 registerDoctor(program);
 registerImages(program);

@@ -3,6 +3,7 @@ import { consoleSink, formatReport } from "../report/console.js";
 import { htmlReport } from "../report/html.js";
 import { junitXml } from "../report/junit.js";
 import { hostKernelFacts } from "../scenario/semantics.js";
+import { collectSet, withSetVariant, type SetFlag } from "../scenario/set-flag.js";
 import { installSignalHandlers } from "../util/interrupts.js";
 import { hostInventory } from "../run/kernel.js";
 import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
@@ -52,6 +53,11 @@ export function registerRun(program: Command): void {
       parseRuntimeName,
       "auto",
     )
+    .option(
+      "--set <path=value>",
+      "add a variant with this change (repeatable: all together make one variant), expected healthy",
+      collectSet,
+    )
     .option(...POOL_OPTION)
     .option(
       "--base <image>",
@@ -72,10 +78,13 @@ export function registerRun(program: Command): void {
           capture: boolean;
           captures: string;
           runtime: RuntimeName;
+          set?: SetFlag[];
         },
       ) => {
         // Validate everything before touching the engine: bad input creates nothing.
-        const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
+        const scenarios = loadAll(expandPaths(paths), hostKernelFacts).map((s) =>
+          withSetVariant(s, opts.set ?? [], hostKernelFacts),
+        );
         const captures =
           opts.capture ||
           scenarios.some((s) =>

@@ -18,6 +18,8 @@ export const CAUSE_NAMES = [
   "active-reset",
   "port-exhaustion",
   "retransmit-timeout",
+  /** The conntrack table near its max (from a host snapshot: nf_conntrack_count vs _max). */
+  "conntrack-table-full",
   /** Healthy: nothing abnormal and every client attempt connected. */
   "none",
   /** Failures or abnormal counters that fit no rule: reported with their numbers, never guessed. */

@@ -5,7 +5,7 @@
  * rule that needs more than its counters says so in `unchecked`.
  */
 import { counterDeltas, looksLikeNstat, parseCounterDump } from "../evidence/proc.js";
-import type { Counters, Evidence } from "../evidence/types.js";
+import type { Counters, Evidence, ListenQueueEvidence } from "../evidence/types.js";
 import type { Diagnosis } from "./causes.js";
 import { DumpError } from "./errors.js";
 import { NETSTAT_COUNTERS_READ, diagnose } from "./rules.js";
@@ -33,8 +33,26 @@ const DUMP_UNCHECKED = [
 ];
 
 export function diagnoseDumps(before: string, after: string): Diagnosis {
-  const b = readDump(before, "before");
-  const a = readDump(after, "after");
+  // `nstat -a` without -z leaves zeros out: a missing counter is then 0 or absent from the
+  // kernel, and there is no telling which.
+  const omitsZeros = [before, after].some((t) => looksLikeNstat(t) && !/^\S+\s+0(\s|$)/m.test(t));
+  return diagnoseCounterPair(readDump(before, "before"), readDump(after, "after"), { omitsZeros });
+}
+
+export interface CounterPairOptions {
+  /** A dump left zero counters out: take the rules' counters as 0, and say so. */
+  omitsZeros?: boolean;
+  kernel?: string;
+  /** The host's listen sockets (from snapshots), when known. */
+  listen?: ListenQueueEvidence;
+}
+
+/** The rules on one host's counters before and after, as a node "server" with no clients. */
+export function diagnoseCounterPair(
+  b: Counters,
+  a: Counters,
+  opts: CounterPairOptions = {},
+): Diagnosis {
   const backwards = Object.entries(a).filter(
     ([k, v]) => !NOT_MONOTONIC.has(k) && b[k] !== undefined && v < b[k]!,
   );
@@ -49,18 +67,21 @@ export function diagnoseDumps(before: string, after: string): Diagnosis {
   }
   const counters = counterDeltas(b, a);
   const available = new Set([...Object.keys(a), ...Object.keys(b)]);
-  // `nstat -a` without -z leaves zeros out: a missing counter is then 0 or absent from the
-  // kernel, and there is no telling which.
-  const omitsZeros = [before, after].some((t) => looksLikeNstat(t) && !/^\S+\s+0(\s|$)/m.test(t));
-  if (omitsZeros) {
+  if (opts.omitsZeros) {
     for (const c of NETSTAT_COUNTERS_READ) {
       counters[c] ??= 0;
       available.add(c);
     }
   }
   const evidence: Evidence = {
-    kernel: "unknown",
-    nodes: { server: { counters, available: [...available] } },
+    kernel: opts.kernel ?? "unknown",
+    nodes: {
+      server: {
+        counters,
+        available: [...available],
+        ...(opts.listen ? { listen: opts.listen } : {}),
+      },
+    },
     roles: { server: "server" },
     attempts: [],
     clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
@@ -69,7 +90,7 @@ export function diagnoseDumps(before: string, after: string): Diagnosis {
   return {
     causes: d.causes,
     unchecked: [
-      ...(omitsZeros
+      ...(opts.omitsZeros
         ? [
             "counter existence: the dumps leave out zero counters (nstat without -z): a missing " +
               "counter was taken as 0, so a rule whose counter this kernel lacks was not really " +
@@ -77,12 +98,12 @@ export function diagnoseDumps(before: string, after: string): Diagnosis {
           ]
         : []),
       ...d.unchecked,
-      ...DUMP_UNCHECKED,
+      ...DUMP_UNCHECKED.filter((u) => !(opts.listen && u.startsWith("listen queue:"))),
     ],
   };
 }
 
-function readDump(text: string, which: "before" | "after"): Counters {
+export function readDump(text: string, which: "before" | "after"): Counters {
   const counters = parseCounterDump(text);
   const names = Object.keys(counters);
   const how = "expected the output of `nstat -az` or of `cat /proc/net/netstat /proc/net/snmp`";

@@ -1,5 +1,6 @@
 /** A diagnosis as the console shows it. */
 import type { Diagnosis } from "./causes.js";
+import type { HostDiagnosis } from "./host.js";
 
 /**
  * ```
@@ -18,5 +19,21 @@ export function formatDiagnosis(d: Diagnosis): string {
   if (d.unchecked.length > 0) {
     lines.push("", "not checked:", ...d.unchecked.map((u) => `  - ${u}`));
   }
+  return lines.join("\n") + "\n";
+}
+
+/** A host's diagnosis: the causes, what to try for each, what the snapshots showed, what not checked. */
+export function formatHostDiagnosis(d: HostDiagnosis): string {
+  const lines = [formatDiagnosis({ causes: d.causes, unchecked: [] }).trimEnd()];
+  if (d.whatToTry.length > 0) {
+    lines.push("", "what to try:");
+    for (const t of d.whatToTry) {
+      lines.push(`  ${t.cause}: ${t.change}`);
+      if (t.scenario) lines.push(`    demonstrated by ${t.scenario}`);
+    }
+  }
+  if (d.observations.length > 0)
+    lines.push("", "observed:", ...d.observations.map((o) => `  - ${o}`));
+  if (d.unchecked.length > 0) lines.push("", "not checked:", ...d.unchecked.map((u) => `  - ${u}`));
   return lines.join("\n") + "\n";
 }

@@ -5,3 +5,6 @@ export { diagnose } from "./rules.js";
 export { diagnoseDumps } from "./dump.js";
 export { formatDiagnosis } from "./format.js";
 export { DumpError } from "./errors.js";
+export { diagnoseHost, type HostDiagnosis } from "./host.js";
+export { formatHostDiagnosis } from "./format.js";
+export { MITIGATIONS, whatToTry, type Mitigation, type WhatToTry } from "./mitigations.js";

@@ -1,4 +1,5 @@
-/** Test data builders shared by unit tests of reports and verdicts. */
+/** Test data builders shared by unit tests of reports, verdicts and snapshots. */
+import type { Snapshot } from "../../src/snapshot/snapshot.js";
 import type { VariantResult } from "../../src/verdict/result.js";
 
 /** A passing variant with no evidence; override what a test is about. */
@@ -15,5 +16,22 @@ export function variantResult(extra: Partial<VariantResult> = {}): VariantResult
     causes: [],
     unchecked: [],
     ...extra,
+  };
+}
+
+/** A snapshot of host web1 with nothing in it; override what a test is about. */
+export function snapshotOf(over: Partial<Snapshot> = {}): Snapshot {
+  return {
+    format: "tcprepro-snapshot",
+    version: 1,
+    takenAt: "2026-01-02T03:04:05.000Z",
+    hostname: "web1",
+    kernel: "6.1.0-test",
+    source: { proc: "/proc", listenLimits: "ss", notes: [] },
+    sysctls: {},
+    counters: {},
+    listen: [],
+    states: {},
+    ...over,
   };
 }

@@ -1,0 +1,93 @@
+/**
+ * What one snapshot's state says, beyond counters:
+ * - a listener whose Recv-Q is at its Send-Q: its accept queue is full now (the kernel takes one
+ *   more than the limit, so a full queue reads Send-Q + 1), and the next SYN is dropped;
+ * - a listener whose Send-Q equals net.core.somaxconn: listen(backlog) is silently capped at
+ *   somaxconn, so the app most likely asked for more than it got;
+ * - nf_conntrack_count near nf_conntrack_max: new flows are dropped once the table is full
+ *   ("nf_conntrack: table full, dropping packet");
+ * - TIME_WAIT sockets near the size of ip_local_port_range: connections to one destination
+ *   (address and port) cannot reuse a local port still in TIME_WAIT (without tcp_tw_reuse),
+ *   so a host talking to few destinations runs out of ports.
+ */
+import { portRange, sysctlNumber, type Snapshot } from "../snapshot/snapshot.js";
+import type { Cause } from "./causes.js";
+
+/** Fractions of a limit that count as "near". */
+export const CONNTRACK_NEAR = 0.9;
+export const TIMEWAIT_NEAR = 0.8;
+
+export interface SnapshotFindings {
+  causes: Cause[];
+  observations: string[];
+}
+
+export function snapshotFindings(s: Snapshot): SnapshotFindings {
+  const causes: Cause[] = [];
+  const observations: string[] = [];
+  const somaxconn = sysctlNumber(s, "net.core.somaxconn");
+
+  for (const l of s.listen) {
+    if (l.sendQ === null) continue;
+    const where = `${l.address}:${l.port}`;
+    const capped = somaxconn !== undefined && l.sendQ === somaxconn;
+    const capText = capped
+      ? `its limit equals net.core.somaxconn (${somaxconn}): the app's listen() backlog is probably larger and capped`
+      : "";
+    if (l.sendQ > 0 && l.recvQ >= l.sendQ) {
+      causes.push({
+        cause: "accept-queue-overflow",
+        node: "server",
+        confidence: l.recvQ > l.sendQ ? "strong" : "weak",
+        because:
+          `listener ${where}: Recv-Q ${l.recvQ} of Send-Q ${l.sendQ} in the snapshot: its accept queue is ` +
+          (l.recvQ > l.sendQ ? "full" : "at its limit") +
+          (capText ? `; ${capText}` : ""),
+        numbers: {
+          port: l.port,
+          recvQ: l.recvQ,
+          sendQ: l.sendQ,
+          ...(capped ? { somaxconn: somaxconn! } : {}),
+        },
+      });
+    } else if (capped && l.sendQ > 0) {
+      observations.push(`listener ${where}: Send-Q ${l.sendQ}, ${capText}`);
+    }
+  }
+
+  const ctCount = sysctlNumber(s, "net.netfilter.nf_conntrack_count");
+  const ctMax = sysctlNumber(s, "net.netfilter.nf_conntrack_max");
+  if (ctCount !== undefined && ctMax !== undefined && ctMax > 0) {
+    const fill = ctCount / ctMax;
+    const text = `nf_conntrack_count ${ctCount} of nf_conntrack_max ${ctMax} (${Math.round(fill * 100)}%)`;
+    if (fill >= CONNTRACK_NEAR) {
+      causes.push({
+        cause: "conntrack-table-full",
+        node: "server",
+        confidence: fill >= 1 || (s.counters["NfConntrackDrop"] ?? 0) > 0 ? "strong" : "weak",
+        because: `${text}: new flows are dropped once the table is full`,
+        numbers: { conntrackCount: ctCount, conntrackMax: ctMax },
+      });
+    }
+  }
+
+  const range = portRange(s);
+  const tw = s.states["TIME_WAIT"] ?? 0;
+  if (range) {
+    const ports = range[1] - range[0] + 1;
+    if (ports > 0 && tw >= TIMEWAIT_NEAR * ports) {
+      const reuse = sysctlNumber(s, "net.ipv4.tcp_tw_reuse");
+      causes.push({
+        cause: "port-exhaustion",
+        node: "server",
+        confidence: "weak",
+        because:
+          `${tw} sockets in TIME_WAIT for a local port range of ${ports} (${range[0]}-${range[1]}), ` +
+          `tcp_tw_reuse ${reuse ?? "unknown"}: connections to one destination run out of local ports ` +
+          "(the snapshot does not say how TIME_WAIT spreads over destinations)",
+        numbers: { timeWait: tw, localPorts: ports },
+      });
+    }
+  }
+  return { causes, observations };
+}

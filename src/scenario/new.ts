@@ -1,0 +1,233 @@
+/**
+ * `tcprepro scenario new`: a scenario file for a person to read, run and edit, made from the
+ * catalog's scenario for a cause — and, given a snapshot, set to that host's values (its
+ * sysctls, the listener's observed queue limit) with comments saying where each came from.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  Scalar,
+  visit,
+  YAMLMap,
+  type Node,
+} from "yaml";
+import { diagnoseHost } from "../diagnosis/host.js";
+import { MITIGATIONS } from "../diagnosis/mitigations.js";
+import type { CauseName } from "../diagnosis/causes.js";
+import type { Snapshot, SnapshotListener } from "../snapshot/snapshot.js";
+import { UsageError } from "../util/errors.js";
+import { tuneAcceptQueue } from "./new-accept-queue.js";
+
+export const CATALOG_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
+const SCHEMA_FILE = fileURLToPath(new URL("../../schema/scenario.schema.json", import.meta.url));
+
+/** A comment line broken into lines of at most `width` characters (each starting with a space). */
+function wrap(line: string, width: number): string[] {
+  const out: string[] = [];
+  let cur = "";
+  for (const word of line.trim().split(/\s+/)) {
+    if (cur && cur.length + word.length + 1 > width) {
+      out.push(` ${cur}`);
+      cur = word;
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  return [...out, ` ${cur}`];
+}
+
+/** Causes `scenario new` can write a scenario for: those with a catalog scenario. */
+export function knownCauses(): string[] {
+  return Object.entries(MITIGATIONS)
+    .filter(([, m]) => m.scenario !== undefined)
+    .map(([c]) => c);
+}
+
+export interface NewScenarioInput {
+  cause?: string;
+  snapshot?: { value: Snapshot; text: string; file: string };
+  catalogDir?: string;
+}
+
+export interface NewScenario {
+  text: string;
+  cause: string;
+  /** What was chosen and why, for stderr. */
+  notes: string[];
+}
+
+/** A YAML edit that leaves a comment on the line it changes. */
+export class Editor {
+  constructor(readonly doc: Document) {}
+
+  /** The block map at `path`, created (and un-flowed, so comments fit) as needed. */
+  map(path: readonly string[]): YAMLMap {
+    let node: unknown = this.doc.contents;
+    for (const [i, seg] of path.entries()) {
+      if (!isMap(node) && !isSeq(node))
+        throw new Error(`${path.slice(0, i).join(".")} is not a mapping`);
+      let next: unknown = node.get(isSeq(node) ? Number(seg) : seg, true);
+      if (!isMap(next) && !isSeq(next)) {
+        const created = new YAMLMap();
+        node.set(isSeq(node) ? Number(seg) : seg, created);
+        next = created;
+      }
+      node = next;
+    }
+    if (!isMap(node)) throw new Error(`${path.join(".")} is not a mapping`);
+    node.flow = false;
+    return node;
+  }
+
+  /**
+   * Set `path` to `value`. `comment` replaces whatever comment the line had: after the value
+   * when short and the value fits on the line, above the key otherwise.
+   */
+  set(path: readonly string[], value: unknown, comment?: string): void {
+    const parent = this.map(path.slice(0, -1));
+    const key = path.at(-1)!;
+    const node = this.doc.createNode(value) as Node;
+    if (isMap(node)) node.flow = Object.keys(value ?? {}).length <= 3;
+    if (isScalar(node) && typeof value === "string" && value.length > 80)
+      node.type = "BLOCK_FOLDED";
+    // Comparisons start with an operator: quote them as the catalog does ("> 0").
+    visit(node, {
+      Scalar(_, s) {
+        if (typeof s.value === "string" && /^[<>=!]/.test(s.value)) s.type = "QUOTE_DOUBLE";
+      },
+    });
+    let pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+    if (pair) pair.value = node;
+    else {
+      pair = this.doc.createPair(new Scalar(key), node);
+      parent.items.push(pair);
+    }
+    if (comment === undefined) return;
+    const k = pair.key as Scalar;
+    const inline = (isScalar(node) || (isMap(node) && node.flow)) && comment.length <= 60;
+    k.commentBefore = inline ? null : wrap(comment, 94).join("\n");
+    if (inline) node.comment = ` ${comment}`;
+  }
+
+  /** Replace the comment above the node at `path` (a list item, a key's value). */
+  note(path: readonly (string | number)[], comment: string): void {
+    const node = this.doc.getIn(path, true) as Node | undefined;
+    if (node) node.commentBefore = wrap(comment, 94).join("\n");
+  }
+
+  get(path: readonly string[]): unknown {
+    return this.doc.getIn(path);
+  }
+}
+
+function catalogText(dir: string, scenario: string): string {
+  return readFileSync(`${dir}/${scenario}.yaml`, "utf8");
+}
+
+function pickCause(input: NewScenarioInput, notes: string[]): CauseName {
+  const known = knownCauses();
+  if (input.cause !== undefined) {
+    if (!known.includes(input.cause))
+      throw new UsageError(
+        `--cause "${input.cause}" has no catalog scenario; known causes: ${known.join(", ")}`,
+      );
+    return input.cause as CauseName;
+  }
+  if (!input.snapshot) throw new UsageError("give --from SNAPSHOT, --cause NAME, or both");
+  const d = diagnoseHost(input.snapshot.text);
+  const found = d.causes.map((c) => c.cause).filter((c) => known.includes(c));
+  if (found.length === 0)
+    throw new UsageError(
+      `${input.snapshot.file}: the snapshot names no cause with a catalog scenario ` +
+        `(${d.causes.map((c) => c.cause).join(", ")}); give --cause NAME (known: ${known.join(", ")})`,
+    );
+  notes.push(
+    `cause ${found[0]} (from the snapshot's diagnosis` +
+      (found.length > 1 ? `; also found: ${[...new Set(found.slice(1))].join(", ")}` : "") +
+      "; --cause picks another)",
+  );
+  return found[0]!;
+}
+
+/** The listener the scenario is about: the fullest one whose limit is known. */
+export function fullestListener(s: Snapshot): SnapshotListener | undefined {
+  const known = s.listen.filter((l) => l.sendQ !== null && l.sendQ > 0);
+  return known.sort((a, b) => b.recvQ / b.sendQ! - a.recvQ / a.sendQ! || b.recvQ - a.recvQ)[0];
+}
+
+export function newScenario(input: NewScenarioInput): NewScenario {
+  const notes: string[] = [];
+  const cause = pickCause(input, notes);
+  const mitigation = MITIGATIONS[cause as keyof typeof MITIGATIONS];
+  const scenario = mitigation.scenario!;
+  const doc = parseDocument(catalogText(input.catalogDir ?? CATALOG_DIR, scenario));
+  const ed = new Editor(doc);
+  const snap = input.snapshot;
+  const header = [
+    ` Written by \`tcprepro scenario new${snap ? ` --from ${snap.file}` : ""} --cause ${cause}\``,
+    ` from the catalog's scenarios/${scenario}.yaml. What to try for ${cause}:`,
+    ` ${mitigation.change}.`,
+  ];
+  if (snap) {
+    const s = snap.value;
+    header.push(
+      ` Host values come from the snapshot of ${s.hostname} (kernel ${s.kernel}, ${s.takenAt});`,
+      " each says so where it is set. Everything else is the catalog's.",
+    );
+    ed.set(["name"], `repro-${scenario}`.slice(0, 31), `was ${scenario} in the catalog`);
+    copySysctls(ed, s, mitigation.hostSysctls);
+    if (cause === "accept-queue-overflow") {
+      const l = fullestListener(s);
+      if (l) tuneAcceptQueue(ed, s, l, notes);
+      else
+        notes.push(
+          "no listener with a known Send-Q in the snapshot: backlog left as the catalog's",
+        );
+    }
+  }
+  // The catalog's own header, less its schema line (relative to scenarios/): ours is absolute.
+  const dropSchema = (c: string | null | undefined): string =>
+    (c ?? "")
+      .split("\n")
+      .filter((l) => !l.includes("yaml-language-server"))
+      .join("\n");
+  const old = dropSchema(doc.commentBefore);
+  const firstKey = isMap(doc.contents) ? doc.contents.items[0]?.key : undefined;
+  if (isScalar(firstKey)) firstKey.commentBefore = dropSchema(firstKey.commentBefore) || null;
+  doc.commentBefore = [
+    ` yaml-language-server: $schema=${SCHEMA_FILE}`,
+    ...header.flatMap((h) => wrap(h, 96)),
+    ...(old.trim() ? ["", old] : []),
+  ].join("\n");
+  return {
+    text: doc.toString({ lineWidth: 120, flowCollectionPadding: false }),
+    cause,
+    notes,
+  };
+}
+
+function copySysctls(ed: Editor, s: Snapshot, byNode: Record<string, readonly string[]>): void {
+  for (const [node, names] of Object.entries(byNode)) {
+    if (ed.get(["nodes", node]) === undefined) continue;
+    for (const name of names) {
+      const value = s.sysctls[name];
+      if (value === undefined) continue;
+      const path = ["nodes", node, "sysctls", name];
+      const catalog = ed.get(path);
+      if (catalog !== undefined) {
+        if (String(catalog) !== String(value)) {
+          ed.set(
+            path,
+            catalog as number,
+            `the catalog's value, what makes the failure happen; the host has ${value}`,
+          );
+        }
+        continue;
+      }
+      ed.set(path, value, `from the snapshot (${s.hostname})`);
+    }
+  }
+}
