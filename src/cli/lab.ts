@@ -20,7 +20,7 @@ import {
   removeLabs,
 } from "../runtime/docker/docker-runtime.js";
 import type { StartedTopology } from "../runtime/runtime.js";
-import { hostKernelFacts } from "../scenario/semantics.js";
+import { anyKernel } from "../scenario/semantics.js";
 import { UsageError } from "../util/errors.js";
 import { onInterrupt, installSignalHandlers } from "../util/interrupts.js";
 
@@ -31,7 +31,10 @@ interface UpOptions {
 }
 
 async function labUp(file: string, opts: UpOptions): Promise<void> {
-  const [loaded] = loadAll([file], hostKernelFacts);
+  loadAll([file], anyKernel); // bad input fails before the engine is asked
+  const docker = await connectDocker();
+  const runtime = new DockerRuntime(docker, { pool: opts.pool, baseImage: opts.base, lab: true });
+  const [loaded] = loadAll([file], await runtime.inventory());
   const variant = opts.variant
     ? loaded!.variants.find((v) => v.name === opts.variant)
     : loaded!.variants[0];
@@ -43,8 +46,6 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
   const say = (line: string) => process.stderr.write(line + "\n");
   installSignalHandlers((ev) => (ev.kind === "warning" ? say(ev.message) : undefined));
 
-  const docker = await connectDocker();
-  const runtime = new DockerRuntime(docker, { pool: opts.pool, baseImage: opts.base, lab: true });
   await runtime.prepare(say);
   const runId = `lab-${newRunId()}`;
   const { plan, instances } = planTopology(s, runId);

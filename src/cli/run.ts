@@ -3,9 +3,8 @@ import type { Command } from "commander";
 import { consoleSink, formatReport } from "../report/console.js";
 import { htmlReport } from "../report/html.js";
 import { junitXml } from "../report/junit.js";
-import { hostKernelFacts } from "../scenario/semantics.js";
+import { anyKernel } from "../scenario/semantics.js";
 import { installSignalHandlers } from "../util/interrupts.js";
-import { hostInventory } from "../run/kernel.js";
 import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
 import { UsageError } from "../util/errors.js";
 import { openRuntime, parseRuntimeName, type RuntimeName } from "./engine.js";
@@ -74,16 +73,17 @@ export function registerRun(program: Command): void {
           runtime: RuntimeName;
         },
       ) => {
-        // Validate everything before touching the engine: bad input creates nothing.
-        const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
+        // Validate everything before touching the engine: bad input creates nothing. Then once
+        // more against the kernel the nodes will run on, which only the runtime knows.
+        const files = expandPaths(paths);
+        loadAll(files, anyKernel);
         const emit = consoleSink();
         installSignalHandlers(emit);
         const runtime = await openRuntime(opts, (message) => emit({ kind: "prepare", message }));
+        const scenarios = loadAll(files, await runtime.inventory());
         await runtime.prepare((message) => emit({ kind: "prepare", message }));
-        const kernel = hostInventory(await runtime.kernel());
         const report = await runAll(scenarios, {
           runtime,
-          kernel,
           emit,
           variant: opts.variant,
           parallel: opts.parallel,

@@ -3,10 +3,10 @@
  * thing the harness and the catalog need, each gap with what to do. The probing is in probe.ts,
  * so this can be tested with a made-up machine.
  */
-import type { KernelInventory } from "../verdict/requires.js";
+import type { KernelInventory } from "../runtime/runtime.js";
 import { kernelSatisfies } from "../verdict/requires.js";
 import type { CatalogNeeds, NeedUse } from "./catalog-needs.js";
-import type { NetemFinding } from "./netem.js";
+import type { NetemFinding } from "../runtime/shared/netem.js";
 
 export interface DoctorFacts {
   engine:

@@ -16,11 +16,11 @@ import { summarizeAttempts } from "../evidence/clients.js";
 import { counterDeltas } from "../evidence/proc.js";
 import type { Attempt, Evidence, NodeEvidence } from "../evidence/types.js";
 import type { EventSink } from "../report/events.js";
-import type { NodeProcess, Runtime, StartedTopology } from "../runtime/runtime.js";
+import type { KernelInventory, NodeProcess, Runtime, StartedTopology } from "../runtime/runtime.js";
 import type { Variant } from "../scenario/load.js";
 import type { Fault, Scenario } from "../scenario/schema.js";
 import { evaluateExpect } from "../verdict/expect.js";
-import { skipReason, type KernelInventory } from "../verdict/requires.js";
+import { capabilitySkipReason, skipReason } from "../verdict/requires.js";
 import type { NodeReport, VariantResult } from "../verdict/result.js";
 import { ExecError } from "../util/errors.js";
 import { sleep, withDeadline } from "../util/time.js";
@@ -45,15 +45,6 @@ let warnedNoDropReasons = false;
 /** Margin past a generator's own bound before we stop waiting for it. */
 const TRAFFIC_GRACE_MS = 5_000;
 
-/** What this runtime cannot run: a container image needs an engine. */
-function runtimeSkipReason(runtime: Runtime, s: Scenario): string | undefined {
-  if (runtime.name !== "netns") return undefined;
-  const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
-  return node
-    ? `node ${name} runs image ${node.image}: the netns runtime runs no container images (use --runtime docker)`
-    : undefined;
-}
-
 export function newRunId(): string {
   return randomBytes(4).toString("hex");
 }
@@ -73,7 +64,7 @@ const emptyResult = (
 export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
   const started = performance.now();
   const s = variant.scenario;
-  const skip = skipReason(s, ctx.kernel) ?? runtimeSkipReason(ctx.runtime, s);
+  const skip = skipReason(s, ctx.kernel) ?? capabilitySkipReason(s, ctx.runtime.capabilities);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
   const runId = newRunId();
@@ -158,7 +149,9 @@ async function execute(
       captures.set(inst.name, await NodeCapture.start(node(inst.name), topo.runId));
   }
 
-  const tracer = DropReasonTracer.start(topo.runId);
+  const tracer = ctx.runtime.capabilities.dropReasons
+    ? DropReasonTracer.start(topo.runId)
+    : `the ${ctx.runtime.name} runtime cannot trace drop reasons`;
   if (typeof tracer === "string" && !warnedNoDropReasons) {
     warnedNoDropReasons = true;
     ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });

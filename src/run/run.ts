@@ -7,7 +7,6 @@ import type { Runtime } from "../runtime/runtime.js";
 import { loadScenario, type LoadedScenario } from "../scenario/load.js";
 import type { KernelFacts } from "../scenario/semantics.js";
 import { ScenarioError, UsageError, type ScenarioProblem } from "../util/errors.js";
-import type { KernelInventory } from "../verdict/requires.js";
 import { combineRepeats } from "../verdict/repeat.js";
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runVariant } from "./run-variant.js";
@@ -54,7 +53,6 @@ export function loadAll(files: string[], facts: KernelFacts): LoadedScenario[] {
 
 export interface RunOptions {
   runtime: Runtime;
-  kernel: KernelInventory;
   emit: EventSink;
   /** Run only this variant (by name) of each scenario. */
   variant?: string;
@@ -73,7 +71,10 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   if (opts.variant && !scenarios.some((s) => s.variants.some((v) => v.name === opts.variant))) {
     throw new UsageError(`no scenario has a variant named "${opts.variant}"`);
   }
-  const limit = pLimit(Math.max(1, opts.parallel ?? 1));
+  const kernel = await opts.runtime.inventory();
+  const limit = pLimit(
+    Math.min(Math.max(1, opts.parallel ?? 1), opts.runtime.capabilities.maxParallel),
+  );
   const repeat = Math.max(1, opts.repeat ?? 1);
   const announced = new Set<string>();
   const jobs = scenarios.map((sc) => {
@@ -100,7 +101,7 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
             await runVariant(
               {
                 runtime: opts.runtime,
-                kernel: opts.kernel,
+                kernel,
                 emit: opts.emit,
                 scenario: sc.name,
                 captureAll: opts.captureAll,
@@ -126,7 +127,7 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   }
   return {
     tool: { name: "tcprepro", version: "0.1.0" },
-    kernel: opts.kernel.release,
+    kernel: kernel.release,
     runtime: opts.runtime.name,
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),

@@ -17,11 +17,14 @@ import {
   LABEL_PID,
   LABEL_RUN,
   type CleanResult,
+  type KernelInventory,
   type Runtime,
+  type RuntimeCapabilities,
   type StartedNode,
   type StartedTopology,
   type TopologyPlan,
 } from "../runtime.js";
+import { hostInventory } from "../shared/host-inventory.js";
 import { DockerNode } from "./docker-node.js";
 import { ensureImages } from "./images.js";
 
@@ -63,15 +66,29 @@ export function containerName(runId: string, node: string): string {
 
 export class DockerRuntime implements Runtime {
   readonly name = "docker";
+  readonly capabilities: RuntimeCapabilities = {
+    userImages: true,
+    // `docker pause` uses the cgroup freezer: every process of the container stops at once.
+    pause: "freeze",
+    // A local engine shares the host's kernel, whose tracefs sees every namespace's drops.
+    dropReasons: true,
+    ownsKernel: false,
+    maxParallel: 16,
+  };
   private image: string | undefined;
+  private inventoryRead: Promise<KernelInventory> | undefined;
 
   constructor(
     private readonly docker: Docker,
     private readonly options: DockerRuntimeOptions = {},
   ) {}
 
-  async kernel(): Promise<string> {
-    return (await this.docker.info()).KernelVersion as string;
+  /** The engine's kernel; with a local engine that is this host's, read from its /proc. */
+  inventory(): Promise<KernelInventory> {
+    this.inventoryRead ??= this.docker
+      .info()
+      .then((info: { KernelVersion?: string }) => hostInventory(info.KernelVersion));
+    return this.inventoryRead;
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {

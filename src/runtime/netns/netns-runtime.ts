@@ -8,18 +8,20 @@
  * Names carry the run id (`tcprepro-<runId>-…`) and a state file records the owner, so that a
  * teardown, or `tcprepro clean` after a SIGKILL, finds everything without a list in memory.
  */
-import { release } from "node:os";
 import { existsSync, readFileSync } from "node:fs";
 import { RuntimeUnavailableError } from "../../util/errors.js";
 import { waitFor } from "../../util/time.js";
 import { AGENT_BINARY, buildAgent } from "../docker/images.js";
 import type {
   CleanResult,
+  KernelInventory,
   Runtime,
+  RuntimeCapabilities,
   StartedNode,
   StartedTopology,
   TopologyPlan,
 } from "../runtime.js";
+import { hostInventory } from "../shared/host-inventory.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
   ipBatch,
@@ -61,13 +63,26 @@ export interface NetnsRuntimeOptions {
 /** Host tools scenarios run inside nodes; a missing one fails only the steps that use it. */
 const NODE_TOOLS = ["iptables", "ss", "tcpdump", "hping3", "sysctl"];
 
+const NO_IMAGES = "the netns runtime runs no container images (use --runtime docker)";
+
 export class NetnsRuntime implements Runtime {
   readonly name = "netns";
+  readonly capabilities: RuntimeCapabilities = {
+    userImages: { reason: NO_IMAGES },
+    // No cgroup per node: `pause` stops the node's processes with SIGSTOP.
+    pause: "sigstop",
+    // The nodes run on this host's kernel, whose tracefs sees every namespace's drops.
+    dropReasons: true,
+    ownsKernel: false,
+    maxParallel: 16,
+  };
+  private inventoryRead: KernelInventory | undefined;
 
   constructor(private readonly options: NetnsRuntimeOptions = {}) {}
 
-  async kernel(): Promise<string> {
-    return release();
+  async inventory(): Promise<KernelInventory> {
+    this.inventoryRead ??= hostInventory();
+    return this.inventoryRead;
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {
@@ -91,7 +106,7 @@ export class NetnsRuntime implements Runtime {
     const withImage = plan.nodes.find((n) => n.image);
     if (withImage)
       throw new ImageUnsupportedError(
-        `node ${withImage.name} runs image ${withImage.image}: the netns runtime runs no container images (use --runtime docker)`,
+        `node ${withImage.name} runs image ${withImage.image}: ${NO_IMAGES}`,
       );
     const topology = new NetnsTopology(plan.runId);
     try {
