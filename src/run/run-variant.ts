@@ -16,9 +16,12 @@ import { summarizeAttempts } from "../evidence/clients.js";
 import { counterDeltas } from "../evidence/proc.js";
 import type { Attempt, Evidence, NodeEvidence } from "../evidence/types.js";
 import type { EventSink } from "../report/events.js";
-import type { KernelInventory, NodeProcess, Runtime, StartedTopology } from "../runtime/runtime.js";
+import type { KernelInventory, Runtime, StartedTopology } from "../runtime/runtime.js";
 import type { Variant } from "../scenario/load.js";
-import type { Fault, Scenario } from "../scenario/schema.js";
+import type { Scenario } from "../scenario/schema.js";
+import type { AppliedFault } from "../faults/fault.js";
+import { floodHost, runFlood } from "../faults/flood.js";
+import { applyFault, describeFault, finishFaults } from "../faults/registry.js";
 import { evaluateExpect } from "../verdict/expect.js";
 import { capabilitySkipReason, skipReason } from "../verdict/requires.js";
 import type { NodeReport, VariantResult } from "../verdict/result.js";
@@ -210,44 +213,8 @@ async function execute(
       .filter((inst) => inst.base === f.from)
       .map(async (inst) => {
         const attacker = node(inst.name);
-        const target = topo.nodes.get(f.to.node)!;
-        const net = s.nodes[f.from]!.networks.find((n) =>
-          s.nodes[f.to.node]!.networks.includes(n),
-        )!;
-        const host = target.addresses[net]!;
-        // The attacker's own kernel would answer every SYN-ACK with RST and free the server's
-        // half-open slots: drop those RSTs so the SYN queue really fills.
-        await attacker.exec([
-          "iptables",
-          "-I",
-          "OUTPUT",
-          "-p",
-          "tcp",
-          "-d",
-          host,
-          "--tcp-flags",
-          "RST",
-          "RST",
-          "-j",
-          "DROP",
-        ]);
-        await at(f.at);
-        const argv = [
-          "hping3",
-          "-q",
-          "-S",
-          "-p",
-          String(f.to.port),
-          "-c",
-          String(f.count),
-          "--faster",
-          host,
-        ];
-        // hping3 exits non-zero when some packets got no answer, which is the point of a flood.
-        await attacker.exec(
-          ["sh", "-c", `${argv.join(" ")} >/dev/null 2>&1; true`],
-          Math.max(10_000, s.timeout - f.at),
-        );
+        const host = floodHost(s, f, node(f.to.node));
+        await runFlood({ attacker, host, at, timeoutMs: s.timeout }, f);
         ctx.emit({
           kind: "fault.applied",
           scenario: ctx.scenario,
@@ -258,9 +225,15 @@ async function execute(
         });
       }),
   );
+  const applied: AppliedFault[] = [];
+  const faultContext = (target: string) => ({
+    target,
+    node: node(target),
+    app: apps.get(target),
+  });
   const faults = s.faults.map(async (f) => {
     await at(f.at);
-    await applyFault(topo, apps, f);
+    await applyFault(faultContext(f.target), f, applied);
     timeline.mark({ target: f.target, action: describeFault(f) });
     ctx.emit({
       kind: "fault.applied",
@@ -276,12 +249,7 @@ async function execute(
   const timelineMs = Math.round(performance.now() - t0);
   const dropReasons: DropReasons =
     typeof tracer === "string" ? { counts: null, note: tracer } : tracer.stop();
-  // Resume a frozen node so that its capture can stop and teardown is quick.
-  for (const f of s.faults)
-    if (f.pause)
-      await node(f.target)
-        .unpause()
-        .catch(() => undefined);
+  await finishFaults(faultContext, applied);
 
   const after = await snapshotAll(topo.nodes.values());
   const nodes: Record<string, NodeEvidence> = {};
@@ -344,28 +312,6 @@ function toAttempt(node: string, m: ConnectAttempt, offsetMs: number): Attempt {
     replyMs: ms(m.replyUs),
     localPort: m.localPort,
   };
-}
-
-function describeFault(f: Fault): string {
-  if (f.signal) return f.signal;
-  if (f.pause) return "pause";
-  if (f.unpause) return "unpause";
-  return `iptables ${f.iptables!.join(" ")}`;
-}
-
-async function applyFault(
-  topo: StartedTopology,
-  apps: Map<string, NodeProcess>,
-  f: Fault,
-): Promise<void> {
-  const node = topo.nodes.get(f.target)!;
-  if (f.signal) {
-    const app = apps.get(f.target);
-    if (!app) throw new Error(`fault ${f.signal}: node ${f.target} runs no built-in app`);
-    await app.signal(f.signal);
-  } else if (f.pause) await node.pause();
-  else if (f.unpause) await node.unpause();
-  else if (f.iptables) await node.exec(["iptables", ...f.iptables]);
 }
 
 function judge(

@@ -2,6 +2,8 @@
  * Checks the schema cannot express: references between nodes, networks and targets, and
  * sysctls this kernel does not have. Each problem names the path of the key at fault.
  */
+import { floodProblems } from "../faults/flood.js";
+import { faultProblems } from "../faults/registry.js";
 import type { Scenario } from "./schema.js";
 
 /** What loading needs of the kernel the topology will run on (a runtime's KernelInventory has it). */
@@ -127,32 +129,8 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   if (total > MAX_TOTAL_ATTEMPTS)
     add(["traffic"], `${total} attempts in all: at most ${MAX_TOTAL_ATTEMPTS}`);
 
-  s.floods.forEach((f, i) => {
-    const from = nodes[f.from];
-    const to = nodes[f.to.node];
-    if (!from) add(["floods", i, "from"], `unknown node "${f.from}"`);
-    if (!to)
-      add(
-        ["floods", i, "to"],
-        `unknown node "${f.to.node}": floods only go to this scenario's nodes`,
-      );
-    else if (from && !from.networks.some((n) => to.networks.includes(n)))
-      add(
-        ["floods", i, "to"],
-        `"${f.from}" and "${f.to.node}" must share a network (floods do not cross the gateway)`,
-      );
-    if (f.at >= s.timeout)
-      add(["floods", i, "at"], `flood at ${f.at} ms is after the timeout (${s.timeout} ms)`);
-  });
-
-  s.faults.forEach((f, i) => {
-    const node = nodes[f.target];
-    if (!node) return add(["faults", i, "target"], `unknown node "${f.target}"`);
-    if (f.signal && !node.app && !node.image)
-      add(["faults", i, "signal"], `node "${f.target}" runs no app to signal`);
-    if (f.at >= s.timeout)
-      add(["faults", i, "at"], `fault at ${f.at} ms is after the timeout (${s.timeout} ms)`);
-  });
+  floodProblems(s, add);
+  faultProblems(s, add);
 
   for (const node of Object.keys(s.expect.counters ?? {})) {
     if (!nodes[node]) add(["expect", "counters", node], `unknown node "${node}"`);
