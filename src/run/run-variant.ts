@@ -1,35 +1,27 @@
 /**
- * One variant, end to end: topology up → apps listening → counters before → traffic and faults
- * on a timeline → counters after → down (always) → evidence → diagnosis → verdict.
+ * One variant, as named steps: up → ready → baseline counters → timeline → collect → down →
+ * judge. Each step is timed and announced (`variant.step`); the topology goes down on every
+ * path, an error or Ctrl-C included.
  */
 import { randomBytes } from "node:crypto";
-import { connectArgv, type AgentLine, type ConnectAttempt } from "../agent/protocol.js";
-import { diagnose } from "../diagnosis/rules.js";
-import { listenSockets, snapshotAll } from "../evidence/collect.js";
-import { TimelineSampler, type Timeline } from "../evidence/timeline.js";
-import { NodeCapture } from "../evidence/capture.js";
-import { packetEvidence } from "../evidence/packets.js";
-import { DropReasonTracer, REASONS_FOR_CAUSE, type DropReasons } from "../evidence/drop-reasons.js";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { summarizeAttempts } from "../evidence/clients.js";
-import { counterDeltas } from "../evidence/proc.js";
-import type { Attempt, Evidence, NodeEvidence } from "../evidence/types.js";
-import type { EventSink } from "../report/events.js";
-import type { KernelInventory, Runtime, StartedTopology } from "../runtime/runtime.js";
+import { snapshotAll } from "../evidence/collect.js";
+import type { EventSink, VariantStep } from "../report/events.js";
+import type {
+  KernelInventory,
+  Runtime,
+  StartedTopology,
+  TopologyPlan,
+} from "../runtime/runtime.js";
 import type { Variant } from "../scenario/load.js";
-import type { Scenario } from "../scenario/schema.js";
-import type { AppliedFault } from "../faults/fault.js";
-import { floodHost, runFlood } from "../faults/flood.js";
-import { applyFault, describeFault, finishFaults } from "../faults/registry.js";
-import { evaluateExpect } from "../verdict/expect.js";
 import { capabilitySkipReason, skipReason } from "../verdict/requires.js";
-import type { NodeReport, VariantResult } from "../verdict/result.js";
-import { ExecError } from "../util/errors.js";
-import { sleep, withDeadline } from "../util/time.js";
-import { connectOptionsFor, planTopology, routeFor, type NodeInstance } from "./plan.js";
-import { setUpNodes } from "./setup.js";
+import type { VariantResult } from "../verdict/result.js";
 import { onInterrupt } from "../util/interrupts.js";
+import { sleep, withDeadline } from "../util/time.js";
+import { collect } from "./collect.js";
+import { judge } from "./judge.js";
+import { planTopology } from "./plan.js";
+import { getReady } from "./ready.js";
+import { playTimeline } from "./schedule.js";
 
 export interface VariantContext {
   runtime: Runtime;
@@ -41,12 +33,6 @@ export interface VariantContext {
   /** Where captures are kept: `<dir>/<scenario>/<variant>/<node>.pcap`. */
   capturesDir?: string;
 }
-
-/** "Drop reasons unavailable" is said once per process, not per variant. */
-let warnedNoDropReasons = false;
-
-/** Margin past a generator's own bound before we stop waiting for it. */
-const TRAFFIC_GRACE_MS = 5_000;
 
 export function newRunId(): string {
   return randomBytes(4).toString("hex");
@@ -64,316 +50,96 @@ const emptyResult = (
   unchecked: [],
 });
 
+type Step = <T>(name: VariantStep, fn: () => Promise<T>) => Promise<T>;
+
+/** Runs the named steps of one variant: each timed into `ms`, with an event once it is done. */
+function stepper(
+  ctx: VariantContext,
+  variant: string,
+  ms: Partial<Record<VariantStep, number>>,
+): Step {
+  return async (step, fn) => {
+    const start = performance.now();
+    const value = await fn();
+    ms[step] = Math.round(performance.now() - start);
+    ctx.emit({ kind: "variant.step", scenario: ctx.scenario, variant, step, ms: ms[step] });
+    return value;
+  };
+}
+
 export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
   const started = performance.now();
   const s = variant.scenario;
   const skip = skipReason(s, ctx.kernel) ?? capabilitySkipReason(s, ctx.runtime.capabilities);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
-  const runId = newRunId();
-  const { plan, instances } = planTopology(s, runId);
-  let topo: StartedTopology | undefined;
-  const upStart = performance.now();
-  const upPromise = ctx.runtime.up(plan);
-  // On Ctrl-C/SIGTERM: let a half-done `up` settle (bounded), then sweep the run by its label.
-  const untrack = onInterrupt(async () => {
-    await Promise.race([upPromise.catch(() => undefined), sleep(15_000)]);
-    await ctx.runtime.remove(runId);
-  });
+  const ms: Partial<Record<VariantStep, number>> = {};
+  const step = stepper(ctx, variant.name, ms);
+  const where = { scenario: ctx.scenario, variant: variant.name };
+  const { plan, instances } = planTopology(s, newRunId());
+  const up = bringUp(ctx.runtime, plan);
   try {
-    topo = await withDeadline(upPromise, 60_000, "topology up");
-    const upMs = Math.round(performance.now() - upStart);
-    ctx.emit({
-      kind: "topology.up",
-      scenario: ctx.scenario,
-      variant: variant.name,
-      nodes: plan.nodes.length,
-      networks: plan.networks.length,
-      ms: upMs,
-    });
-    const { evidence, timelineMs, timeline, captureFiles } = await withDeadline(
-      execute(ctx, variant.name, s, topo, instances),
+    const topo = await step("up", () => withDeadline(up.topology, 60_000, "topology up"));
+    const size = { nodes: plan.nodes.length, networks: plan.networks.length };
+    ctx.emit({ kind: "topology.up", ...where, ...size, ms: ms.up! });
+    const onTopology = async () => {
+      const ready = await step("ready", () => getReady(ctx, s, topo, instances));
+      const before = await step("baseline", () => snapshotAll(topo.nodes.values()));
+      const played = await step("timeline", () =>
+        playTimeline(ctx, variant.name, s, topo, instances, ready, before),
+      );
+      const collected = await step("collect", () =>
+        collect(ctx, variant.name, topo, instances, ready, before, played),
+      );
+      return { ...collected, timelineMs: played.timelineMs };
+    };
+    const { evidence, timeline, captureFiles, timelineMs } = await withDeadline(
+      onTopology(),
       s.timeout + 30_000,
       `scenario ${ctx.scenario} (${variant.name})`,
     );
-    const downStart = performance.now();
-    await topo.down();
-    const downMs = Math.round(performance.now() - downStart);
-    ctx.emit({ kind: "topology.down", scenario: ctx.scenario, variant: variant.name, ms: downMs });
+    await step("down", () => topo.down());
+    ctx.emit({ kind: "topology.down", ...where, ms: ms.down! });
     const timing = {
-      upMs,
-      downMs,
+      upMs: ms.up!,
+      downMs: ms.down!,
       timelineMs,
       durationMs: Math.round(performance.now() - started),
     };
-    const result = judge(variant, evidence, timing);
+    const result = await step("judge", async () => judge(variant, evidence, timing));
     for (const [name, file] of Object.entries(captureFiles))
       if (result.nodes[name]) result.nodes[name]!.capture = file;
     return { ...result, timeline };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    return {
-      ...emptyResult(variant.name),
-      verdict: "error",
-      reason,
-      durationMs: Math.round(performance.now() - started),
-    };
+    const durationMs = Math.round(performance.now() - started);
+    return { ...emptyResult(variant.name), verdict: "error", reason, durationMs };
   } finally {
-    await (topo
-      ? topo.down()
-      : upPromise.then(
-          (t) => t.down(),
-          () => undefined,
-        ));
-    untrack();
+    await up.release();
   }
 }
 
-/** Runs the timeline; `timelineMs` is the part the scenario itself asks for (traffic, faults, settle). */
-async function execute(
-  ctx: VariantContext,
-  variant: string,
-  s: Scenario,
-  topo: StartedTopology,
-  instances: NodeInstance[],
-): Promise<{
-  evidence: Evidence;
-  timelineMs: number;
-  timeline: Timeline;
-  captureFiles: Record<string, string>;
-}> {
-  const node = (name: string) => topo.nodes.get(name)!;
-  const { apps, appPorts } = await setUpNodes(s, topo, instances);
-
-  const captures = new Map<string, NodeCapture>();
-  const captureFiles: Record<string, string> = {};
-  for (const inst of instances) {
-    if (ctx.captureAll || inst.spec.capture)
-      captures.set(inst.name, await NodeCapture.start(node(inst.name), topo.runId));
-  }
-
-  const tracer = ctx.runtime.capabilities.dropReasons
-    ? DropReasonTracer.start(topo.runId)
-    : `the ${ctx.runtime.name} runtime cannot trace drop reasons`;
-  if (typeof tracer === "string" && !warnedNoDropReasons) {
-    warnedNoDropReasons = true;
-    ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
-  }
-
-  const before = await snapshotAll(topo.nodes.values());
-  const t0Epoch = Date.now();
-  const t0 = performance.now();
-  const timeline = new TimelineSampler([...topo.nodes.values()], before, appPorts, t0);
-  timeline.start();
-  const at = (ms: number) => sleep(Math.max(0, ms - (performance.now() - t0)));
-
-  const attempts: Attempt[] = [];
-  const traffic = s.traffic.flatMap((t) =>
-    instances
-      .filter((inst) => inst.base === t.from)
-      .map(async (inst) => {
-        await at(t.at);
-        const route = routeFor(s, topo, t);
-        const options = connectOptionsFor(s, t, route);
-        const proc = await node(inst.name).spawn(connectArgv(options));
-        ctx.emit({
-          kind: "traffic.start",
-          scenario: ctx.scenario,
-          variant,
-          node: inst.name,
-          target: `${t.to.node}:${t.to.port}`,
-          connections: t.connections,
-        });
-        let epochMs = t0Epoch;
-        proc.onLine((line) => {
-          const msg = parseLine(line);
-          if (msg?.ev === "start") epochMs = msg.epochMs;
-          else if (msg?.ev === "attempt")
-            attempts.push(toAttempt(inst.name, msg, epochMs - t0Epoch));
-        });
-        const code = await withDeadline(
-          proc.exited,
-          options.maxMs + TRAFFIC_GRACE_MS,
-          `${inst.name}: traffic to ${t.to.node}:${t.to.port}`,
-        );
-        if (code !== 0)
-          throw new ExecError(["tcprepro-agent", "connect"], code, proc.stderr(), inst.name);
-        ctx.emit({
-          kind: "traffic.done",
-          scenario: ctx.scenario,
-          variant,
-          node: inst.name,
-          attempts: attempts.filter((a) => a.node === inst.name).length,
-          ms: Math.round(performance.now() - t0),
-        });
-      }),
-  );
-  const floods = s.floods.flatMap((f) =>
-    instances
-      .filter((inst) => inst.base === f.from)
-      .map(async (inst) => {
-        const attacker = node(inst.name);
-        const host = floodHost(s, f, node(f.to.node));
-        await runFlood({ attacker, host, at, timeoutMs: s.timeout }, f);
-        ctx.emit({
-          kind: "fault.applied",
-          scenario: ctx.scenario,
-          variant,
-          atMs: Math.round(performance.now() - t0),
-          target: f.to.node,
-          action: `SYN flood of ${f.count} from ${inst.name}`,
-        });
-      }),
-  );
-  const applied: AppliedFault[] = [];
-  const faultContext = (target: string) => ({
-    target,
-    node: node(target),
-    app: apps.get(target),
+/**
+ * The `up` step's promise, and its release: on Ctrl-C/SIGTERM a half-done `up` is let settle
+ * (bounded), then the run is swept by its label; on every other path the topology goes down.
+ */
+function bringUp(
+  runtime: Runtime,
+  plan: TopologyPlan,
+): { topology: Promise<StartedTopology>; release(): Promise<void> } {
+  const topology = runtime.up(plan);
+  const untrack = onInterrupt(async () => {
+    await Promise.race([topology.catch(() => undefined), sleep(15_000)]);
+    await runtime.remove(plan.runId);
   });
-  const faults = s.faults.map(async (f) => {
-    await at(f.at);
-    await applyFault(faultContext(f.target), f, applied);
-    timeline.mark({ target: f.target, action: describeFault(f) });
-    ctx.emit({
-      kind: "fault.applied",
-      scenario: ctx.scenario,
-      variant,
-      atMs: Math.round(performance.now() - t0),
-      target: f.target,
-      action: describeFault(f),
-    });
-  });
-  await Promise.all([...traffic, ...floods, ...faults]);
-  await sleep(s.settle);
-  const timelineMs = Math.round(performance.now() - t0);
-  const dropReasons: DropReasons =
-    typeof tracer === "string" ? { counts: null, note: tracer } : tracer.stop();
-  await finishFaults(faultContext, applied);
-
-  const after = await snapshotAll(topo.nodes.values());
-  const nodes: Record<string, NodeEvidence> = {};
-  for (const inst of instances) {
-    const a = after.get(inst.name) ?? {};
-    nodes[inst.name] = {
-      counters: counterDeltas(before.get(inst.name) ?? {}, a),
-      available: Object.keys(a),
-    };
-  }
-  const series = await timeline.stop();
-  for (const [name, port] of appPorts) {
-    const final = await listenSockets(node(name), [port]);
-    const sampled = series.listen[name];
-    nodes[name]!.listen = {
-      final,
-      maxRecvQ: { [port]: Math.max(0, ...(sampled?.recvQ ?? []), ...final.map((l) => l.recvQ)) },
-      sendQ: Object.fromEntries(final.map((l) => [l.port, l.sendQ])),
-      maxSynRecv: Math.max(0, ...(sampled?.synRecv ?? [])),
-    };
-  }
-  for (const [name, capture] of captures) {
-    const pcap = await capture.stop();
-    nodes[name]!.packets = packetEvidence(pcap, Object.values(node(name).addresses));
-    if (ctx.capturesDir) {
-      const file = join(ctx.capturesDir, ctx.scenario, variant, `${name}.pcap`);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, pcap);
-      captureFiles[name] = file;
-    }
-  }
-  attempts.sort((a, b) => a.startMs - b.startMs);
-  const evidence: Evidence = {
-    kernel: ctx.kernel.release,
-    nodes,
-    roles: Object.fromEntries(instances.map((i) => [i.name, i.role])),
-    attempts,
-    clients: summarizeAttempts(attempts),
-    dropReasons,
-  };
-  return { evidence, timelineMs, timeline: series, captureFiles };
-}
-
-function parseLine(line: string): AgentLine | undefined {
-  try {
-    return JSON.parse(line) as AgentLine;
-  } catch {
-    return undefined;
-  }
-}
-
-function toAttempt(node: string, m: ConnectAttempt, offsetMs: number): Attempt {
-  const ms = (us: number | undefined) => (us === undefined ? undefined : Math.round(us) / 1000);
   return {
-    node,
-    startMs: offsetMs + m.startUs / 1000,
-    outcome: m.outcome,
-    phase: m.phase,
-    connectMs: ms(m.connectUs),
-    replyMs: ms(m.replyUs),
-    localPort: m.localPort,
-  };
-}
-
-function judge(
-  variant: Variant,
-  evidence: Evidence,
-  timing: { upMs: number; downMs: number; timelineMs: number; durationMs: number },
-): VariantResult {
-  const diagnosis = diagnose(evidence);
-  const drops = evidence.dropReasons?.counts ?? null;
-  const causes = diagnosis.causes.map((c) => {
-    // The kernel's drop reasons that support this cause, when they were recorded.
-    const reasons = (REASONS_FOR_CAUSE[c.cause] ?? []).filter((r) => (drops?.[r] ?? 0) > 0);
-    const because =
-      reasons.length > 0
-        ? `${c.because}; kernel drop reasons: ${reasons.map((r) => `${r} ×${drops![r]}`).join(", ")}`
-        : c.because;
-    return {
-      cause: c.cause,
-      node: c.node,
-      because,
-      numbers: {
-        ...c.numbers,
-        ...Object.fromEntries(reasons.map((r) => [`drop.${r}`, drops![r]!])),
-      },
-    };
-  });
-  const expectations = evaluateExpect(
-    variant.scenario.expect,
-    evidence.nodes,
-    evidence.clients,
-    causes.map((c) => c.cause),
-    variant.expectSource,
-    drops,
-  );
-  const failed = expectations.filter((e) => !e.ok);
-  const nodes: Record<string, NodeReport> = {};
-  for (const [name, ev] of Object.entries(evidence.nodes)) {
-    nodes[name] = {
-      counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)),
-      ...(ev.listen ? { listen: ev.listen } : {}),
-      ...(ev.packets ? { packets: ev.packets } : {}),
-    };
-  }
-  return {
-    variant: variant.name,
-    verdict: failed.length === 0 ? "pass" : "fail",
-    reason:
-      failed.length === 0
-        ? `${expectations.length} expectation(s) met`
-        : failed
-            .map(
-              (e) =>
-                `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`,
-            )
-            .join("; "),
-    ...timing,
-    nodes,
-    clients: evidence.clients,
-    attempts: evidence.attempts,
-    expectations,
-    causes,
-    unchecked: diagnosis.unchecked,
-    dropReasons: evidence.dropReasons,
+    topology,
+    release: async () => {
+      await topology.then(
+        (t) => t.down(),
+        () => undefined,
+      );
+      untrack();
+    },
   };
 }
