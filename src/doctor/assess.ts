@@ -109,8 +109,17 @@ export function assess(f: DoctorFacts): DoctorReport {
   const release = f.inventory.release;
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
+  engineChecks(f, add);
+  hostChecks(f, add);
+  toolChecks(f, add);
+  catalogChecks(f, add);
+  return { kernel: release, checks, gaps: checks.filter((c) => c.status === "gap").length };
+}
 
-  // Engine and images.
+type Add = (c: Check) => void;
+
+/** The engine, and the node image and its base. */
+function engineChecks(f: DoctorFacts, add: Add): void {
   if (f.engine.reachable)
     add({
       group: "engine",
@@ -164,8 +173,11 @@ export function assess(f: DoctorFacts): DoctorReport {
       status: "n/a",
       detail: "absent; only needed to rebuild the node image",
     });
+}
 
-  // The host.
+/** Privileges, and the kernel the nodes run on. */
+function hostChecks(f: DoctorFacts, add: Add): void {
+  const release = f.inventory.release;
   if (f.uid === 0)
     add({ group: "host", name: "privileges", status: "ok", detail: "running as root" });
   else
@@ -192,6 +204,10 @@ export function assess(f: DoctorFacts): DoctorReport {
         ? ` (not for ${ranged.map((s) => `${s.name}, which needs ${s.kernelRange}`).join("; ")}: it SKIPs here)`
         : ""),
   });
+}
+
+/** The host programs that build the agent and the base image, and the netem qdisc. */
+function toolChecks(f: DoctorFacts, add: Add): void {
   const tool = (name: string, where: string | null, fix: string, why: string) =>
     add(
       where
@@ -229,8 +245,11 @@ export function assess(f: DoctorFacts): DoctorReport {
     detail: f.netem.how,
     ...(netemFix[f.netem.status] ? { fix: netemFix[f.netem.status] } : {}),
   });
+}
 
-  // What the catalog uses.
+/** Every sysctl and counter the catalog uses, on the runtime's kernel. */
+function catalogChecks(f: DoctorFacts, add: Add): void {
+  const release = f.inventory.release;
   if ("error" in f.catalog) {
     add({
       group: "catalog",
@@ -246,7 +265,6 @@ export function assess(f: DoctorFacts): DoctorReport {
     for (const [name, uses] of [...counters].sort(([a], [b]) => a.localeCompare(b)))
       add(nameCheck("counters", name, uses, f.inventory.counters.has(name), release));
   }
-  return { kernel: release, checks, gaps: checks.filter((c) => c.status === "gap").length };
 }
 
 const MARK: Record<CheckStatus, string> = { ok: "✓", gap: "✗", unknown: "?", "n/a": "–" };

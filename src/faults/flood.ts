@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { StartedNode } from "../runtime/runtime.js";
-import type { SemanticProblem } from "../scenario/semantics.js";
+import type { AddProblem } from "../scenario/semantics.js";
 import type { Scenario } from "../scenario/schema.js";
 import { Duration, Name, Target } from "../scenario/values.js";
 
@@ -77,10 +77,7 @@ export async function runFlood(ctx: FloodContext, f: Flood): Promise<void> {
 }
 
 /** Load-time checks of `floods:`: nodes of this scenario that share a network, within the timeout. */
-export function floodProblems(
-  s: Scenario,
-  add: (path: SemanticProblem["path"], message: string) => void,
-): void {
+export function floodProblems(s: Scenario, add: AddProblem): void {
   s.floods.forEach((f, i) => {
     const from = s.nodes[f.from];
     const to = s.nodes[f.to.node];

@@ -3,7 +3,7 @@
  * timeline text and their effect all come from this table: a new kind is a new module here.
  */
 import { z } from "zod";
-import type { SemanticProblem } from "../scenario/semantics.js";
+import type { AddProblem } from "../scenario/semantics.js";
 import type { Scenario } from "../scenario/schema.js";
 import { Duration, Name } from "../scenario/values.js";
 import { clear } from "./clear.js";
@@ -81,10 +81,7 @@ export async function finishFaults(
 }
 
 /** Load-time checks of `faults:`: known targets that can take the fault, within the timeout. */
-export function faultProblems(
-  s: Scenario,
-  add: (path: SemanticProblem["path"], message: string) => void,
-): void {
+export function faultProblems(s: Scenario, add: AddProblem): void {
   s.faults.forEach((f, i) => {
     const node = s.nodes[f.target];
     if (!node) return add(["faults", i, "target"], `unknown node "${f.target}"`);
