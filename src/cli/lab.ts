@@ -114,6 +114,6 @@ export function registerLab(program: Command): void {
     .option("--all", "the same: every lab (there is no other kind to keep)", false)
     .action(async () => {
       const r = await removeLabs(await connectDocker());
-      process.stdout.write(`removed ${r.containers} container(s) and ${r.networks} network(s)\n`);
+      process.stdout.write(`removed ${r.nodes} container(s) and ${r.networks} network(s)\n`);
     });
 }

@@ -144,16 +144,3 @@ export function parseDropReasons(trace: string): Record<string, number> {
     counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
   return counts;
 }
-
-/** Which drop reasons support which cause. */
-export const REASONS_FOR_CAUSE: Record<string, string[]> = {
-  "accept-queue-overflow": ["TCP_LISTEN_OVERFLOW"],
-  "abort-on-overflow": ["TCP_LISTEN_OVERFLOW"],
-  "syn-blackhole": ["NETFILTER_DROP"],
-  "local-firewall": ["NETFILTER_DROP"],
-  "retransmit-timeout": ["NETFILTER_DROP"],
-  "snat-conntrack-collision": ["NETFILTER_DROP"],
-  "timewait-paws": ["TCP_RFC7323_TW_PAWS"],
-  "tw-recycle-paws": ["TCP_RFC7323_PAWS"],
-  "no-listener": ["NO_SOCKET"],
-};

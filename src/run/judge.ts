@@ -1,10 +1,9 @@
 /** The `judge` step: the evidence → causes (diagnosis) → expectations → a verdict. */
 import { diagnose } from "../diagnosis/rules.js";
-import { REASONS_FOR_CAUSE } from "../evidence/drop-reasons.js";
 import type { Evidence } from "../evidence/types.js";
 import type { Variant } from "../scenario/load.js";
 import { evaluateExpect } from "../verdict/expect.js";
-import type { NodeReport, VariantResult } from "../verdict/result.js";
+import type { ExpectationResult, NodeReport, VariantResult } from "../verdict/result.js";
 
 export interface Timing {
   upMs: number;
@@ -16,23 +15,13 @@ export interface Timing {
 export function judge(variant: Variant, evidence: Evidence, timing: Timing): VariantResult {
   const diagnosis = diagnose(evidence);
   const drops = evidence.dropReasons?.counts ?? null;
-  const causes = diagnosis.causes.map((c) => {
-    // The kernel's drop reasons that support this cause, when they were recorded.
-    const reasons = (REASONS_FOR_CAUSE[c.cause] ?? []).filter((r) => (drops?.[r] ?? 0) > 0);
-    const because =
-      reasons.length > 0
-        ? `${c.because}; kernel drop reasons: ${reasons.map((r) => `${r} ×${drops![r]}`).join(", ")}`
-        : c.because;
-    return {
-      cause: c.cause,
-      node: c.node,
-      because,
-      numbers: {
-        ...c.numbers,
-        ...Object.fromEntries(reasons.map((r) => [`drop.${r}`, drops![r]!])),
-      },
-    };
-  });
+  // The diagnosis already weighed the kernel's drop reasons; the report keeps no confidence.
+  const causes = diagnosis.causes.map(({ cause, node, because, numbers }) => ({
+    cause,
+    node,
+    because,
+    numbers,
+  }));
   const expectations = evaluateExpect(
     variant.scenario.expect,
     evidence.nodes,
@@ -42,6 +31,30 @@ export function judge(variant: Variant, evidence: Evidence, timing: Timing): Var
     drops,
   );
   const failed = expectations.filter((e) => !e.ok);
+  return {
+    variant: variant.name,
+    verdict: failed.length === 0 ? "pass" : "fail",
+    reason:
+      failed.length === 0
+        ? `${expectations.length} expectation(s) met`
+        : failed.map(failure).join("; "),
+    ...timing,
+    nodes: nodeReports(evidence),
+    clients: evidence.clients,
+    attempts: evidence.attempts,
+    expectations,
+    causes,
+    unchecked: diagnosis.unchecked,
+    dropReasons: evidence.dropReasons,
+  };
+}
+
+function failure(e: ExpectationResult): string {
+  return `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`;
+}
+
+/** Per node what the report keeps: the counters that moved, the listen queue, the packets. */
+function nodeReports(evidence: Evidence): Record<string, NodeReport> {
   const nodes: Record<string, NodeReport> = {};
   for (const [name, ev] of Object.entries(evidence.nodes)) {
     nodes[name] = {
@@ -50,25 +63,5 @@ export function judge(variant: Variant, evidence: Evidence, timing: Timing): Var
       ...(ev.packets ? { packets: ev.packets } : {}),
     };
   }
-  return {
-    variant: variant.name,
-    verdict: failed.length === 0 ? "pass" : "fail",
-    reason:
-      failed.length === 0
-        ? `${expectations.length} expectation(s) met`
-        : failed
-            .map(
-              (e) =>
-                `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`,
-            )
-            .join("; "),
-    ...timing,
-    nodes,
-    clients: evidence.clients,
-    attempts: evidence.attempts,
-    expectations,
-    causes,
-    unchecked: diagnosis.unchecked,
-    dropReasons: evidence.dropReasons,
-  };
+  return nodes;
 }

@@ -11,6 +11,7 @@ import { combineRepeats } from "../verdict/repeat.js";
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runVariant } from "./run-variant.js";
 import { isStopping } from "../util/interrupts.js";
+import { VERSION } from "../util/project.js";
 
 const SCENARIO_FILE = /\.ya?ml$/;
 
@@ -126,7 +127,7 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
       results.push({ name: sc.name, file: sc.file, summary: sc.summary, variants });
   }
   return {
-    tool: { name: "tcprepro", version: "0.1.0" },
+    tool: { name: "tcprepro", version: VERSION },
     kernel: kernel.release,
     runtime: opts.runtime.name,
     startedAt: startedAt.toISOString(),

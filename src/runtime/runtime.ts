@@ -69,9 +69,13 @@ export interface StartedTopology extends AsyncDisposable {
   down(): Promise<void>;
 }
 
+/** What a clean (or a run's removal) took away. */
 export interface CleanResult {
-  containers: number;
+  /** Nodes: containers, namespaces, VMs. */
+  nodes: number;
   networks: number;
+  /** Anything else a run leaves behind (trace instances, …). */
+  other: number;
 }
 
 /** What a runtime's nodes run on: the kernel under test, not necessarily the host's. */

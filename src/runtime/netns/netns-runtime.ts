@@ -11,17 +11,19 @@
 import { existsSync, readFileSync } from "node:fs";
 import { RuntimeUnavailableError } from "../../util/errors.js";
 import { waitFor } from "../../util/time.js";
-import { AGENT_BINARY, buildAgent } from "../docker/images.js";
+import { AGENT_BINARY, buildAgent } from "../shared/agent.js";
 import type {
   CleanResult,
   KernelInventory,
   Runtime,
   RuntimeCapabilities,
-  StartedNode,
   StartedTopology,
   TopologyPlan,
 } from "../runtime.js";
+import { sumClean } from "../shared/clean.js";
 import { hostInventory } from "../shared/host-inventory.js";
+import { ownerIsAlive } from "../shared/liveness.js";
+import { SweptTopology } from "../shared/topology.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
   ipBatch,
@@ -35,14 +37,7 @@ import {
 } from "./ip.js";
 import { startAnchor } from "./anchor.js";
 import { NetnsNode } from "./netns-node.js";
-import {
-  readState,
-  removeState,
-  runIsAlive,
-  stateRunIds,
-  usedSubnets,
-  writeState,
-} from "./state.js";
+import { readState, removeState, stateRunIds, usedSubnets, writeState } from "./state.js";
 
 /** First host number given to nodes in each /24, as on Docker (.1 is left free). */
 const FIRST_HOST = 10;
@@ -108,7 +103,7 @@ export class NetnsRuntime implements Runtime {
       throw new ImageUnsupportedError(
         `node ${withImage.name} runs image ${withImage.image}: ${NO_IMAGES}`,
       );
-    const topology = new NetnsTopology(plan.runId);
+    const topology = new SweptTopology(plan.runId, (id) => removeRun(id));
     try {
       await build(plan, topology, this.options.pool);
       return topology;
@@ -127,16 +122,14 @@ export class NetnsRuntime implements Runtime {
     const known = stateRunIds();
     const runs = new Set(known);
     for (const n of names) runs.add(runIdOf(n, known));
-    let result: CleanResult = { containers: 0, networks: 0 };
+    const removed: CleanResult[] = [];
     for (const runId of runs) {
-      if (!all && runIsAlive(readState(runId))) continue;
-      const r = await removeRun(runId, names);
-      result = {
-        containers: result.containers + r.containers,
-        networks: result.networks + r.networks,
-      };
+      const state = readState(runId);
+      // No state file (or an unreadable one): nobody owns the run, it is dead.
+      if (!all && state && ownerIsAlive(state)) continue;
+      removed.push(await removeRun(runId, names));
     }
-    return result;
+    return sumClean(removed);
   }
 }
 
@@ -171,7 +164,7 @@ function hasNetnsCapabilities(): boolean {
   }
 }
 
-async function build(plan: TopologyPlan, topology: NetnsTopology, pool?: string): Promise<void> {
+async function build(plan: TopologyPlan, topology: SweptTopology, pool?: string): Promise<void> {
   const { runId } = plan;
   const candidates = freeSubnets(pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, usedSubnets());
   if (candidates.length < plan.networks.length)
@@ -266,27 +259,8 @@ export async function removeRun(runId: string, names?: string[]): Promise<CleanR
   await removeState(runId);
   const sw = switchNamespace(runId);
   return {
-    containers: ours.filter((n) => n !== sw).length,
+    nodes: ours.filter((n) => n !== sw).length,
     networks: ours.includes(sw) ? networks : 0,
+    other: 0,
   };
-}
-
-class NetnsTopology implements StartedTopology {
-  readonly nodes = new Map<string, StartedNode>();
-  readonly subnets: Record<string, string> = {};
-  private downing: Promise<void> | undefined;
-
-  constructor(readonly runId: string) {}
-
-  /** Sweeps by name; calls made while one sweep runs share it, a later call sweeps again. */
-  down(): Promise<void> {
-    this.downing ??= removeRun(this.runId)
-      .then(() => undefined)
-      .finally(() => (this.downing = undefined));
-    return this.downing;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.down();
-  }
 }
