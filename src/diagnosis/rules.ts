@@ -4,7 +4,7 @@
  * claims what it explains. Whatever abnormal is left unclaimed is reported as `unexplained`
  * with its numbers — a rule never guesses — and `none` needs nothing abnormal at all.
  *
- * The rules follow DESIGN.md's cause table, corrected by what GROUND-TRUTH.md measured here.
+ * The rules follow what the kernel was measured to do: docs/kernel-behaviour.md#failure-modes.
  */
 import { withDropReasons } from "./drop-reasons.js";
 import type { Evidence } from "../evidence/types.js";

@@ -7,7 +7,7 @@
  * network namespace, so the counts are "every IPv4 drop on this host while the variant ran" —
  * variants run in parallel see each other's. And drop reasons complement the counters, they do
  * not replace them: a SYN dropped because the accept queue is full is consumed, not freed with a
- * reason (GROUND-TRUTH); TCP_LISTEN_OVERFLOW is a final ACK meeting a full queue.
+ * reason (docs/kernel-behaviour.md#drop-reasons); TCP_LISTEN_OVERFLOW is a final ACK meeting a full queue.
  */
 import { spawnSync } from "node:child_process";
 import {
