@@ -3,8 +3,8 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import type { EventSink } from "../report/events.js";
-import type { Runtime } from "../runtime/runtime.js";
-import { loadScenario, type LoadedScenario } from "../scenario/load.js";
+import type { KernelInventory, Runtime } from "../runtime/runtime.js";
+import { loadScenario, type LoadedScenario, type Variant } from "../scenario/load.js";
 import type { KernelFacts } from "../scenario/semantics.js";
 import { ScenarioError, UsageError, type ScenarioProblem } from "../util/errors.js";
 import { combineRepeats } from "../verdict/repeat.js";
@@ -76,46 +76,19 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   const limit = pLimit(
     Math.min(Math.max(1, opts.parallel ?? 1), opts.runtime.capabilities.maxParallel),
   );
-  const repeat = Math.max(1, opts.repeat ?? 1);
   const announced = new Set<string>();
   const jobs = scenarios.map((sc) => {
     const variants = sc.variants.filter((v) => !opts.variant || v.name === opts.variant);
+    const announce = () => {
+      if (announced.has(sc.file)) return;
+      announced.add(sc.file);
+      const names = variants.map((x) => x.name);
+      opts.emit({ kind: "scenario.start", scenario: sc.name, file: sc.file, variants: names });
+    };
     const runs = variants.map((v) =>
-      limit(async (): Promise<VariantResult | undefined> => {
-        if (!announced.has(sc.file)) {
-          announced.add(sc.file);
-          opts.emit({
-            kind: "scenario.start",
-            scenario: sc.name,
-            file: sc.file,
-            variants: variants.map((x) => x.name),
-          });
-        }
-        const results: VariantResult[] = [];
-        for (let i = 0; i < repeat && !isStopping(); i++) {
-          opts.emit({
-            kind: "variant.start",
-            scenario: sc.name,
-            variant: repeat > 1 ? `${v.name} (run ${i + 1}/${repeat})` : v.name,
-          });
-          results.push(
-            await runVariant(
-              {
-                runtime: opts.runtime,
-                kernel,
-                emit: opts.emit,
-                scenario: sc.name,
-                captureAll: opts.captureAll,
-                capturesDir: opts.capturesDir,
-              },
-              v,
-            ),
-          );
-        }
-        if (results.length === 0) return undefined;
-        const r = combineRepeats(results);
-        opts.emit({ kind: "variant.done", scenario: sc.name, result: r });
-        return r;
+      limit(() => {
+        announce();
+        return runRepeated(opts, kernel, sc, v);
       }),
     );
     return { sc, runs };
@@ -134,6 +107,34 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
     durationMs: Math.round(performance.now() - t0),
     scenarios: results,
   };
+}
+
+/** One variant `repeat` times (fewer when stopping); undefined when it never ran. */
+async function runRepeated(
+  opts: RunOptions,
+  kernel: KernelInventory,
+  sc: LoadedScenario,
+  v: Variant,
+): Promise<VariantResult | undefined> {
+  const repeat = Math.max(1, opts.repeat ?? 1);
+  const ctx = {
+    runtime: opts.runtime,
+    kernel,
+    emit: opts.emit,
+    scenario: sc.name,
+    captureAll: opts.captureAll,
+    capturesDir: opts.capturesDir,
+  };
+  const results: VariantResult[] = [];
+  for (let i = 0; i < repeat && !isStopping(); i++) {
+    const variant = repeat > 1 ? `${v.name} (run ${i + 1}/${repeat})` : v.name;
+    opts.emit({ kind: "variant.start", scenario: sc.name, variant });
+    results.push(await runVariant(ctx, v));
+  }
+  if (results.length === 0) return undefined;
+  const r = combineRepeats(results);
+  opts.emit({ kind: "variant.done", scenario: sc.name, result: r });
+  return r;
 }
 
 export function exitCodeOf(report: RunReport): number {
