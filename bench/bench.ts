@@ -12,7 +12,7 @@ import { connectDocker, DockerRuntime } from "../src/runtime/docker/docker-runti
 import { NetnsRuntime } from "../src/runtime/netns/netns-runtime.js";
 import { gatewayRules, planTopology } from "../src/run/plan.js";
 import { loadScenario } from "../src/scenario/load.js";
-import { hostKernelFacts } from "../src/scenario/semantics.js";
+import { hostKernelFacts } from "../src/runtime/shared/host-inventory.js";
 import { NODE_LATEST } from "../src/runtime/docker/images.js";
 import type { Runtime, TopologyPlan } from "../src/runtime/runtime.js";
 import { freeSubnets } from "../src/runtime/subnets.js";

@@ -3,6 +3,7 @@ import { removeOrphanTraceInstances } from "../evidence/drop-reasons.js";
 import { connectDocker, DockerRuntime } from "../runtime/docker/docker-runtime.js";
 import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
 import type { CleanResult } from "../runtime/runtime.js";
+import { NOTHING_CLEANED } from "../runtime/shared/clean.js";
 import { RuntimeUnavailableError } from "../util/errors.js";
 
 export function registerClean(program: Command): void {
@@ -14,7 +15,7 @@ export function registerClean(program: Command): void {
     .option("--all", "remove those of every run, running ones and labs included", false)
     .action(async (opts: { all: boolean }) => {
       // Both runtimes: what a dead run left may be containers or namespaces.
-      let docker: CleanResult = { containers: 0, networks: 0 };
+      let docker: CleanResult = NOTHING_CLEANED;
       let dockerNote = "";
       try {
         docker = await new DockerRuntime(await connectDocker()).clean({ all: opts.all });
@@ -23,13 +24,11 @@ export function registerClean(program: Command): void {
         dockerNote = " (no Docker engine answers: containers not checked)";
       }
       const root = process.getuid?.() === 0;
-      const netns = root
-        ? await new NetnsRuntime().clean({ all: opts.all })
-        : { containers: 0, networks: 0 };
+      const netns = root ? await new NetnsRuntime().clean({ all: opts.all }) : NOTHING_CLEANED;
       const traces = removeOrphanTraceInstances(opts.all);
       process.stdout.write(
-        `removed ${docker.containers} container(s), ${docker.networks} network(s)${dockerNote}, ` +
-          `${netns.containers} namespace node(s), ${netns.networks} namespace network(s) and ${traces} trace instance(s)\n`,
+        `removed ${docker.nodes} container(s), ${docker.networks} network(s)${dockerNote}, ` +
+          `${netns.nodes} namespace node(s), ${netns.networks} namespace network(s) and ${traces} trace instance(s)\n`,
       );
     });
 }

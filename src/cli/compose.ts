@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { composeFile } from "../run/compose.js";
 import { loadAll } from "../run/run.js";
-import { hostKernelFacts } from "../scenario/semantics.js";
+import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import { UsageError } from "../util/errors.js";
 
 export function registerCompose(program: Command): void {

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { connectDocker } from "../runtime/docker/docker-runtime.js";
-import { buildAgent, ensureImages } from "../runtime/docker/images.js";
+import { ensureImages } from "../runtime/docker/images.js";
+import { buildAgent } from "../runtime/shared/agent.js";
 import { installSignalHandlers } from "../util/interrupts.js";
 
 const say = (m: string) => process.stderr.write(`· ${m}\n`);

@@ -21,7 +21,7 @@ import {
   removeLabs,
 } from "../runtime/docker/docker-runtime.js";
 import type { StartedTopology } from "../runtime/runtime.js";
-import { hostKernelFacts } from "../scenario/semantics.js";
+import { anyKernel } from "../scenario/semantics.js";
 import { UsageError } from "../util/errors.js";
 import { onInterrupt, installSignalHandlers } from "../util/interrupts.js";
 
@@ -32,7 +32,14 @@ interface UpOptions {
 }
 
 async function labUp(file: string, opts: UpOptions): Promise<void> {
-  const [loaded] = loadAll([file], hostKernelFacts);
+  loadAll([file], anyKernel); // bad input fails before the engine is asked
+  const docker = await connectDocker();
+  const runtime = new DockerRuntime(docker, {
+    pool: opts.pool ?? defaultPool(),
+    baseImage: opts.base,
+    lab: true,
+  });
+  const [loaded] = loadAll([file], await runtime.inventory());
   const variant = opts.variant
     ? loaded!.variants.find((v) => v.name === opts.variant)
     : loaded!.variants[0];
@@ -44,12 +51,6 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
   const say = (line: string) => process.stderr.write(line + "\n");
   installSignalHandlers((ev) => (ev.kind === "warning" ? say(ev.message) : undefined));
 
-  const docker = await connectDocker();
-  const runtime = new DockerRuntime(docker, {
-    pool: opts.pool ?? defaultPool(),
-    baseImage: opts.base,
-    lab: true,
-  });
   await runtime.prepare(say);
   const runId = `lab-${newRunId()}`;
   const { plan, instances } = planTopology(s, runId);
@@ -118,6 +119,6 @@ export function registerLab(program: Command): void {
     .option("--all", "the same: every lab (there is no other kind to keep)", false)
     .action(async () => {
       const r = await removeLabs(await connectDocker());
-      process.stdout.write(`removed ${r.containers} container(s) and ${r.networks} network(s)\n`);
+      process.stdout.write(`removed ${r.nodes} container(s) and ${r.networks} network(s)\n`);
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { hostKernelFacts } from "../scenario/semantics.js";
+import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import { expandPaths, loadAll } from "../run/run.js";
 
 export function registerList(program: Command): void {

@@ -7,6 +7,7 @@ import { registerCompose } from "./compose.js";
 import { registerDiagnose } from "./diagnose.js";
 import { registerDoctor } from "./doctor.js";
 import { registerImages } from "./images.js";
+import { VERSION } from "../util/project.js";
 import { registerLab } from "./lab.js";
 import { registerList } from "./list.js";
 import { registerRun } from "./run.js";
@@ -17,7 +18,7 @@ import { registerValidate } from "./validate.js";
 
 const program = new Command("tcprepro")
   .description("Reproduce Linux TCP-stack failures on the real kernel and say why they happened")
-  .version("0.1.0")
+  .version(VERSION)
   .exitOverride()
   .showHelpAfterError();
 

@@ -2,10 +2,9 @@ import type { Command } from "commander";
 import { consoleSink, formatReport } from "../report/console.js";
 import { htmlReport } from "../report/html.js";
 import { junitXml } from "../report/junit.js";
-import { hostKernelFacts } from "../scenario/semantics.js";
+import { anyKernel, type KernelFacts } from "../scenario/semantics.js";
 import { collectSet, withSetVariant, type SetFlag } from "../scenario/set-flag.js";
 import { installSignalHandlers } from "../util/interrupts.js";
-import { hostInventory } from "../run/kernel.js";
 import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
 import { UsageError } from "../util/errors.js";
 import { checkOutputs, writeFileAtomic } from "../util/output.js";
@@ -81,13 +80,14 @@ export function registerRun(program: Command): void {
           set?: SetFlag[];
         },
       ) => {
-        // Validate everything before touching the engine: bad input creates nothing.
-        const scenarios = loadAll(expandPaths(paths), hostKernelFacts).map((s) =>
-          withSetVariant(s, opts.set ?? [], hostKernelFacts),
-        );
+        // Validate everything before touching the engine: bad input creates nothing. Then once
+        // more against the kernel the nodes will run on, which only the runtime knows.
+        const files = expandPaths(paths);
+        const load = (kernel: KernelFacts) =>
+          loadAll(files, kernel).map((s) => withSetVariant(s, opts.set ?? [], kernel));
         const captures =
           opts.capture ||
-          scenarios.some((s) =>
+          load(anyKernel).some((s) =>
             s.variants.some((v) => Object.values(v.scenario.nodes).some((n) => n.capture)),
           );
         checkOutputs(
@@ -101,11 +101,10 @@ export function registerRun(program: Command): void {
         const emit = consoleSink();
         installSignalHandlers(emit);
         const runtime = await openRuntime(opts, (message) => emit({ kind: "prepare", message }));
+        const scenarios = load(await runtime.inventory());
         await runtime.prepare((message) => emit({ kind: "prepare", message }));
-        const kernel = hostInventory(await runtime.kernel());
         const report = await runAll(scenarios, {
           runtime,
-          kernel,
           emit,
           variant: opts.variant,
           parallel: opts.parallel,

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { loadScenario } from "../scenario/load.js";
 import { newScenario } from "../scenario/new.js";
-import { hostKernelFacts } from "../scenario/semantics.js";
+import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import { readSnapshot } from "../snapshot/snapshot.js";
 import { UsageError } from "../util/errors.js";
 

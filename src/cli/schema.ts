@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { PROJECT_ROOT } from "../runtime/docker/images.js";
+import { PROJECT_ROOT } from "../util/project.js";
 import { SCHEMA_PATH, scenarioJsonSchema } from "../scenario/json-schema.js";
 
 export function registerSchema(program: Command): void {

@@ -1,5 +1,5 @@
 /**
- * The vocabulary of a diagnosis: the causes the rules can name (DESIGN.md's cause table) and the
+ * The vocabulary of a diagnosis: the causes the rules can name (docs/kernel-behaviour.md#failure-modes) and the
  * shape of what `diagnose` returns.
  */
 

@@ -6,7 +6,7 @@
  * - SYN queue full, syncookies off → TCPReqQFullDrop and ListenDrops; syncookies on →
  *   TCPReqQFullDoCookies and SyncookiesSent instead, and no drop;
  * - syncookies off and the SYN queue in its last quarter of tcp_max_syn_backlog → ListenDrops
- *   alone (GROUND-TRUTH mode 4: listen(128) gave ListenDrops +2087, TCPReqQFullDrop 0);
+ *   alone (docs/kernel-behaviour.md#syn-queue-overflow-and-syn-floods: listen(128) gave ListenDrops +2087, TCPReqQFullDrop 0);
  * - tcp_abort_on_overflow=1 and a final ACK meets a full accept queue → ListenOverflows plus an
  *   RST: TcpOutRsts and EmbryonicRsts.
  * So ListenDrops − ListenOverflows is the SYN-queue part, and EmbryonicRsts (capped by the

@@ -94,7 +94,7 @@ export function snatCollisionRule(ctx: DiagnosisContext): void {
 /**
  * A SYN for a 4-tuple the server still holds in TIME_WAIT, with an older timestamp: the server
  * answers with the old connection's ACK, the client resets it and its SYN ~10 ms later connects.
- * Slow, not failed (GROUND-TRUTH mode 5).
+ * Slow, not failed (docs/kernel-behaviour.md#time_wait-paws).
  */
 export function timewaitPawsRule(ctx: DiagnosisContext): void {
   const clientRsts = ctx.sum(ctx.clients(), "TcpOutRsts");
@@ -132,7 +132,7 @@ export function timewaitPawsRule(ctx: DiagnosisContext): void {
 /**
  * An OUTPUT drop on the node itself: connect() does not get EPERM (the first SYN's error is
  * ignored), the retransmits fail with it and count as TCPRetransFail, and the connect ends in
- * ETIMEDOUT after tcp_syn_retries (GROUND-TRUTH mode 8).
+ * ETIMEDOUT after tcp_syn_retries (docs/kernel-behaviour.md#local-firewall).
  */
 export function localFirewallRule(ctx: DiagnosisContext): void {
   for (const g of ctx.groups) {

@@ -4,8 +4,9 @@
  * claims what it explains. Whatever abnormal is left unclaimed is reported as `unexplained`
  * with its numbers — a rule never guesses — and `none` needs nothing abnormal at all.
  *
- * The rules follow DESIGN.md's cause table, corrected by what GROUND-TRUTH.md measured here.
+ * The rules follow what the kernel was measured to do: docs/kernel-behaviour.md#failure-modes.
  */
+import { withDropReasons } from "./drop-reasons.js";
 import type { Evidence } from "../evidence/types.js";
 import { CAUSE_NAMES, type Cause, type Diagnosis } from "./causes.js";
 import { acceptQueueRules, synCookiesRule, synQueueRule } from "./rules-listen.js";
@@ -108,7 +109,8 @@ export function diagnose(evidence: Evidence): Diagnosis {
     (a, b) => rank(a) - rank(b) || CAUSE_NAMES.indexOf(a.cause) - CAUSE_NAMES.indexOf(b.cause),
   );
   const rest = unexplained(ctx);
-  const causes = [...found, ...rest];
+  const drops = evidence.dropReasons?.counts ?? null;
+  const causes = [...found, ...rest].map((c) => withDropReasons(c, drops));
   return { causes: causes.length > 0 ? causes : [healthy(ctx)], unchecked: ctx.unchecked() };
 }
 

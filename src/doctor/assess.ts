@@ -3,10 +3,10 @@
  * thing the harness and the catalog need, each gap with what to do. The probing is in probe.ts,
  * so this can be tested with a made-up machine.
  */
-import type { KernelInventory } from "../verdict/requires.js";
+import type { KernelInventory } from "../runtime/runtime.js";
 import { kernelSatisfies } from "../verdict/requires.js";
 import type { CatalogNeeds, NeedUse } from "./catalog-needs.js";
-import type { NetemFinding } from "./netem.js";
+import type { NetemFinding } from "../runtime/shared/netem.js";
 
 export interface DoctorFacts {
   engine:
@@ -109,8 +109,17 @@ export function assess(f: DoctorFacts): DoctorReport {
   const release = f.inventory.release;
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);
+  engineChecks(f, add);
+  hostChecks(f, add);
+  toolChecks(f, add);
+  catalogChecks(f, add);
+  return { kernel: release, checks, gaps: checks.filter((c) => c.status === "gap").length };
+}
 
-  // Engine and images.
+type Add = (c: Check) => void;
+
+/** The engine, and the node image and its base. */
+function engineChecks(f: DoctorFacts, add: Add): void {
   if (f.engine.reachable)
     add({
       group: "engine",
@@ -164,8 +173,11 @@ export function assess(f: DoctorFacts): DoctorReport {
       status: "n/a",
       detail: "absent; only needed to rebuild the node image",
     });
+}
 
-  // The host.
+/** Privileges, and the kernel the nodes run on. */
+function hostChecks(f: DoctorFacts, add: Add): void {
+  const release = f.inventory.release;
   if (f.uid === 0)
     add({ group: "host", name: "privileges", status: "ok", detail: "running as root" });
   else
@@ -192,6 +204,10 @@ export function assess(f: DoctorFacts): DoctorReport {
         ? ` (not for ${ranged.map((s) => `${s.name}, which needs ${s.kernelRange}`).join("; ")}: it SKIPs here)`
         : ""),
   });
+}
+
+/** The host programs that build the agent and the base image, and the netem qdisc. */
+function toolChecks(f: DoctorFacts, add: Add): void {
   const tool = (name: string, where: string | null, fix: string, why: string) =>
     add(
       where
@@ -217,8 +233,11 @@ export function assess(f: DoctorFacts): DoctorReport {
     "it makes the offline base image",
   );
   add(netemCheck(f));
+}
 
-  // What the catalog uses.
+/** Every sysctl and counter the catalog uses, on the runtime's kernel. */
+function catalogChecks(f: DoctorFacts, add: Add): void {
+  const release = f.inventory.release;
   if ("error" in f.catalog) {
     add({
       group: "catalog",
@@ -234,7 +253,6 @@ export function assess(f: DoctorFacts): DoctorReport {
     for (const [name, uses] of [...counters].sort(([a], [b]) => a.localeCompare(b)))
       add(nameCheck("counters", name, uses, f.inventory.counters.has(name), release));
   }
-  return { kernel: release, checks, gaps: checks.filter((c) => c.status === "gap").length };
 }
 
 const MARK: Record<CheckStatus, string> = { ok: "✓", gap: "✗", unknown: "?", "n/a": "–" };

@@ -1,15 +1,16 @@
 /** `tcprepro doctor`, the probing: looks at this machine and its engine, changes nothing. */
 import { accessSync, constants, existsSync, readdirSync } from "node:fs";
-import { release as osRelease } from "node:os";
 import { delimiter, join } from "node:path";
 import type Docker from "dockerode";
-import { connectDocker } from "../runtime/docker/docker-runtime.js";
+import { connectDocker, DockerRuntime } from "../runtime/docker/docker-runtime.js";
 import { nodeImageTag, OFFLINE_BASE } from "../runtime/docker/images.js";
-import { hostInventory } from "../run/kernel.js";
+import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
+import type { Runtime } from "../runtime/runtime.js";
+import { probeNetem } from "../runtime/shared/netem.js";
 import { expandPaths, loadAll } from "../run/run.js";
+import { anyKernel } from "../scenario/semantics.js";
 import { catalogNeeds } from "./catalog-needs.js";
 import type { DoctorFacts } from "./assess.js";
-import { probeNetem } from "./netem.js";
 
 /** An executable on PATH (and the sbin directories, which a non-root PATH often lacks). */
 export function findProgram(name: string): string | null {
@@ -70,16 +71,13 @@ export async function probe(opts: ProbeOptions): Promise<DoctorFacts> {
     node: { name: nodeName, present: null },
     base: { name: baseName, present: null },
   };
-  let release = osRelease();
+  // The kernel the nodes run on, as the runtime a plain `run` would pick sees it.
+  let runtime: Runtime = new NetnsRuntime();
   try {
     const docker = await connectDocker();
-    const [version, info] = await Promise.all([
-      docker.version(),
-      docker.info() as Promise<{ KernelVersion?: string }>,
-    ]);
+    const version = await docker.version();
     engine = { reachable: true, version: `${version.Version} (API ${version.ApiVersion})`, where };
-    // The nodes run on the engine's kernel: with a local engine, this one.
-    release = info.KernelVersion ?? release;
+    runtime = new DockerRuntime(docker);
     images = {
       node: { name: nodeName, present: await imagePresent(docker, nodeName) },
       base: { name: baseName, present: await imagePresent(docker, baseName) },
@@ -88,11 +86,12 @@ export async function probe(opts: ProbeOptions): Promise<DoctorFacts> {
     engine = { reachable: false, where, error: err instanceof Error ? err.message : String(err) };
   }
 
+  const inventory = await runtime.inventory();
   let catalog: DoctorFacts["catalog"];
   try {
     // Accept every sysctl while loading: which ones this kernel lacks is what doctor reports.
     catalog = {
-      needs: catalogNeeds(loadAll(files, { sysctlExists: () => true })),
+      needs: catalogNeeds(loadAll(files, anyKernel)),
     };
   } catch (err) {
     catalog = { error: err instanceof Error ? err.message : String(err) };
@@ -102,8 +101,8 @@ export async function probe(opts: ProbeOptions): Promise<DoctorFacts> {
     engine,
     images,
     uid: process.getuid?.() ?? -1,
-    inventory: hostInventory(release),
-    netem: probeNetem(release),
+    inventory,
+    netem: probeNetem(inventory.release),
     tools: {
       gcc: findProgram("gcc"),
       staticLibc: findStaticLibc(),

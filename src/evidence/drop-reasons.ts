@@ -7,7 +7,7 @@
  * network namespace, so the counts are "every IPv4 drop on this host while the variant ran" —
  * variants run in parallel see each other's. And drop reasons complement the counters, they do
  * not replace them: a SYN dropped because the accept queue is full is consumed, not freed with a
- * reason (GROUND-TRUTH); TCP_LISTEN_OVERFLOW is a final ACK meeting a full queue.
+ * reason (docs/kernel-behaviour.md#drop-reasons); TCP_LISTEN_OVERFLOW is a final ACK meeting a full queue.
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -144,16 +144,3 @@ export function parseDropReasons(trace: string): Record<string, number> {
     counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
   return counts;
 }
-
-/** Which drop reasons support which cause. */
-export const REASONS_FOR_CAUSE: Record<string, string[]> = {
-  "accept-queue-overflow": ["TCP_LISTEN_OVERFLOW"],
-  "abort-on-overflow": ["TCP_LISTEN_OVERFLOW"],
-  "syn-blackhole": ["NETFILTER_DROP"],
-  "local-firewall": ["NETFILTER_DROP"],
-  "retransmit-timeout": ["NETFILTER_DROP"],
-  "snat-conntrack-collision": ["NETFILTER_DROP"],
-  "timewait-paws": ["TCP_RFC7323_TW_PAWS"],
-  "tw-recycle-paws": ["TCP_RFC7323_PAWS"],
-  "no-listener": ["NO_SOCKET"],
-};

@@ -2,7 +2,7 @@
  * What a capture says about connections: per flow, the handshake and the resets; per node, the
  * counts to set beside its counters (SYNs in, SYN-ACKs out, resets out and which kind). Pure.
  *
- * Kernel facts this reads off the wire (6.18, measured: GROUND-TRUTH.md, mode 7, and the fixtures
+ * Kernel facts this reads off the wire (6.18, measured: docs/kernel-behaviour.md#resets, and the fixtures
  * of test/unit/pcap.test.ts):
  * - IP id 0. With DF set (Linux TCP's default, path-MTU discovery) the kernel gives a packet a
  *   real id only when it leaves through a connected socket, whose id counter starts at a random
@@ -114,7 +114,7 @@ const isOpeningSyn = (p: TcpPacket) => p.flags.syn && !p.flags.ack;
 
 /**
  * Packets → flows. A 4-tuple is reused (a client port comes round again, a server in TIME_WAIT
- * meets the next SYN: GROUND-TRUTH mode 5), so a SYN with another sender or ISN than the
+ * meets the next SYN: docs/kernel-behaviour.md#time_wait-paws), so a SYN with another sender or ISN than the
  * flow's opening SYN starts a new flow; retransmitted SYNs keep their ISN and stay in it.
  */
 function groupFlows(ordered: TcpPacket[]): TcpPacket[][] {

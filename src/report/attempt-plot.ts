@@ -129,14 +129,27 @@ export interface AttemptPlotOptions {
   maxDrawn?: number;
 }
 
-/** The SVG (and its HTML legend) for one variant's attempts. */
-export function attemptPlot(attempts: Attempt[], opts: AttemptPlotOptions): string {
-  const width = opts.width ?? 560;
-  const height = opts.height ?? 270;
-  const drawn = attemptsToDraw(attempts, opts.maxDrawn);
-  const colours = outcomeColours(attempts.map((a) => a.outcome));
+/** Where everything goes: outcome bands on top, the log-scaled connect-time plot below. */
+interface Layout {
+  width: number;
+  height: number;
+  left: number;
+  plotW: number;
+  top: number;
+  plotTop: number;
+  plotBottom: number;
+  bandH: number;
+  /** Outcomes of attempts that have no connect time (timeout, ECONNREFUSED, …), one band each. */
+  bandOutcomes: string[];
+  x: (ms: number) => number;
+  y: (ms: number) => number;
+  xTicks: number[];
+  yTicks: number[];
+  /** Did any drawn attempt connect? */
+  anyConnected: boolean;
+}
 
-  // Bands on top: outcomes of attempts that have no connect time (timeout, ECONNREFUSED, …).
+function layout(drawn: Attempt[], width: number, height: number): Layout {
   const bandOutcomes = [
     ...new Set(drawn.filter((a) => a.connectMs === undefined).map((a) => a.outcome)),
   ].sort();
@@ -164,65 +177,29 @@ export function attemptPlot(attempts: Attempt[], opts: AttemptPlotOptions): stri
   const y = (ms: number) =>
     plotBottom -
     ((Math.log10(Math.max(ms, MIN_CONNECT_MS)) - logLo) / (logHi - logLo)) * (plotBottom - plotTop);
-  const bandY = (outcome: string) => top + bandOutcomes.indexOf(outcome) * bandH + bandH / 2;
+  return {
+    ...{ width, height, left, plotW, top, plotTop, plotBottom, bandH, bandOutcomes, x, y },
+    xTicks: xAxis.ticks,
+    yTicks: yAxis.ticks,
+    anyConnected: connects !== undefined,
+  };
+}
 
-  const parts: string[] = [];
+/** The SVG (and its HTML legend) for one variant's attempts. */
+export function attemptPlot(attempts: Attempt[], opts: AttemptPlotOptions): string {
+  const width = opts.width ?? 560;
+  const height = opts.height ?? 270;
+  const drawn = attemptsToDraw(attempts, opts.maxDrawn);
+  const colours = outcomeColours(attempts.map((a) => a.outcome));
+  const l = layout(drawn, width, height);
   const total = attempts.length;
-  parts.push(
+  const parts = [
     `<svg class="attempts" data-variant="${htmlEscape(opts.variant)}" data-attempts="${total}" data-drawn="${drawn.length}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${htmlEscape(`${total} connection attempts of ${opts.variant}: start time against connect time, by outcome`)}">`,
-  );
-
-  // Bands.
-  for (const [i, o] of bandOutcomes.entries()) {
-    const yTop = top + i * bandH;
-    parts.push(
-      `<rect class="band" x="${left}" y="${yTop}" width="${plotW}" height="${bandH}" fill="${i % 2 ? "#f6f6f6" : "#efefef"}"/>`,
-      `<text class="band-label" x="${left - 6}" y="${px(yTop + bandH / 2 + 4)}" text-anchor="end" fill="${colours.get(o)}">${htmlEscape(o)}</text>`,
-    );
-  }
-  if (bandOutcomes.length > 0)
-    parts.push(
-      `<line x1="${left}" x2="${left + plotW}" y1="${plotTop - 4}" y2="${plotTop - 4}" stroke="#999" stroke-dasharray="3 3"/>`,
-    );
-
-  // Axes and grid.
-  parts.push(
-    `<rect x="${left}" y="${plotTop}" width="${plotW}" height="${plotBottom - plotTop}" fill="none" stroke="#bbb"/>`,
-  );
-  for (const t of yAxis.ticks) {
-    const yy = px(y(t));
-    parts.push(
-      `<line class="grid" x1="${left}" x2="${left + plotW}" y1="${yy}" y2="${yy}" stroke="#e3e3e3"/>`,
-      `<text class="tick" x="${left - 6}" y="${px(y(t) + 4)}" text-anchor="end">${fmt(t)}</text>`,
-    );
-  }
-  for (const t of xAxis.ticks) {
-    const xx = px(x(t));
-    parts.push(
-      `<line class="grid" x1="${xx}" x2="${xx}" y1="${plotTop}" y2="${plotBottom}" stroke="#eeeeee"/>`,
-      `<text class="tick" x="${xx}" y="${plotBottom + 15}" text-anchor="middle">${fmt(t)}</text>`,
-    );
-  }
-  parts.push(
-    `<text class="axis-title" x="${left + plotW / 2}" y="${height - 6}" text-anchor="middle">attempt start (ms since traffic t=0)</text>`,
-    `<text class="axis-title" transform="translate(14 ${px((plotTop + plotBottom) / 2)}) rotate(-90)" text-anchor="middle">connect (ms, log)</text>`,
-  );
-  if (connects === undefined)
-    parts.push(
-      `<text class="empty" x="${left + plotW / 2}" y="${px((plotTop + plotBottom) / 2)}" text-anchor="middle">no attempt connected</text>`,
-    );
-
-  // The attempts: connected ones by connect time, the others in their outcome's band.
-  drawn.forEach((a, i) => {
-    const cy =
-      a.connectMs === undefined ? bandY(a.outcome) + jitter(i, bandH / 2 - 4) : y(a.connectMs);
-    const colour = colours.get(a.outcome)!;
-    parts.push(
-      `<circle class="attempt" data-outcome="${htmlEscape(a.outcome)}" cx="${px(x(a.startMs))}" cy="${px(cy)}" r="3.5" fill="${colour}" fill-opacity="0.55" stroke="${colour}" stroke-width="0.8"><title>${htmlEscape(attemptTitle(a))}</title></circle>`,
-    );
-  });
-  parts.push("</svg>");
-
+    ...bands(l, colours),
+    ...axes(l),
+    ...dots(l, drawn, colours),
+    "</svg>",
+  ];
   // Legend, with counts over all attempts (not only the drawn ones).
   const counts = new Map<string, number>();
   for (const a of attempts) counts.set(a.outcome, (counts.get(a.outcome) ?? 0) + 1);
@@ -235,4 +212,63 @@ export function attemptPlot(attempts: Attempt[], opts: AttemptPlotOptions): stri
       ? `<p class="note">${total} attempts; ${drawn.length} drawn (every ${Math.ceil(total / (opts.maxDrawn ?? MAX_DRAWN_ATTEMPTS))}th of each common outcome, all of the rare ones).</p>`
       : "";
   return `${parts.join("\n")}\n<ul class="legend">${legend.join("")}</ul>${thinned}`;
+}
+
+function bands(l: Layout, colours: Map<string, string>): string[] {
+  const { left, plotW, top, bandH, plotTop } = l;
+  const parts: string[] = [];
+  for (const [i, o] of l.bandOutcomes.entries()) {
+    const yTop = top + i * bandH;
+    parts.push(
+      `<rect class="band" x="${left}" y="${yTop}" width="${plotW}" height="${bandH}" fill="${i % 2 ? "#f6f6f6" : "#efefef"}"/>`,
+      `<text class="band-label" x="${left - 6}" y="${px(yTop + bandH / 2 + 4)}" text-anchor="end" fill="${colours.get(o)}">${htmlEscape(o)}</text>`,
+    );
+  }
+  if (l.bandOutcomes.length > 0)
+    parts.push(
+      `<line x1="${left}" x2="${left + plotW}" y1="${plotTop - 4}" y2="${plotTop - 4}" stroke="#999" stroke-dasharray="3 3"/>`,
+    );
+  return parts;
+}
+
+function axes(l: Layout): string[] {
+  const { left, plotW, plotTop, plotBottom, x, y } = l;
+  const parts = [
+    `<rect x="${left}" y="${plotTop}" width="${plotW}" height="${plotBottom - plotTop}" fill="none" stroke="#bbb"/>`,
+  ];
+  for (const t of l.yTicks) {
+    const yy = px(y(t));
+    parts.push(
+      `<line class="grid" x1="${left}" x2="${left + plotW}" y1="${yy}" y2="${yy}" stroke="#e3e3e3"/>`,
+      `<text class="tick" x="${left - 6}" y="${px(y(t) + 4)}" text-anchor="end">${fmt(t)}</text>`,
+    );
+  }
+  for (const t of l.xTicks) {
+    const xx = px(x(t));
+    parts.push(
+      `<line class="grid" x1="${xx}" x2="${xx}" y1="${plotTop}" y2="${plotBottom}" stroke="#eeeeee"/>`,
+      `<text class="tick" x="${xx}" y="${plotBottom + 15}" text-anchor="middle">${fmt(t)}</text>`,
+    );
+  }
+  parts.push(
+    `<text class="axis-title" x="${left + plotW / 2}" y="${l.height - 6}" text-anchor="middle">attempt start (ms since traffic t=0)</text>`,
+    `<text class="axis-title" transform="translate(14 ${px((plotTop + plotBottom) / 2)}) rotate(-90)" text-anchor="middle">connect (ms, log)</text>`,
+  );
+  if (!l.anyConnected)
+    parts.push(
+      `<text class="empty" x="${left + plotW / 2}" y="${px((plotTop + plotBottom) / 2)}" text-anchor="middle">no attempt connected</text>`,
+    );
+  return parts;
+}
+
+/** The attempts: connected ones by connect time, the others in their outcome's band. */
+function dots(l: Layout, drawn: Attempt[], colours: Map<string, string>): string[] {
+  const bandY = (outcome: string) =>
+    l.top + l.bandOutcomes.indexOf(outcome) * l.bandH + l.bandH / 2;
+  return drawn.map((a, i) => {
+    const cy =
+      a.connectMs === undefined ? bandY(a.outcome) + jitter(i, l.bandH / 2 - 4) : l.y(a.connectMs);
+    const colour = colours.get(a.outcome)!;
+    return `<circle class="attempt" data-outcome="${htmlEscape(a.outcome)}" cx="${px(l.x(a.startMs))}" cy="${px(cy)}" r="3.5" fill="${colour}" fill-opacity="0.55" stroke="${colour}" stroke-width="0.8"><title>${htmlEscape(attemptTitle(a))}</title></circle>`;
+  });
 }

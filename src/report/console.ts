@@ -30,6 +30,8 @@ const formatters: Formatters = {
     `  ${e.scenario}/${e.variant}: ${e.node} done, ${e.attempts} attempts by t=${e.ms} ms`,
   "fault.applied": (e) => `  ${e.scenario}/${e.variant}: t=${e.atMs} ms ${e.action} → ${e.target}`,
   "topology.down": (e) => `  ${e.scenario}/${e.variant}: topology down in ${e.ms} ms`,
+  // Steps are for logs and timing; the lines above already tell a person what happens.
+  "variant.step": () => undefined,
   "variant.done": (e) =>
     `  ${e.scenario}/${e.result.variant}: ${VERDICT[e.result.verdict]} (${(e.result.durationMs / 1000).toFixed(1)} s) ${e.result.verdict === "pass" ? "" : e.result.reason}`,
   warning: (e) => `! ${e.message}`,

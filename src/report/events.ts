@@ -4,6 +4,9 @@
  */
 import type { VariantResult } from "../verdict/result.js";
 
+/** The named steps of one variant, in order. */
+export type VariantStep = "up" | "ready" | "baseline" | "timeline" | "collect" | "down" | "judge";
+
 export type RunEvent =
   | { kind: "prepare"; message: string }
   | { kind: "scenario.start"; scenario: string; file: string; variants: string[] }
@@ -41,6 +44,7 @@ export type RunEvent =
       action: string;
     }
   | { kind: "topology.down"; scenario: string; variant: string; ms: number }
+  | { kind: "variant.step"; scenario: string; variant: string; step: VariantStep; ms: number }
   | { kind: "variant.done"; scenario: string; result: VariantResult }
   | { kind: "warning"; message: string };
 

@@ -33,84 +33,111 @@ function tally(variants: VariantResult[]): string {
   return out.join(", ");
 }
 
+/** One table row: a label and its cells (already HTML), or numbers (escaped here). */
+function tableRow(label: string, cells: string[], cls = ""): string {
+  return `<tr${cls ? ` class="${cls}"` : ""}><th scope="row">${e(label)}</th>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`;
+}
+function numberRow(label: string, values: (number | string)[], cls = ""): string {
+  return `<tr${cls ? ` class="${cls}"` : ""}><th scope="row">${e(label)}</th>${values.map((v) => `<td class="num">${e(v)}</td>`).join("")}</tr>`;
+}
+
 /** The side-by-side table: the terminal's end-of-run table, one column per variant. */
 function variantsTable(s: ScenarioResult): string {
   const cols = s.variants;
-  const rows: string[] = [];
-  const row = (label: string, cells: string[], cls = "") =>
-    rows.push(
-      `<tr${cls ? ` class="${cls}"` : ""}><th scope="row">${e(label)}</th>${cells.map((c) => `<td>${c}</td>`).join("")}</tr>`,
-    );
-  const num = (label: string, values: (number | string)[], cls = "") =>
-    rows.push(
-      `<tr${cls ? ` class="${cls}"` : ""}><th scope="row">${e(label)}</th>${values.map((v) => `<td class="num">${e(v)}</td>`).join("")}</tr>`,
-    );
-
-  row(
-    "verdict",
-    cols.map((v) => badge(v.verdict)),
-  );
+  const rows: string[] = [
+    tableRow(
+      "verdict",
+      cols.map((v) => badge(v.verdict)),
+    ),
+  ];
   if (cols.some((v) => v.repeat && v.repeat.runs > 1))
-    row(
-      "runs agreed",
-      cols.map((v) => (v.repeat ? `${v.repeat.agreed}/${v.repeat.runs}` : "-")),
+    rows.push(
+      tableRow(
+        "runs agreed",
+        cols.map((v) => (v.repeat ? `${v.repeat.agreed}/${v.repeat.runs}` : "-")),
+      ),
     );
-  row(
-    "cause",
-    cols.map((v) => e(v.causes.map((c) => c.cause).join(", ") || "-")),
-  );
-  num(
-    "attempts",
-    cols.map((v) => v.clients.attempts),
-  );
-  const outcomes = [...new Set(cols.flatMap((v) => Object.keys(v.clients.outcomes)))].sort();
-  for (const o of outcomes)
-    num(
-      o,
-      cols.map((v) => v.clients.outcomes[o] ?? 0),
-      "sub",
-    );
-  const pct = (p: VariantResult["clients"]["connectMs"]) => (p ? `${p.p50} / ${p.p99}` : "-");
-  num(
-    "connect p50/p99 ms",
-    cols.map((v) => pct(v.clients.connectMs)),
-  );
-  if (cols.some((v) => v.clients.replyMs))
-    num(
-      "reply p50/p99 ms",
-      cols.map((v) => pct(v.clients.replyMs)),
-    );
-  const queues = cols.map((v) =>
-    Object.entries(v.nodes).flatMap(([node, rep]) =>
-      rep.listen
-        ? Object.entries(rep.listen.sendQ).map(
-            ([port, limit]) =>
-              `${node}:${port} ${rep.listen!.maxRecvQ[Number(port)] ?? 0} of ${limit}`,
-          )
-        : [],
+  rows.push(
+    tableRow(
+      "cause",
+      cols.map((v) => e(v.causes.map((c) => c.cause).join(", ") || "-")),
     ),
   );
+  rows.push(...clientRows(cols));
+  const queues = cols.map(queueCells);
   if (queues.some((q) => q.length > 0))
-    row(
-      "accept queue (max of limit)",
-      queues.map((q) => q.map(e).join("<br>") || "-"),
+    rows.push(
+      tableRow(
+        "accept queue (max of limit)",
+        queues.map((q) => q.map(e).join("<br>") || "-"),
+      ),
     );
   const counters = cols.map((v) =>
     notableCounters(v).map(
       (c) => `<span class="mono">${e(`${c.node} ${c.counter} ${signed(c.delta)}`)}</span>`,
     ),
   );
-  row(
-    "counters",
-    counters.map((c) => c.join("<br>") || "-"),
+  rows.push(
+    tableRow(
+      "counters",
+      counters.map((c) => c.join("<br>") || "-"),
+    ),
   );
-  row(
-    "duration",
-    cols.map((v) => e(seconds(v.durationMs))),
+  rows.push(
+    tableRow(
+      "duration",
+      cols.map((v) => e(seconds(v.durationMs))),
+    ),
   );
 
   const head = `<tr><th></th>${cols.map((v) => `<th scope="col"><a href="#${anchor(s.name, v.variant)}">${e(v.variant)}</a></th>`).join("")}</tr>`;
   return `<table class="variants" data-scenario="${e(s.name)}">\n<thead>${head}</thead>\n<tbody>\n${rows.join("\n")}\n</tbody></table>`;
+}
+
+/** Attempts, each outcome, and the latency percentiles. */
+function clientRows(cols: VariantResult[]): string[] {
+  const rows = [
+    numberRow(
+      "attempts",
+      cols.map((v) => v.clients.attempts),
+    ),
+  ];
+  const outcomes = [...new Set(cols.flatMap((v) => Object.keys(v.clients.outcomes)))].sort();
+  for (const o of outcomes)
+    rows.push(
+      numberRow(
+        o,
+        cols.map((v) => v.clients.outcomes[o] ?? 0),
+        "sub",
+      ),
+    );
+  const pct = (p: VariantResult["clients"]["connectMs"]) => (p ? `${p.p50} / ${p.p99}` : "-");
+  rows.push(
+    numberRow(
+      "connect p50/p99 ms",
+      cols.map((v) => pct(v.clients.connectMs)),
+    ),
+  );
+  if (cols.some((v) => v.clients.replyMs))
+    rows.push(
+      numberRow(
+        "reply p50/p99 ms",
+        cols.map((v) => pct(v.clients.replyMs)),
+      ),
+    );
+  return rows;
+}
+
+/** Each listening app of a variant: `node:port max of limit`. */
+function queueCells(v: VariantResult): string[] {
+  return Object.entries(v.nodes).flatMap(([node, rep]) =>
+    rep.listen
+      ? Object.entries(rep.listen.sendQ).map(
+          ([port, limit]) =>
+            `${node}:${port} ${rep.listen!.maxRecvQ[Number(port)] ?? 0} of ${limit}`,
+        )
+      : [],
+  );
 }
 
 function causesBlock(v: VariantResult): string {

@@ -75,6 +75,22 @@ export interface TimelinePlotOptions {
   width?: number;
 }
 
+/** The drawing area shared by both panels: margins, the time axis, and the SVG parts so far. */
+interface Frame {
+  left: number;
+  plotW: number;
+  /** Top of the first panel (room above for the fault labels) and bottom of the last. */
+  top: number;
+  plotBottom: number;
+  height: number;
+  x: (ms: number) => number;
+  xTicks: number[];
+  parts: string[];
+}
+
+const PANEL_H = 110;
+const PANEL_GAP = 30;
+
 /**
  * The SVG (and its legend) for one variant's timeline; "" when there is nothing sampled.
  * `nodes` gives the queue limits (`nodes[node].listen.sendQ`).
@@ -88,123 +104,165 @@ export function timelinePlot(
   const width = opts.width ?? 560;
   const series = counterSeries(t);
   const queues = Object.entries(t.listen);
+  const top = 22; // room for the fault labels
+  const counterBottom = top + PANEL_H;
+  const queueTop = series.length > 0 ? counterBottom + PANEL_GAP : top;
+  const plotBottom = queues.length > 0 ? queueTop + PANEL_H : counterBottom;
+  const f = frame(t, width, top, plotBottom);
+  const faults = t.faults.length;
+  f.parts.push(
+    `<svg class="timeline" data-variant="${e(opts.variant)}" data-series="${series.length}" data-queues="${queues.length}" data-faults="${faults}" width="${width}" height="${f.height}" viewBox="0 0 ${width} ${f.height}" role="img" aria-label="${e(`timeline of ${opts.variant}: ${series.length} counter line(s), ${queues.length} accept queue(s), ${faults} fault(s)`)}">`,
+  );
+  const colours = series.length > 0 ? drawCounters(f, t, series, top, counterBottom) : new Map();
+  if (queues.length > 0) drawQueues(f, t, queues, nodes, queueTop, queueTop + PANEL_H);
+  drawTimeAxis(f);
+  drawMarkers(f, t);
+  f.parts.push("</svg>");
+  return `${f.parts.join("\n")}\n${legend(t, series, colours, queues.length > 0)}`;
+}
+
+function frame(t: Timeline, width: number, top: number, plotBottom: number): Frame {
   const left = 56;
   const right = 14;
-  const top = 22; // room for the fault labels
-  const panelH = 110;
-  const gap = 30;
-  const hasCounters = series.length > 0;
-  const hasQueues = queues.length > 0;
-  const counterTop = top;
-  const counterBottom = counterTop + panelH;
-  const queueTop = hasCounters ? counterBottom + gap : top;
-  const queueBottom = queueTop + panelH;
-  const plotBottom = hasQueues ? queueBottom : counterBottom;
-  const height = plotBottom + 40;
   const plotW = width - left - right;
-
   const times = [...t.tMs, ...t.faults.map((f) => f.atMs)];
   const xAxis = linearTicks(Math.min(0, ...times), Math.max(...times));
   const x = (ms: number) => left + ((ms - xAxis.lo) / (xAxis.hi - xAxis.lo)) * plotW;
-
-  const parts: string[] = [];
-  const faults = t.faults.length;
-  parts.push(
-    `<svg class="timeline" data-variant="${e(opts.variant)}" data-series="${series.length}" data-queues="${queues.length}" data-faults="${faults}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${e(`timeline of ${opts.variant}: ${series.length} counter line(s), ${queues.length} accept queue(s), ${faults} fault(s)`)}">`,
-  );
-
-  /** One panel: frame, y grid and ticks, and x grid lines. Returns its y scale. */
-  const panel = (yTop: number, yBottom: number, maxValue: number, title: string) => {
-    const yAxis = linearTicks(0, Math.max(1, maxValue));
-    const y = (v: number) => yBottom - ((v - yAxis.lo) / (yAxis.hi - yAxis.lo)) * (yBottom - yTop);
-    parts.push(
-      `<rect x="${left}" y="${yTop}" width="${plotW}" height="${yBottom - yTop}" fill="none" stroke="#bbb"/>`,
-    );
-    for (const v of yAxis.ticks) {
-      parts.push(
-        `<line class="grid" x1="${left}" x2="${left + plotW}" y1="${px(y(v))}" y2="${px(y(v))}" stroke="#e3e3e3"/>`,
-        `<text class="tick" x="${left - 6}" y="${px(y(v) + 4)}" text-anchor="end">${fmt(v)}</text>`,
-      );
-    }
-    for (const ms of xAxis.ticks)
-      parts.push(
-        `<line class="grid" x1="${px(x(ms))}" x2="${px(x(ms))}" y1="${yTop}" y2="${yBottom}" stroke="#eeeeee"/>`,
-      );
-    parts.push(
-      `<text class="axis-title" transform="translate(14 ${px((yTop + yBottom) / 2)}) rotate(-90)" text-anchor="middle">${e(title)}</text>`,
-    );
-    return y;
+  return {
+    left,
+    plotW,
+    top,
+    plotBottom,
+    height: plotBottom + 40,
+    x,
+    xTicks: xAxis.ticks,
+    parts: [],
   };
+}
 
-  const colours = new Map<string, string>();
-  if (hasCounters) {
-    let max = 0;
-    for (const s of series) for (const v of s.values) if (v > max) max = v;
-    const y = panel(counterTop, counterBottom, max, "counter Δ");
-    series.forEach((s, i) => {
-      const colour = LINE_COLOURS[i % LINE_COLOURS.length]!;
-      colours.set(`${s.node} ${s.counter}`, colour);
-      const d = stepPath(s.values.map((v, k) => ({ x: x(t.tMs[k] ?? 0), y: y(v) })));
-      const last = s.values[s.values.length - 1] ?? 0;
-      parts.push(
-        `<path class="series" data-node="${e(s.node)}" data-counter="${e(s.counter)}" d="${d}" fill="none" stroke="${colour}" stroke-width="1.6"><title>${e(`${s.node} ${s.counter}: +${last} at the end`)}</title></path>`,
-      );
-    });
-  }
-
-  if (hasQueues) {
-    let max = 0;
-    for (const [node, q] of queues) {
-      for (const v of q.recvQ) if (v > max) max = v;
-      max = Math.max(max, queueLimit(nodes[node]) ?? 0);
-    }
-    const y = panel(queueTop, queueBottom, max, "accept queue");
-    for (const [node, q] of queues) {
-      const d = stepPath(q.recvQ.map((v, k) => ({ x: x(t.tMs[k] ?? 0), y: y(v) })));
-      const peak = q.recvQ.reduce((a, b) => Math.max(a, b), 0);
-      parts.push(
-        `<path class="queue" data-node="${e(node)}" d="${d}" fill="none" stroke="${QUEUE_COLOUR}" stroke-width="1.8"><title>${e(`${node} accept queue (Recv-Q): at most ${peak}`)}</title></path>`,
-      );
-      const limit = queueLimit(nodes[node]);
-      if (limit !== undefined)
-        parts.push(
-          `<line class="limit" data-node="${e(node)}" x1="${left}" x2="${left + plotW}" y1="${px(y(limit))}" y2="${px(y(limit))}" stroke="${QUEUE_COLOUR}" stroke-dasharray="5 4" stroke-opacity="0.7"><title>${e(`${node} queue limit (Send-Q) ${limit}`)}</title></line>`,
-          `<text class="limit-label" x="${left + plotW - 4}" y="${px(y(limit) - 4)}" text-anchor="end" fill="${QUEUE_COLOUR}">${e(`limit ${limit}`)}</text>`,
-        );
-    }
-  }
-
-  // The x axis under the lowest panel.
-  for (const ms of xAxis.ticks)
+/** One panel: frame, y grid and ticks, and x grid lines. Returns its y scale. */
+function drawPanel(f: Frame, yTop: number, yBottom: number, maxValue: number, title: string) {
+  const { left, plotW, x, parts } = f;
+  const yAxis = linearTicks(0, Math.max(1, maxValue));
+  const y = (v: number) => yBottom - ((v - yAxis.lo) / (yAxis.hi - yAxis.lo)) * (yBottom - yTop);
+  parts.push(
+    `<rect x="${left}" y="${yTop}" width="${plotW}" height="${yBottom - yTop}" fill="none" stroke="#bbb"/>`,
+  );
+  for (const v of yAxis.ticks) {
     parts.push(
-      `<text class="tick" x="${px(x(ms))}" y="${plotBottom + 15}" text-anchor="middle">${fmt(ms)}</text>`,
+      `<line class="grid" x1="${left}" x2="${left + plotW}" y1="${px(y(v))}" y2="${px(y(v))}" stroke="#e3e3e3"/>`,
+      `<text class="tick" x="${left - 6}" y="${px(y(v) + 4)}" text-anchor="end">${fmt(v)}</text>`,
+    );
+  }
+  for (const ms of f.xTicks)
+    parts.push(
+      `<line class="grid" x1="${px(x(ms))}" x2="${px(x(ms))}" y1="${yTop}" y2="${yBottom}" stroke="#eeeeee"/>`,
     );
   parts.push(
-    `<text class="axis-title" x="${left + plotW / 2}" y="${height - 6}" text-anchor="middle">ms since traffic t=0</text>`,
+    `<text class="axis-title" transform="translate(14 ${px((yTop + yBottom) / 2)}) rotate(-90)" text-anchor="middle">${e(title)}</text>`,
   );
+  return y;
+}
 
-  // Markers over both panels: the first drop, then the faults (labels alternate in height so
-  // two faults close together stay readable).
+/** The counter panel; returns each line's colour by "node counter", for the legend. */
+function drawCounters(
+  f: Frame,
+  t: Timeline,
+  series: TimelineSeries[],
+  yTop: number,
+  yBottom: number,
+): Map<string, string> {
+  let max = 0;
+  for (const s of series) for (const v of s.values) if (v > max) max = v;
+  const y = drawPanel(f, yTop, yBottom, max, "counter Δ");
+  const colours = new Map<string, string>();
+  series.forEach((s, i) => {
+    const colour = LINE_COLOURS[i % LINE_COLOURS.length]!;
+    colours.set(`${s.node} ${s.counter}`, colour);
+    const d = stepPath(s.values.map((v, k) => ({ x: f.x(t.tMs[k] ?? 0), y: y(v) })));
+    const last = s.values[s.values.length - 1] ?? 0;
+    f.parts.push(
+      `<path class="series" data-node="${e(s.node)}" data-counter="${e(s.counter)}" d="${d}" fill="none" stroke="${colour}" stroke-width="1.6"><title>${e(`${s.node} ${s.counter}: +${last} at the end`)}</title></path>`,
+    );
+  });
+  return colours;
+}
+
+/** The accept-queue panel: each app's Recv-Q over time, its limit dashed. */
+function drawQueues(
+  f: Frame,
+  t: Timeline,
+  queues: [string, Timeline["listen"][string]][],
+  nodes: Record<string, NodeReport>,
+  yTop: number,
+  yBottom: number,
+): void {
+  const { left, plotW, parts } = f;
+  let max = 0;
+  for (const [node, q] of queues) {
+    for (const v of q.recvQ) if (v > max) max = v;
+    max = Math.max(max, queueLimit(nodes[node]) ?? 0);
+  }
+  const y = drawPanel(f, yTop, yBottom, max, "accept queue");
+  for (const [node, q] of queues) {
+    const d = stepPath(q.recvQ.map((v, k) => ({ x: f.x(t.tMs[k] ?? 0), y: y(v) })));
+    const peak = q.recvQ.reduce((a, b) => Math.max(a, b), 0);
+    parts.push(
+      `<path class="queue" data-node="${e(node)}" d="${d}" fill="none" stroke="${QUEUE_COLOUR}" stroke-width="1.8"><title>${e(`${node} accept queue (Recv-Q): at most ${peak}`)}</title></path>`,
+    );
+    const limit = queueLimit(nodes[node]);
+    if (limit !== undefined)
+      parts.push(
+        `<line class="limit" data-node="${e(node)}" x1="${left}" x2="${left + plotW}" y1="${px(y(limit))}" y2="${px(y(limit))}" stroke="${QUEUE_COLOUR}" stroke-dasharray="5 4" stroke-opacity="0.7"><title>${e(`${node} queue limit (Send-Q) ${limit}`)}</title></line>`,
+        `<text class="limit-label" x="${left + plotW - 4}" y="${px(y(limit) - 4)}" text-anchor="end" fill="${QUEUE_COLOUR}">${e(`limit ${limit}`)}</text>`,
+      );
+  }
+}
+
+/** The x axis under the lowest panel. */
+function drawTimeAxis(f: Frame): void {
+  for (const ms of f.xTicks)
+    f.parts.push(
+      `<text class="tick" x="${px(f.x(ms))}" y="${f.plotBottom + 15}" text-anchor="middle">${fmt(ms)}</text>`,
+    );
+  f.parts.push(
+    `<text class="axis-title" x="${f.left + f.plotW / 2}" y="${f.height - 6}" text-anchor="middle">ms since traffic t=0</text>`,
+  );
+}
+
+/**
+ * Markers over both panels: the first drop, then the faults (labels alternate in height so two
+ * faults close together stay readable).
+ */
+function drawMarkers(f: Frame, t: Timeline): void {
+  const { top, plotBottom, x, parts } = f;
   if (t.firstDropMs !== null)
     parts.push(
       `<line class="first-drop" x1="${px(x(t.firstDropMs))}" x2="${px(x(t.firstDropMs))}" y1="${top}" y2="${plotBottom}" stroke="${DROP_COLOUR}" stroke-dasharray="2 3"><title>${e(`first drop at ${t.firstDropMs} ms`)}</title></line>`,
     );
-  t.faults.forEach((f, i) => {
-    const xx = px(x(f.atMs));
-    const label = `${f.action} ${f.target}`;
+  t.faults.forEach((fault, i) => {
+    const xx = px(x(fault.atMs));
+    const label = `${fault.action} ${fault.target}`;
     parts.push(
-      `<line class="fault" data-action="${e(f.action)}" x1="${xx}" x2="${xx}" y1="${top - 4}" y2="${plotBottom}" stroke="${FAULT_COLOUR}" stroke-width="1.4"><title>${e(`${label} at ${f.atMs} ms`)}</title></line>`,
-      `<text class="fault-label" x="${xx}" y="${i % 2 ? top - 8 : top - 12}" text-anchor="${x(f.atMs) > left + plotW * 0.75 ? "end" : "start"}" fill="${FAULT_COLOUR}">${e(label)}</text>`,
+      `<line class="fault" data-action="${e(fault.action)}" x1="${xx}" x2="${xx}" y1="${top - 4}" y2="${plotBottom}" stroke="${FAULT_COLOUR}" stroke-width="1.4"><title>${e(`${label} at ${fault.atMs} ms`)}</title></line>`,
+      `<text class="fault-label" x="${xx}" y="${i % 2 ? top - 8 : top - 12}" text-anchor="${x(fault.atMs) > f.left + f.plotW * 0.75 ? "end" : "start"}" fill="${FAULT_COLOUR}">${e(label)}</text>`,
     );
   });
-  parts.push("</svg>");
+}
 
-  const legend = [...colours].map(
+/** The legend under the plot, and a note on the first drop and the sampling. */
+function legend(
+  t: Timeline,
+  series: TimelineSeries[],
+  colours: Map<string, string>,
+  hasQueues: boolean,
+): string {
+  const items = [...colours].map(
     ([name, c]) =>
       `<li><span class="line" style="background:${c}"></span>${e(name)} <span class="n">+${series.find((s) => `${s.node} ${s.counter}` === name)?.values.at(-1) ?? 0}</span></li>`,
   );
   if (hasQueues)
-    legend.push(
+    items.push(
       `<li><span class="line" style="background:${QUEUE_COLOUR}"></span>accept queue <span class="line dashed" style="border-color:${QUEUE_COLOUR}"></span>limit</li>`,
     );
   const drop =
@@ -212,5 +270,5 @@ export function timelinePlot(
       ? "no drop counter moved"
       : `first drop at <b>${fmt(t.firstDropMs)} ms</b>`;
   const note = `<p class="note timeline-note">${drop} · sampled every ~${t.tMs.length > 1 ? fmt(Math.round((t.tMs[t.tMs.length - 1]! - t.tMs[0]!) / (t.tMs.length - 1))) : "—"} ms (${t.tMs.length} samples, ${fmt(t.sampleCostMs)} ms each)</p>`;
-  return `${parts.join("\n")}\n<ul class="legend timeline-legend">${legend.join("")}</ul>${note}`;
+  return `<ul class="legend timeline-legend">${items.join("")}</ul>${note}`;
 }

@@ -1,33 +1,27 @@
 /**
- * One variant, end to end: topology up → apps listening → counters before → traffic and faults
- * on a timeline → counters after → down (always) → evidence → diagnosis → verdict.
+ * One variant, as named steps: up → ready → baseline counters → timeline → collect → down →
+ * judge. Each step is timed and announced (`variant.step`); the topology goes down on every
+ * path, an error or Ctrl-C included.
  */
 import { randomBytes } from "node:crypto";
-import { connectArgv, type AgentLine, type ConnectAttempt } from "../agent/protocol.js";
-import { diagnose } from "../diagnosis/rules.js";
-import { listenSockets, snapshotAll } from "../evidence/collect.js";
-import { TimelineSampler, type Timeline } from "../evidence/timeline.js";
-import { NodeCapture } from "../evidence/capture.js";
-import { packetEvidence } from "../evidence/packets.js";
-import { DropReasonTracer, REASONS_FOR_CAUSE, type DropReasons } from "../evidence/drop-reasons.js";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { summarizeAttempts } from "../evidence/clients.js";
-import { counterDeltas } from "../evidence/proc.js";
-import type { Attempt, Evidence, NodeEvidence } from "../evidence/types.js";
-import type { EventSink } from "../report/events.js";
-import type { NodeProcess, Runtime, StartedTopology } from "../runtime/runtime.js";
+import { snapshotAll } from "../evidence/collect.js";
+import type { EventSink, VariantStep } from "../report/events.js";
+import type {
+  KernelInventory,
+  Runtime,
+  StartedTopology,
+  TopologyPlan,
+} from "../runtime/runtime.js";
 import type { Variant } from "../scenario/load.js";
-import type { Fault, Scenario } from "../scenario/schema.js";
-import { evaluateExpect } from "../verdict/expect.js";
-import { skipReason, type KernelInventory } from "../verdict/requires.js";
-import { NOTHING_CHECKED, type NodeReport, type VariantResult } from "../verdict/result.js";
-import { ExecError } from "../util/errors.js";
-import { sleep, withDeadline } from "../util/time.js";
-import { connectOptionsFor, planTopology, routeFor, type NodeInstance } from "./plan.js";
-import { Schedule, type TimedStep } from "./schedule.js";
-import { setUpNodes } from "./setup.js";
+import { capabilitySkipReason, skipReason } from "../verdict/requires.js";
+import type { VariantResult } from "../verdict/result.js";
 import { onInterrupt } from "../util/interrupts.js";
+import { sleep, withDeadline } from "../util/time.js";
+import { collect } from "./collect.js";
+import { judge } from "./judge.js";
+import { planTopology } from "./plan.js";
+import { abandon, getReady } from "./ready.js";
+import { playTimeline } from "./schedule.js";
 
 export interface VariantContext {
   runtime: Runtime;
@@ -38,21 +32,6 @@ export interface VariantContext {
   captureAll?: boolean;
   /** Where captures are kept: `<dir>/<scenario>/<variant>/<node>.pcap`. */
   capturesDir?: string;
-}
-
-/** "Drop reasons unavailable" is said once per process, not per variant. */
-let warnedNoDropReasons = false;
-
-/** Margin past a generator's own bound before we stop waiting for it. */
-const TRAFFIC_GRACE_MS = 5_000;
-
-/** What this runtime cannot run: a container image needs an engine. */
-function runtimeSkipReason(runtime: Runtime, s: Scenario): string | undefined {
-  if (runtime.name !== "netns") return undefined;
-  const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
-  return node
-    ? `node ${name} runs image ${node.image}: the netns runtime runs no container images (use --runtime docker)`
-    : undefined;
 }
 
 export function newRunId(): string {
@@ -71,460 +50,109 @@ const emptyResult = (
   unchecked: [],
 });
 
+type Step = <T>(name: VariantStep, fn: () => Promise<T>) => Promise<T>;
+
+/** Runs the named steps of one variant: each timed into `ms`, with an event once it is done. */
+function stepper(
+  ctx: VariantContext,
+  variant: string,
+  ms: Partial<Record<VariantStep, number>>,
+): Step {
+  return async (step, fn) => {
+    const start = performance.now();
+    const value = await fn();
+    ms[step] = Math.round(performance.now() - start);
+    ctx.emit({ kind: "variant.step", scenario: ctx.scenario, variant, step, ms: ms[step] });
+    return value;
+  };
+}
+
 export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
   const started = performance.now();
   const s = variant.scenario;
-  const skip = skipReason(s, ctx.kernel) ?? runtimeSkipReason(ctx.runtime, s);
+  const skip = skipReason(s, ctx.kernel) ?? capabilitySkipReason(s, ctx.runtime.capabilities);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
-  const runId = newRunId();
-  const { plan, instances } = planTopology(s, runId);
-  let topo: StartedTopology | undefined;
-  const upStart = performance.now();
-  const upPromise = ctx.runtime.up(plan);
-  // On Ctrl-C/SIGTERM: let a half-done `up` settle (bounded), then sweep the run by its label.
+  const ms: Partial<Record<VariantStep, number>> = {};
+  const step = stepper(ctx, variant.name, ms);
+  const where = { scenario: ctx.scenario, variant: variant.name };
+  const { plan, instances } = planTopology(s, newRunId());
+  const up = bringUp(ctx.runtime, plan);
   const aborter = new AbortController();
-  const untrack = onInterrupt(async () => {
-    aborter.abort(new Error("interrupted"));
-    await Promise.race([upPromise.catch(() => undefined), sleep(15_000)]);
-    await ctx.runtime.remove(runId);
-  });
+  const untrack = onInterrupt(async () => aborter.abort(new Error("interrupted")));
   try {
-    topo = await withDeadline(upPromise, 60_000, "topology up");
-    const upMs = Math.round(performance.now() - upStart);
-    ctx.emit({
-      kind: "topology.up",
-      scenario: ctx.scenario,
-      variant: variant.name,
-      nodes: plan.nodes.length,
-      networks: plan.networks.length,
-      ms: upMs,
-    });
-    const { evidence, timelineMs, timeline, captureFiles } = await withDeadline(
-      execute(ctx, variant.name, s, topo, instances, aborter.signal),
+    const topo = await step("up", () => withDeadline(up.topology, 60_000, "topology up"));
+    const size = { nodes: plan.nodes.length, networks: plan.networks.length };
+    ctx.emit({ kind: "topology.up", ...where, ...size, ms: ms.up! });
+    const onTopology = async () => {
+      const ready = await step("ready", () => getReady(ctx, s, topo, instances));
+      try {
+        const before = await step("baseline", () => snapshotAll(topo.nodes.values()));
+        const played = await step("timeline", () =>
+          playTimeline(ctx, variant.name, s, topo, instances, ready, before, aborter.signal),
+        );
+        const collected = await step("collect", () =>
+          collect(ctx, variant.name, topo, instances, ready, before, played),
+        );
+        return { ...collected, timelineMs: played.timelineMs };
+      } catch (err) {
+        // Nothing that `ready` started may keep the process alive after an ERROR.
+        abandon(ready);
+        throw err;
+      }
+    };
+    const { evidence, timeline, captureFiles, timelineMs } = await withDeadline(
+      onTopology(),
       s.timeout + 30_000,
       `scenario ${ctx.scenario} (${variant.name})`,
     ).catch((err: unknown) => {
-      // A deadline leaves the timeline running: stop it, then the topology goes down below.
+      // A deadline leaves the timeline running: stop it; the topology goes down below.
       aborter.abort(err);
       throw err;
     });
-    const downStart = performance.now();
-    await topo.down();
-    const downMs = Math.round(performance.now() - downStart);
-    ctx.emit({ kind: "topology.down", scenario: ctx.scenario, variant: variant.name, ms: downMs });
+    await step("down", () => topo.down());
+    ctx.emit({ kind: "topology.down", ...where, ms: ms.down! });
     const timing = {
-      upMs,
-      downMs,
+      upMs: ms.up!,
+      downMs: ms.down!,
       timelineMs,
       durationMs: Math.round(performance.now() - started),
     };
-    const result = judge(variant, evidence, timing);
+    const result = await step("judge", async () => judge(variant, evidence, timing));
     for (const [name, file] of Object.entries(captureFiles))
       if (result.nodes[name]) result.nodes[name]!.capture = file;
     return { ...result, timeline };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    return {
-      ...emptyResult(variant.name),
-      verdict: "error",
-      reason,
-      durationMs: Math.round(performance.now() - started),
-    };
+    const durationMs = Math.round(performance.now() - started);
+    return { ...emptyResult(variant.name), verdict: "error", reason, durationMs };
   } finally {
-    await (topo
-      ? topo.down()
-      : upPromise.then(
-          (t) => t.down(),
-          () => undefined,
-        ));
     untrack();
+    await up.release();
   }
-}
-
-/** Runs the timeline; `timelineMs` is the part the scenario itself asks for (traffic, faults, settle). */
-async function execute(
-  ctx: VariantContext,
-  variant: string,
-  s: Scenario,
-  topo: StartedTopology,
-  instances: NodeInstance[],
-  signal: AbortSignal,
-): Promise<{
-  evidence: Evidence;
-  timelineMs: number;
-  timeline: Timeline;
-  captureFiles: Record<string, string>;
-}> {
-  const node = (name: string) => topo.nodes.get(name)!;
-  const { apps, appPorts } = await setUpNodes(s, topo, instances);
-
-  // Everything started here is stopped on every path: a sampler's timer, a trace instance or a
-  // capture left running would keep the process alive after an ERROR.
-  const captures = new Map<string, NodeCapture>();
-  let tracer: DropReasonTracer | string | undefined;
-  let sampler: TimelineSampler | undefined;
-  try {
-    for (const inst of instances) {
-      if (ctx.captureAll || inst.spec.capture)
-        captures.set(inst.name, await NodeCapture.start(node(inst.name), topo.runId));
-    }
-    tracer = DropReasonTracer.start(topo.runId);
-    if (typeof tracer === "string" && !warnedNoDropReasons) {
-      warnedNoDropReasons = true;
-      ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
-    }
-    await prepareFloods(s, topo, instances);
-
-    const before = await snapshotAll(topo.nodes.values());
-    const t0Epoch = Date.now();
-    const t0 = performance.now();
-    sampler = new TimelineSampler([...topo.nodes.values()], before, appPorts, t0);
-    sampler.start();
-    const schedule = new Schedule(t0);
-    const cancel = () => schedule.cancel(signal.reason);
-    signal.addEventListener("abort", cancel, { once: true });
-    const attempts: Attempt[] = [];
-    const step = { ctx, variant, s, topo, t0, t0Epoch };
-    try {
-      await schedule.run([
-        ...s.traffic.flatMap((t) =>
-          instances
-            .filter((inst) => inst.base === t.from)
-            .map((inst) => trafficStep(step, t, inst.name, attempts)),
-        ),
-        ...s.floods.flatMap((f) =>
-          instances
-            .filter((inst) => inst.base === f.from)
-            .map((inst) => floodStep(step, f, inst.name)),
-        ),
-        ...s.faults.map((f) => faultStep(step, f, apps, sampler!)),
-      ]);
-    } finally {
-      signal.removeEventListener("abort", cancel);
-    }
-    await sleep(s.settle);
-    const timelineMs = Math.round(performance.now() - t0);
-    const dropReasons: DropReasons =
-      typeof tracer === "string" ? { counts: null, note: tracer } : tracer.stop();
-    tracer = undefined;
-    // Resume a frozen node so that its capture can stop and teardown is quick.
-    for (const f of s.faults)
-      if (f.pause)
-        await node(f.target)
-          .unpause()
-          .catch(() => undefined);
-
-    const after = await snapshotAll(topo.nodes.values());
-    const nodes: Record<string, NodeEvidence> = {};
-    for (const inst of instances) {
-      const a = after.get(inst.name) ?? {};
-      nodes[inst.name] = {
-        counters: counterDeltas(before.get(inst.name) ?? {}, a),
-        available: Object.keys(a),
-      };
-    }
-    const series = await sampler.stop();
-    sampler = undefined;
-    for (const [name, port] of appPorts) {
-      const final = await listenSockets(node(name), [port]);
-      const sampled = series.listen[name];
-      nodes[name]!.listen = {
-        final,
-        maxRecvQ: { [port]: Math.max(0, ...(sampled?.recvQ ?? []), ...final.map((l) => l.recvQ)) },
-        sendQ: Object.fromEntries(final.map((l) => [l.port, l.sendQ])),
-        maxSynRecv: Math.max(0, ...(sampled?.synRecv ?? [])),
-      };
-    }
-    const captureFiles: Record<string, string> = {};
-    for (const [name, capture] of captures) {
-      captures.delete(name);
-      const pcap = await capture.stop();
-      nodes[name]!.packets = packetEvidence(pcap, Object.values(node(name).addresses));
-      if (ctx.capturesDir) {
-        const file = join(ctx.capturesDir, ctx.scenario, variant, `${name}.pcap`);
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, pcap);
-        captureFiles[name] = file;
-      }
-    }
-    attempts.sort((a, b) => a.startMs - b.startMs);
-    const evidence: Evidence = {
-      kernel: ctx.kernel.release,
-      nodes,
-      roles: Object.fromEntries(instances.map((i) => [i.name, i.role])),
-      attempts,
-      clients: summarizeAttempts(attempts),
-      dropReasons,
-    };
-    return { evidence, timelineMs, timeline: series, captureFiles };
-  } finally {
-    sampler?.cancel();
-    if (tracer && typeof tracer !== "string") tracer.stop();
-    for (const capture of captures.values()) capture.kill();
-  }
-}
-
-interface StepContext {
-  ctx: VariantContext;
-  variant: string;
-  s: Scenario;
-  topo: StartedTopology;
-  /** performance.now() and Date.now() at the timeline's t = 0. */
-  t0: number;
-  t0Epoch: number;
-}
-
-/** A generator: in effect once it has started (its first line), over when it exits. */
-function trafficStep(
-  { ctx, variant, s, topo, t0, t0Epoch }: StepContext,
-  t: Scenario["traffic"][number],
-  name: string,
-  attempts: Attempt[],
-): TimedStep {
-  return {
-    atMs: t.at,
-    begin: async (signal) => {
-      const options = connectOptionsFor(s, t, routeFor(s, topo, t));
-      const proc = await topo.nodes.get(name)!.spawn(connectArgv(options));
-      const kill = () => void proc.signal("SIGKILL").catch(() => undefined);
-      signal.addEventListener("abort", kill, { once: true });
-      let epochMs = t0Epoch;
-      const started = new Promise<void>((resolve) => {
-        proc.onLine((line) => {
-          const msg = parseLine(line);
-          if (msg?.ev === "start") {
-            epochMs = msg.epochMs;
-            resolve();
-          } else if (msg?.ev === "attempt") attempts.push(toAttempt(name, msg, epochMs - t0Epoch));
-        });
-        void proc.exited.then(() => resolve());
-      });
-      await withDeadline(started, 10_000, `${name}: traffic generator starting`);
-      ctx.emit({
-        kind: "traffic.start",
-        scenario: ctx.scenario,
-        variant,
-        node: name,
-        target: `${t.to.node}:${t.to.port}`,
-        connections: t.connections,
-      });
-      const done = (async () => {
-        try {
-          const code = await withDeadline(
-            proc.exited,
-            options.maxMs + TRAFFIC_GRACE_MS,
-            `${name}: traffic to ${t.to.node}:${t.to.port}`,
-          );
-          signal.throwIfAborted();
-          if (code !== 0)
-            throw new ExecError(["tcprepro-agent", "connect"], code, proc.stderr(), name);
-        } finally {
-          signal.removeEventListener("abort", kill);
-        }
-        ctx.emit({
-          kind: "traffic.done",
-          scenario: ctx.scenario,
-          variant,
-          node: name,
-          attempts: attempts.filter((a) => a.node === name).length,
-          ms: Math.round(performance.now() - t0),
-        });
-      })();
-      return { done };
-    },
-  };
-}
-
-/** The flood's target address: on the first network attacker and target share. */
-function floodHost(s: Scenario, topo: StartedTopology, f: Scenario["floods"][number]): string {
-  const net = s.nodes[f.from]!.networks.find((n) => s.nodes[f.to.node]!.networks.includes(n))!;
-  return topo.nodes.get(f.to.node)!.addresses[net]!;
 }
 
 /**
- * The attacker's own kernel would answer every SYN-ACK with RST and free the server's half-open
- * slots: drop those RSTs, before the timeline starts, so the SYN queue really fills.
+ * The `up` step's promise, and its release: on Ctrl-C/SIGTERM a half-done `up` is let settle
+ * (bounded), then the run is swept by its label; on every other path the topology goes down.
  */
-async function prepareFloods(
-  s: Scenario,
-  topo: StartedTopology,
-  instances: NodeInstance[],
-): Promise<void> {
-  for (const f of s.floods)
-    for (const inst of instances.filter((i) => i.base === f.from))
-      await topo.nodes
-        .get(inst.name)!
-        .exec(
-          ["iptables", "-I", "OUTPUT", "-p", "tcp", "-d", floodHost(s, topo, f)].concat([
-            "--tcp-flags",
-            "RST",
-            "RST",
-            "-j",
-            "DROP",
-          ]),
-        );
-}
-
-/** A SYN flood: in effect once every SYN was sent, so later traffic meets a full SYN queue. */
-function floodStep(
-  { ctx, variant, s, topo, t0 }: StepContext,
-  f: Scenario["floods"][number],
-  name: string,
-): TimedStep {
-  return {
-    atMs: f.at,
-    begin: async () => {
-      const host = floodHost(s, topo, f);
-      const argv = ["hping3", "-q", "-S", "-p", String(f.to.port), "-c", String(f.count)];
-      // hping3 exits non-zero when some packets got no answer, which is the point of a flood.
-      await topo.nodes
-        .get(name)!
-        .exec(
-          ["sh", "-c", `${[...argv, "--faster", host].join(" ")} >/dev/null 2>&1; true`],
-          Math.max(10_000, s.timeout - f.at),
-        );
-      ctx.emit({
-        kind: "fault.applied",
-        scenario: ctx.scenario,
-        variant,
-        atMs: Math.round(performance.now() - t0),
-        target: f.to.node,
-        action: `SYN flood of ${f.count} from ${name}`,
-      });
-    },
-  };
-}
-
-function faultStep(
-  { ctx, variant, topo, t0 }: StepContext,
-  f: Fault,
-  apps: Map<string, NodeProcess>,
-  sampler: TimelineSampler,
-): TimedStep {
-  return {
-    atMs: f.at,
-    begin: async () => {
-      await applyFault(topo, apps, f);
-      sampler.mark({ target: f.target, action: describeFault(f) });
-      ctx.emit({
-        kind: "fault.applied",
-        scenario: ctx.scenario,
-        variant,
-        atMs: Math.round(performance.now() - t0),
-        target: f.target,
-        action: describeFault(f),
-      });
-    },
-  };
-}
-
-function parseLine(line: string): AgentLine | undefined {
-  try {
-    return JSON.parse(line) as AgentLine;
-  } catch {
-    return undefined;
-  }
-}
-
-function toAttempt(node: string, m: ConnectAttempt, offsetMs: number): Attempt {
-  const ms = (us: number | undefined) => (us === undefined ? undefined : Math.round(us) / 1000);
-  return {
-    node,
-    startMs: offsetMs + m.startUs / 1000,
-    outcome: m.outcome,
-    phase: m.phase,
-    connectMs: ms(m.connectUs),
-    replyMs: ms(m.replyUs),
-    localPort: m.localPort,
-  };
-}
-
-function describeFault(f: Fault): string {
-  if (f.signal) return f.signal;
-  if (f.pause) return "pause";
-  if (f.unpause) return "unpause";
-  return `iptables ${f.iptables!.join(" ")}`;
-}
-
-async function applyFault(
-  topo: StartedTopology,
-  apps: Map<string, NodeProcess>,
-  f: Fault,
-): Promise<void> {
-  const node = topo.nodes.get(f.target)!;
-  if (f.signal) {
-    const app = apps.get(f.target);
-    if (!app) throw new Error(`fault ${f.signal}: node ${f.target} runs no built-in app`);
-    await app.signal(f.signal);
-  } else if (f.pause) await node.pause();
-  else if (f.unpause) await node.unpause();
-  else if (f.iptables) await node.exec(["iptables", ...f.iptables]);
-}
-
-function judge(
-  variant: Variant,
-  evidence: Evidence,
-  timing: { upMs: number; downMs: number; timelineMs: number; durationMs: number },
-): VariantResult {
-  const diagnosis = diagnose(evidence);
-  const drops = evidence.dropReasons?.counts ?? null;
-  const causes = diagnosis.causes.map((c) => {
-    // The kernel's drop reasons that support this cause, when they were recorded.
-    const reasons = (REASONS_FOR_CAUSE[c.cause] ?? []).filter((r) => (drops?.[r] ?? 0) > 0);
-    const because =
-      reasons.length > 0
-        ? `${c.because}; kernel drop reasons: ${reasons.map((r) => `${r} ×${drops![r]}`).join(", ")}`
-        : c.because;
-    return {
-      cause: c.cause,
-      node: c.node,
-      because,
-      numbers: {
-        ...c.numbers,
-        ...Object.fromEntries(reasons.map((r) => [`drop.${r}`, drops![r]!])),
-      },
-    };
+function bringUp(
+  runtime: Runtime,
+  plan: TopologyPlan,
+): { topology: Promise<StartedTopology>; release(): Promise<void> } {
+  const topology = runtime.up(plan);
+  const untrack = onInterrupt(async () => {
+    await Promise.race([topology.catch(() => undefined), sleep(15_000)]);
+    await runtime.remove(plan.runId);
   });
-  const expectations = evaluateExpect(
-    variant.scenario.expect,
-    evidence.nodes,
-    evidence.clients,
-    causes.map((c) => c.cause),
-    variant.expectSource,
-    drops,
-  );
-  const failed = expectations.filter((e) => !e.ok);
-  const nodes: Record<string, NodeReport> = {};
-  for (const [name, ev] of Object.entries(evidence.nodes)) {
-    nodes[name] = {
-      counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)),
-      ...(ev.listen ? { listen: ev.listen } : {}),
-      ...(ev.packets ? { packets: ev.packets } : {}),
-    };
-  }
   return {
-    variant: variant.name,
-    verdict: failed.length === 0 ? "pass" : "fail",
-    ...(expectations.length === 0 ? { nothingChecked: true as const } : {}),
-    reason:
-      expectations.length === 0
-        ? NOTHING_CHECKED
-        : failed.length === 0
-          ? `${expectations.length} expectation(s) met`
-          : failed
-              .map(
-                (e) =>
-                  `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`,
-              )
-              .join("; "),
-    ...timing,
-    nodes,
-    clients: evidence.clients,
-    attempts: evidence.attempts,
-    expectations,
-    causes,
-    unchecked: diagnosis.unchecked,
-    dropReasons: evidence.dropReasons,
+    topology,
+    release: async () => {
+      await topology.then(
+        (t) => t.down(),
+        () => undefined,
+      );
+      untrack();
+    },
   };
 }

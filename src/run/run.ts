@@ -3,15 +3,15 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pLimit from "p-limit";
 import type { EventSink } from "../report/events.js";
-import type { Runtime } from "../runtime/runtime.js";
-import { loadScenario, type LoadedScenario } from "../scenario/load.js";
+import type { KernelInventory, Runtime } from "../runtime/runtime.js";
+import { loadScenario, type LoadedScenario, type Variant } from "../scenario/load.js";
 import type { KernelFacts } from "../scenario/semantics.js";
 import { ScenarioError, UsageError, type ScenarioProblem } from "../util/errors.js";
-import type { KernelInventory } from "../verdict/requires.js";
 import { combineRepeats } from "../verdict/repeat.js";
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runVariant } from "./run-variant.js";
 import { isStopping } from "../util/interrupts.js";
+import { VERSION } from "../util/project.js";
 
 const SCENARIO_FILE = /\.ya?ml$/;
 
@@ -54,7 +54,6 @@ export function loadAll(files: string[], facts: KernelFacts): LoadedScenario[] {
 
 export interface RunOptions {
   runtime: Runtime;
-  kernel: KernelInventory;
   emit: EventSink;
   /** Run only this variant (by name) of each scenario. */
   variant?: string;
@@ -73,47 +72,23 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   if (opts.variant && !scenarios.some((s) => s.variants.some((v) => v.name === opts.variant))) {
     throw new UsageError(`no scenario has a variant named "${opts.variant}"`);
   }
-  const limit = pLimit(Math.max(1, opts.parallel ?? 1));
-  const repeat = Math.max(1, opts.repeat ?? 1);
+  const kernel = await opts.runtime.inventory();
+  const limit = pLimit(
+    Math.min(Math.max(1, opts.parallel ?? 1), opts.runtime.capabilities.maxParallel),
+  );
   const announced = new Set<string>();
   const jobs = scenarios.map((sc) => {
     const variants = sc.variants.filter((v) => !opts.variant || v.name === opts.variant);
+    const announce = () => {
+      if (announced.has(sc.file)) return;
+      announced.add(sc.file);
+      const names = variants.map((x) => x.name);
+      opts.emit({ kind: "scenario.start", scenario: sc.name, file: sc.file, variants: names });
+    };
     const runs = variants.map((v) =>
-      limit(async (): Promise<VariantResult | undefined> => {
-        if (!announced.has(sc.file)) {
-          announced.add(sc.file);
-          opts.emit({
-            kind: "scenario.start",
-            scenario: sc.name,
-            file: sc.file,
-            variants: variants.map((x) => x.name),
-          });
-        }
-        const results: VariantResult[] = [];
-        for (let i = 0; i < repeat && !isStopping(); i++) {
-          opts.emit({
-            kind: "variant.start",
-            scenario: sc.name,
-            variant: repeat > 1 ? `${v.name} (run ${i + 1}/${repeat})` : v.name,
-          });
-          results.push(
-            await runVariant(
-              {
-                runtime: opts.runtime,
-                kernel: opts.kernel,
-                emit: opts.emit,
-                scenario: sc.name,
-                captureAll: opts.captureAll,
-                capturesDir: opts.capturesDir,
-              },
-              v,
-            ),
-          );
-        }
-        if (results.length === 0) return undefined;
-        const r = combineRepeats(results);
-        opts.emit({ kind: "variant.done", scenario: sc.name, result: r });
-        return r;
+      limit(() => {
+        announce();
+        return runRepeated(opts, kernel, sc, v);
       }),
     );
     return { sc, runs };
@@ -125,13 +100,41 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
       results.push({ name: sc.name, file: sc.file, summary: sc.summary, variants });
   }
   return {
-    tool: { name: "tcprepro", version: "0.1.0" },
-    kernel: opts.kernel.release,
+    tool: { name: "tcprepro", version: VERSION },
+    kernel: kernel.release,
     runtime: opts.runtime.name,
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
     scenarios: results,
   };
+}
+
+/** One variant `repeat` times (fewer when stopping); undefined when it never ran. */
+async function runRepeated(
+  opts: RunOptions,
+  kernel: KernelInventory,
+  sc: LoadedScenario,
+  v: Variant,
+): Promise<VariantResult | undefined> {
+  const repeat = Math.max(1, opts.repeat ?? 1);
+  const ctx = {
+    runtime: opts.runtime,
+    kernel,
+    emit: opts.emit,
+    scenario: sc.name,
+    captureAll: opts.captureAll,
+    capturesDir: opts.capturesDir,
+  };
+  const results: VariantResult[] = [];
+  for (let i = 0; i < repeat && !isStopping(); i++) {
+    const variant = repeat > 1 ? `${v.name} (run ${i + 1}/${repeat})` : v.name;
+    opts.emit({ kind: "variant.start", scenario: sc.name, variant });
+    results.push(await runVariant(ctx, v));
+  }
+  if (results.length === 0) return undefined;
+  const r = combineRepeats(results);
+  opts.emit({ kind: "variant.done", scenario: sc.name, result: r });
+  return r;
 }
 
 export function exitCodeOf(report: RunReport): number {

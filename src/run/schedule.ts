@@ -1,75 +1,154 @@
 /**
- * A scenario's timeline: traffic, floods and faults at their `at` times, in order.
- *
- * A step starts at its time, but never before every step scheduled earlier has taken effect. On
- * a busy machine an `iptables` exec or a flood can take longer than the gap to the next step
- * (a rule at 0 s, traffic at 200 ms): the traffic then waits for the rule instead of sending its
- * SYNs past it. The scenario's evidence depends on the order of its steps, never on how fast the
- * machine happens to be.
- *
- * The first step that fails cancels the rest: pending waits end, running steps are told through
- * their AbortSignal (a generator is killed), and `run` rejects with that first error.
+ * The `timeline` step: traffic, floods and faults each at their moment on the variant's clock,
+ * in order (see timed-steps.ts), then `settle`. Counters and the accept queue are sampled all
+ * along.
  */
-import { setTimeout as sleepFor } from "node:timers/promises";
+import type { DropReasons } from "../evidence/drop-reasons.js";
+import type { Counters } from "../evidence/types.js";
+import { TimelineSampler } from "../evidence/timeline.js";
+import type { Attempt } from "../evidence/types.js";
+import type { AppliedFault } from "../faults/fault.js";
+import { floodHost, prepareFlood, sendFlood, type Flood } from "../faults/flood.js";
+import { applyFault, describeFault, finishFaults } from "../faults/registry.js";
+import type { StartedTopology } from "../runtime/runtime.js";
+import type { Scenario } from "../scenario/schema.js";
+import { sleep } from "../util/time.js";
+import type { NodeInstance } from "./plan.js";
+import type { VariantContext } from "./run-variant.js";
+import { stopTracer, type Ready } from "./ready.js";
+import { TimedSteps, type TimedStep } from "./timed-steps.js";
+import { startTraffic } from "./traffic.js";
 
-export interface TimedStep {
-  /** When, in ms after the timeline's t = 0. */
-  atMs: number;
-  /**
-   * Starts the step and resolves once it is in effect (a rule is in, a generator runs, a flood
-   * was sent). `done`, when given, settles when the step is over (the generator exited); it is
-   * wrapped because a promise resolved with a promise would wait for it.
-   */
-  begin(signal: AbortSignal): Promise<{ done: Promise<unknown> } | void>;
+export interface Played {
+  attempts: Attempt[];
+  /** The part the scenario itself asks for: traffic, faults, settle. */
+  timelineMs: number;
+  dropReasons: DropReasons;
+  /** Still sampling: the collect step stops it once the final counters are read. */
+  sampler: TimelineSampler;
 }
 
-export class Schedule {
-  private readonly controller = new AbortController();
-  private failure: { error: unknown } | undefined;
+/** One variant's timeline as it plays: its clock, its nodes, and where its events go. */
+interface Stage {
+  ctx: VariantContext;
+  variant: string;
+  s: Scenario;
+  topo: StartedTopology;
+  instances: NodeInstance[];
+  ready: Ready;
+  sampler: TimelineSampler;
+  t0Epoch: number;
+  /** Where the clock is now, ms. */
+  since(): number;
+}
 
-  /** @param t0 performance.now() at the timeline's t = 0. */
-  constructor(private readonly t0: number) {}
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  /** Stop everything still to come or running (an interrupt, a deadline, a failed step). */
-  cancel(reason: unknown): void {
-    this.failure ??= { error: reason };
-    this.controller.abort(reason);
-  }
-
-  async run(steps: TimedStep[]): Promise<void> {
-    const times = [...new Set(steps.map((s) => s.atMs))].sort((a, b) => a - b);
-    const running: Promise<unknown>[] = [];
+/**
+ * Plays the timeline. `signal` (a deadline, Ctrl-C) cancels it; so does the first step that
+ * fails. Either way every generator is stopped and the sampler with it before this rejects.
+ */
+export async function playTimeline(
+  ctx: VariantContext,
+  variant: string,
+  s: Scenario,
+  topo: StartedTopology,
+  instances: NodeInstance[],
+  ready: Ready,
+  before: Map<string, Counters>,
+  signal: AbortSignal,
+): Promise<Played> {
+  for (const f of s.floods)
+    for (const inst of instances.filter((i) => i.base === f.from))
+      await prepareFlood(floodContext(s, topo, f, inst.name));
+  const t0Epoch = Date.now();
+  const t0 = performance.now();
+  const sampler = new TimelineSampler([...topo.nodes.values()], before, ready.appPorts, t0);
+  sampler.start();
+  const since = () => Math.round(performance.now() - t0);
+  const stage: Stage = { ctx, variant, s, topo, instances, ready, sampler, t0Epoch, since };
+  try {
+    const attempts: Attempt[] = [];
+    const log: AppliedFault[] = [];
+    const steps = new TimedSteps(t0);
+    const cancel = () => steps.cancel(signal.reason);
+    signal.addEventListener("abort", cancel, { once: true });
     try {
-      for (const atMs of times) {
-        const wait = atMs - (performance.now() - this.t0);
-        if (wait > 0) await sleepFor(wait, undefined, { signal: this.signal });
-        this.signal.throwIfAborted();
-        const ends = await Promise.all(
-          steps.filter((s) => s.atMs === atMs).map((s) => this.guard(s.begin(this.signal))),
-        );
-        for (const end of ends) if (end) running.push(this.guard(end.done));
-        this.signal.throwIfAborted();
-      }
-      await Promise.all(running);
-    } catch (err) {
-      this.cancel(err);
+      await steps.run([...traffic(stage, attempts), ...floods(stage), ...faults(stage, log)]);
+    } finally {
+      signal.removeEventListener("abort", cancel);
     }
-    if (this.failure) {
-      // Let the running steps see the abort and settle, so nothing outlives the timeline.
-      await Promise.allSettled(running);
-      throw this.failure.error;
-    }
+    await sleep(s.settle);
+    const timelineMs = since();
+    const dropReasons: DropReasons = stopTracer(ready);
+    await finishFaults((target) => faultContext(stage, target), log);
+    attempts.sort((a, b) => a.startMs - b.startMs);
+    return { attempts, timelineMs, dropReasons, sampler };
+  } catch (err) {
+    sampler.cancel();
+    throw err;
   }
+}
 
-  /** The first failure anywhere cancels the whole timeline. */
-  private guard<T>(p: Promise<T>): Promise<T> {
-    return p.catch((err: unknown) => {
-      this.cancel(err);
-      throw err;
-    });
-  }
+const instancesOf = (st: Stage, base: string) => st.instances.filter((i) => i.base === base);
+
+/** Every generator of `traffic:`, one per client instance; their attempts land in `attempts`. */
+function traffic(st: Stage, attempts: Attempt[]): TimedStep[] {
+  const where = { scenario: st.ctx.scenario, variant: st.variant };
+  const run = { s: st.s, topo: st.topo, t0Epoch: st.t0Epoch, attempts };
+  const started = (e: { node: string; target: string; connections: number }) =>
+    st.ctx.emit({ kind: "traffic.start", ...where, ...e });
+  return st.s.traffic.flatMap((t) =>
+    instancesOf(st, t.from).map((inst) => ({
+      atMs: t.at,
+      begin: async (signal: AbortSignal) => {
+        const { done } = await startTraffic({ ...run, started }, t, inst.name, signal);
+        return {
+          done: done.then(() => {
+            const count = attempts.filter((a) => a.node === inst.name).length;
+            const ms = st.since();
+            st.ctx.emit({ kind: "traffic.done", ...where, node: inst.name, attempts: count, ms });
+          }),
+        };
+      },
+    })),
+  );
+}
+
+function applied(st: Stage, target: string, action: string): void {
+  const where = { scenario: st.ctx.scenario, variant: st.variant };
+  st.ctx.emit({ kind: "fault.applied", ...where, atMs: st.since(), target, action });
+}
+
+function floodContext(s: Scenario, topo: StartedTopology, f: Flood, attacker: string) {
+  const node = (name: string) => topo.nodes.get(name)!;
+  const host = floodHost(s, f, node(f.to.node));
+  return { attacker: node(attacker), host, timeoutMs: s.timeout };
+}
+
+/** Every SYN flood of `floods:`, one per attacker instance: in effect once it was sent. */
+function floods(st: Stage): TimedStep[] {
+  return st.s.floods.flatMap((f) =>
+    instancesOf(st, f.from).map((inst) => ({
+      atMs: f.at,
+      begin: async () => {
+        await sendFlood(floodContext(st.s, st.topo, f, inst.name), f);
+        applied(st, f.to.node, `SYN flood of ${f.count} from ${inst.name}`);
+      },
+    })),
+  );
+}
+
+function faultContext(st: Stage, target: string) {
+  return { target, node: st.topo.nodes.get(target)!, app: st.ready.apps.get(target) };
+}
+
+/** Every fault of `faults:` at its moment, marked on the timeline and recorded in `log`. */
+function faults(st: Stage, log: AppliedFault[]): TimedStep[] {
+  return st.s.faults.map((f) => ({
+    atMs: f.at,
+    begin: async () => {
+      await applyFault(faultContext(st, f.target), f, log);
+      st.sampler.mark({ target: f.target, action: describeFault(f) });
+      applied(st, f.target, describeFault(f));
+    },
+  }));
 }

@@ -69,15 +69,47 @@ export interface StartedTopology extends AsyncDisposable {
   down(): Promise<void>;
 }
 
+/** What a clean (or a run's removal) took away. */
 export interface CleanResult {
-  containers: number;
+  /** Nodes: containers, namespaces, VMs. */
+  nodes: number;
   networks: number;
+  /** Anything else a run leaves behind (trace instances, …). */
+  other: number;
 }
 
+/** What a runtime's nodes run on: the kernel under test, not necessarily the host's. */
+export interface KernelInventory {
+  release: string;
+  sysctlExists(name: string): boolean;
+  /** Counter names this kernel exposes (TcpExt…, Tcp…, NfConntrack…). */
+  counters: ReadonlySet<string>;
+  /** Queueing disciplines the kernel can load (netem, …). */
+  qdiscs: ReadonlySet<string>;
+}
+
+export interface RuntimeCapabilities {
+  /** Runs nodes from a user's own container image (`image:`); when false, why not (a SKIP reason). */
+  userImages: true | { reason: string };
+  /** How `pause` freezes a node: the cgroup freezer, or SIGSTOP of the node's processes. */
+  pause: "freeze" | "sigstop";
+  /** Drop reasons (skb:kfree_skb) can be traced on the nodes' kernel. */
+  dropReasons: boolean;
+  /** The whole kernel belongs to the run, so kernel-global knobs (neigh gc_thresh) may be set. */
+  ownsKernel: boolean;
+  /** Variants that can run at once. */
+  maxParallel: number;
+}
+
+/**
+ * A runtime says what it can do (`capabilities`) and what kernel its nodes run on (`inventory`);
+ * nothing above src/runtime/ asks for its name, which is for reports and messages only.
+ */
 export interface Runtime {
   readonly name: string;
-  /** Kernel release the nodes run on. */
-  kernel(): Promise<string>;
+  readonly capabilities: RuntimeCapabilities;
+  /** The inventory of the kernel the nodes run on (read once, cached). */
+  inventory(): Promise<KernelInventory>;
   /** Make sure the engine answers and the images exist (building them when missing). */
   prepare(progress: (message: string) => void): Promise<void>;
   up(plan: TopologyPlan): Promise<StartedTopology>;

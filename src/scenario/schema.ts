@@ -3,78 +3,13 @@
  * (schema/scenario.schema.json) both derive from this file.
  */
 import { z } from "zod";
+import { FaultSchema } from "../faults/registry.js";
+import { FloodSchema } from "../faults/flood.js";
+import { Check, Duration, Name, Port, PortRange, Target } from "./values.js";
 
-// ---------------------------------------------------------------------------------------------
-// Small value types, parsed once: durations become milliseconds, comparisons become objects.
-
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/;
-
-/** "200ms", "1.5s", "2m", or a plain number of milliseconds. */
-export const Duration = z
-  .union([z.number().nonnegative(), z.string()])
-  .transform((v, ctx) => {
-    if (typeof v === "number") return v;
-    const m = DURATION.exec(v.trim());
-    if (!m) {
-      ctx.addIssue({ code: "custom", message: `"${v}" is not a duration (use 200ms, 1.5s, 2m)` });
-      return z.NEVER;
-    }
-    const n = Number(m[1]);
-    return m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
-  })
-  .meta({ description: 'A duration: "200ms", "1.5s", "2m", or a number of milliseconds' });
-
-export type Op = "==" | "!=" | ">=" | "<=" | ">" | "<";
-export interface Comparison {
-  op: Op;
-  value: number;
-  /** The text as written, for reports. */
-  text: string;
-}
-
-const COMPARISON = /^(==|!=|>=|<=|>|<)?\s*(-?\d+(?:\.\d+)?)\s*(ms|s)?$/;
-
-/** `"> 0"`, `"== 0"`, `">= 10"`, `"< 50ms"`, or a bare number (meaning `==`). */
-export const Check = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx): Comparison => {
-    const text = String(v).trim();
-    const m = COMPARISON.exec(text);
-    if (!m) {
-      ctx.addIssue({
-        code: "custom",
-        message: `"${text}" is not a comparison (use "> 0", "== 0", ">= 10", "< 50ms")`,
-      });
-      return z.NEVER;
-    }
-    const scale = m[3] === "s" ? 1000 : 1;
-    return { op: (m[1] ?? "==") as Op, value: Number(m[2]) * scale, text };
-  })
-  .meta({ description: 'A comparison: "> 0", "== 0", ">= 10", "< 50ms", or a number (==)' });
-
-const Name = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9-]{0,30}$/,
-    "names are lower case letters, digits and '-', at most 31 characters",
-  );
-
-const Port = z.number().int().min(1).max(65535);
-
-const PortRange = z
-  .union([Port, z.string()])
-  .transform((v, ctx) => {
-    if (typeof v === "number") return { low: v, high: v };
-    const m = /^(\d+)-(\d+)$/.exec(v.trim());
-    const low = Number(m?.[1]);
-    const high = Number(m?.[2]);
-    if (!m || low < 1 || high > 65535 || low > high) {
-      ctx.addIssue({ code: "custom", message: `"${v}" is not a port range (use 40000-40999)` });
-      return z.NEVER;
-    }
-    return { low, high };
-  })
-  .meta({ description: "A port or a port range: 40000 or 40000-40999" });
+// Small value types (durations, comparisons, names, ports) are in values.ts, shared with the
+// fault kinds (src/faults/), which each bring their own schema.
+export { Check, Duration, type Comparison, type Op } from "./values.js";
 
 const Sysctls = z
   .record(
@@ -161,14 +96,6 @@ export const NodeSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 // Traffic, faults, expectations
 
-const Target = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]*:\d{1,5}$/, "a target is node:port (a node of this scenario)")
-  .transform((v) => {
-    const [node, port] = v.split(":");
-    return { node: node!, port: Number(port) };
-  });
-
 export const TrafficSchema = z.strictObject({
   from: Name.meta({ description: "Client node (all its replicas send)" }),
   to: Target.meta({ description: "node:port — always a node of this scenario" }),
@@ -204,45 +131,6 @@ export const TrafficSchema = z.strictObject({
   hold: Duration.default(0).meta({ description: "Keep each connection open this long" }),
   close: z.enum(["client", "server"]).default("client").meta({ description: "Who closes first" }),
 });
-
-export const FloodSchema = z.strictObject({
-  from: Name.meta({ description: "Attacker node (hping3 runs in each replica)" }),
-  to: Target.meta({ description: "node:port — always a node of this scenario" }),
-  at: Duration.default(0),
-  count: z
-    .number()
-    .int()
-    .min(1)
-    .max(100_000)
-    .meta({ description: "SYNs sent (hping3 -S --faster -c count)" }),
-});
-
-export const FaultSchema = z
-  .strictObject({
-    at: Duration,
-    target: Name.meta({ description: "The node the fault is applied to" }),
-    signal: z
-      .enum(["SIGSTOP", "SIGCONT", "SIGKILL", "SIGTERM"])
-      .optional()
-      .meta({ description: "Sent to the node's app" }),
-    pause: z
-      .literal(true)
-      .optional()
-      .meta({ description: "Freeze every process of the node (docker pause)" }),
-    unpause: z.literal(true).optional(),
-    iptables: z.array(z.string()).min(2).optional().meta({
-      description:
-        'An iptables command in the node, as an array: ["-I", "INPUT", "-p", "tcp", "-j", "DROP"]',
-    }),
-  })
-  .superRefine((f, ctx) => {
-    const actions = [f.signal, f.pause, f.unpause, f.iptables].filter((a) => a !== undefined);
-    if (actions.length !== 1)
-      ctx.addIssue({
-        code: "custom",
-        message: "a fault has exactly one of signal, pause, unpause, iptables",
-      });
-  });
 
 const Percentiles = z.strictObject({
   p50: Check.optional(),
@@ -372,7 +260,7 @@ export type Scenario = z.output<typeof ScenarioSchema>;
 export type ScenarioNode = z.output<typeof NodeSchema>;
 export type App = z.output<typeof AppSchema>;
 export type Traffic = z.output<typeof TrafficSchema>;
-export type Fault = z.output<typeof FaultSchema>;
-export type Flood = z.output<typeof FloodSchema>;
+export type { Fault } from "../faults/registry.js";
+export type { Flood } from "../faults/flood.js";
 export type Expect = z.output<typeof ExpectSchema>;
 export type Requires = z.output<typeof RequiresSchema>;

@@ -2,18 +2,18 @@
  * Checks the schema cannot express: references between nodes, networks and targets, and
  * sysctls this kernel does not have. Each problem names the path of the key at fault.
  */
-import { existsSync } from "node:fs";
-import type { Scenario } from "./schema.js";
+import { floodProblems } from "../faults/flood.js";
+import { faultProblems } from "../faults/registry.js";
+import type { Scenario, ScenarioNode } from "./schema.js";
 
+/** What loading needs of the kernel the topology will run on (a runtime's KernelInventory has it). */
 export interface KernelFacts {
   /** Does this sysctl exist on the kernel the topology will run on? */
   sysctlExists(name: string): boolean;
 }
 
-/** The kernel of this host (a local engine shares it). */
-export const hostKernelFacts: KernelFacts = {
-  sysctlExists: (name) => existsSync(`/proc/sys/${name.replaceAll(".", "/")}`),
-};
+/** Accepts every sysctl: for checking a file before the runtime (and its kernel) is known. */
+export const anyKernel: KernelFacts = { sysctlExists: () => true };
 
 export interface SemanticProblem {
   path: (string | number)[];
@@ -23,62 +23,80 @@ export interface SemanticProblem {
 /** Total connection attempts one scenario may make, all clients together. */
 export const MAX_TOTAL_ATTEMPTS = 1_000_000;
 
+/** `add` records one problem at a key's path; the loader turns the path into file:line. */
+export type AddProblem = (path: (string | number)[], message: string) => void;
+
 export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProblem[] {
   const problems: SemanticProblem[] = [];
-  const add = (path: (string | number)[], message: string) => problems.push({ path, message });
-  const nets = new Set(s.networks);
-  const nodes = s.nodes;
-
+  const add: AddProblem = (path, message) => problems.push({ path, message });
   s.networks.forEach((n, i) => {
     if (s.networks.indexOf(n) !== i) add(["networks", i], `network "${n}" is listed twice`);
   });
+  for (const [name, node] of Object.entries(s.nodes)) nodeProblems(s, name, node, facts, add);
+  trafficProblems(s, add);
+  floodProblems(s, add);
+  faultProblems(s, add);
+  expectProblems(s, add);
+  return problems;
+}
 
+/** One node: its networks, sysctls, gateway and what it runs. */
+function nodeProblems(
+  s: Scenario,
+  name: string,
+  node: ScenarioNode,
+  facts: KernelFacts,
+  add: AddProblem,
+): void {
+  const nets = new Set(s.networks);
+  const nodes = s.nodes;
   const required = new Set(s.requires.sysctls ?? []);
-  for (const [name, node] of Object.entries(nodes)) {
-    node.networks.forEach((n, i) => {
-      if (!nets.has(n))
-        add(
-          ["nodes", name, "networks", i],
-          `unknown network "${n}" (declared: ${s.networks.join(", ")})`,
-        );
-    });
-    for (const key of Object.keys(node.sysctls)) {
-      if (!facts.sysctlExists(key) && !required.has(key)) {
-        add(
-          ["nodes", name, "sysctls", key],
-          `sysctl "${key}" does not exist on this kernel (a typo? if it exists on other kernels, list it in requires.sysctls so the scenario SKIPs here)`,
-        );
-      }
+  node.networks.forEach((n, i) => {
+    if (!nets.has(n))
+      add(
+        ["nodes", name, "networks", i],
+        `unknown network "${n}" (declared: ${s.networks.join(", ")})`,
+      );
+  });
+  for (const key of Object.keys(node.sysctls)) {
+    if (!facts.sysctlExists(key) && !required.has(key)) {
+      add(
+        ["nodes", name, "sysctls", key],
+        `sysctl "${key}" does not exist on this kernel (a typo? if it exists on other kernels, list it in requires.sysctls so the scenario SKIPs here)`,
+      );
     }
-    if (node.snat) {
-      if (!node.networks.includes(node.snat.from))
-        add(
-          ["nodes", name, "snat", "from"],
-          `"${node.snat.from}" is not one of this node's networks`,
-        );
-      if (node.networks.length < 2)
-        add(["nodes", name, "snat"], "a SNAT gateway needs two networks");
-      if (node.replicas > 1) add(["nodes", name, "replicas"], "a gateway cannot have replicas");
-    }
-    if (node.via !== undefined) {
-      const gw = nodes[node.via];
-      if (!gw) add(["nodes", name, "via"], `unknown node "${node.via}"`);
-      else if (!gw.snat)
-        add(["nodes", name, "via"], `node "${node.via}" has no snat: it is not a gateway`);
-      else if (!node.networks.includes(gw.snat.from))
-        add(
-          ["nodes", name, "via"],
-          `this node is not on "${gw.snat.from}", the network "${node.via}" translates`,
-        );
-    }
-    if (node.command && !node.image)
-      add(["nodes", name, "command"], "command needs image (the built-in app takes app:)");
-    if (node.image && node.app)
-      add(["nodes", name, "image"], "a node runs either app: or its own image, not both");
-    if ((node.app || node.image) && node.replicas > 1)
-      add(["nodes", name, "replicas"], "a server node cannot have replicas");
   }
+  if (node.snat) {
+    if (!node.networks.includes(node.snat.from))
+      add(
+        ["nodes", name, "snat", "from"],
+        `"${node.snat.from}" is not one of this node's networks`,
+      );
+    if (node.networks.length < 2) add(["nodes", name, "snat"], "a SNAT gateway needs two networks");
+    if (node.replicas > 1) add(["nodes", name, "replicas"], "a gateway cannot have replicas");
+  }
+  if (node.via !== undefined) {
+    const gw = nodes[node.via];
+    if (!gw) add(["nodes", name, "via"], `unknown node "${node.via}"`);
+    else if (!gw.snat)
+      add(["nodes", name, "via"], `node "${node.via}" has no snat: it is not a gateway`);
+    else if (!node.networks.includes(gw.snat.from))
+      add(
+        ["nodes", name, "via"],
+        `this node is not on "${gw.snat.from}", the network "${node.via}" translates`,
+      );
+  }
+  if (node.command && !node.image)
+    add(["nodes", name, "command"], "command needs image (the built-in app takes app:)");
+  if (node.image && node.app)
+    add(["nodes", name, "image"], "a node runs either app: or its own image, not both");
+  if ((node.app || node.image) && node.replicas > 1)
+    add(["nodes", name, "replicas"], "a server node cannot have replicas");
+}
 
+/** Traffic goes to this scenario's nodes, reachable directly or through a gateway, in time. */
+function trafficProblems(s: Scenario, add: AddProblem): void {
+  const nodes = s.nodes;
   const dnatPorts = new Map<string, string>();
   let total = 0;
   s.traffic.forEach((t, i) => {
@@ -128,34 +146,11 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   });
   if (total > MAX_TOTAL_ATTEMPTS)
     add(["traffic"], `${total} attempts in all: at most ${MAX_TOTAL_ATTEMPTS}`);
+}
 
-  s.floods.forEach((f, i) => {
-    const from = nodes[f.from];
-    const to = nodes[f.to.node];
-    if (!from) add(["floods", i, "from"], `unknown node "${f.from}"`);
-    if (!to)
-      add(
-        ["floods", i, "to"],
-        `unknown node "${f.to.node}": floods only go to this scenario's nodes`,
-      );
-    else if (from && !from.networks.some((n) => to.networks.includes(n)))
-      add(
-        ["floods", i, "to"],
-        `"${f.from}" and "${f.to.node}" must share a network (floods do not cross the gateway)`,
-      );
-    if (f.at >= s.timeout)
-      add(["floods", i, "at"], `flood at ${f.at} ms is after the timeout (${s.timeout} ms)`);
-  });
-
-  s.faults.forEach((f, i) => {
-    const node = nodes[f.target];
-    if (!node) return add(["faults", i, "target"], `unknown node "${f.target}"`);
-    if (f.signal && !node.app && !node.image)
-      add(["faults", i, "signal"], `node "${f.target}" runs no app to signal`);
-    if (f.at >= s.timeout)
-      add(["faults", i, "at"], `fault at ${f.at} ms is after the timeout (${s.timeout} ms)`);
-  });
-
+/** What `expect` names: nodes that exist, are captured, run the app. */
+function expectProblems(s: Scenario, add: AddProblem): void {
+  const nodes = s.nodes;
   for (const node of Object.keys(s.expect.counters ?? {})) {
     if (!nodes[node]) add(["expect", "counters", node], `unknown node "${node}"`);
   }
@@ -167,5 +162,4 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   for (const node of Object.keys(s.expect.listen ?? {})) {
     if (!nodes[node]?.app) add(["expect", "listen", node], `node "${node}" runs no built-in app`);
   }
-  return problems;
 }

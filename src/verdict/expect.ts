@@ -44,6 +44,9 @@ export function sumCounter(
 
 const PERCENTILE_KEYS = ["p50", "p90", "p99", "max"] as const;
 
+/** Records one expectation: its path, the comparison, and what was measured (or why nothing). */
+type Row = (path: string, c: Comparison, actual: number | null, note?: string) => void;
+
 export function evaluateExpect(
   expect: Expect,
   nodes: Record<string, NodeEvidence>,
@@ -53,7 +56,7 @@ export function evaluateExpect(
   drops: Record<string, number> | null = null,
 ): ExpectationResult[] {
   const rows: ExpectationResult[] = [];
-  const row = (path: string, c: Comparison, actual: number | null, note?: string) =>
+  const row: Row = (path, c, actual, note) =>
     rows.push({
       path,
       expected: c.text,
@@ -61,12 +64,32 @@ export function evaluateExpect(
       ok: actual !== null && compare(actual, c),
       source: sources[path],
     });
+  counterRows(expect, nodes, row);
+  clientRows(expect, clients, row);
+  listenRows(expect, nodes, row);
+  packetRows(expect, nodes, row);
+  for (const [reason, c] of Object.entries(expect.drops ?? {}))
+    row(
+      `drops.${reason}`,
+      c,
+      drops ? (drops[reason] ?? 0) : null,
+      "drop reasons not recorded here",
+    );
+  if (expect.cause !== undefined && causes !== undefined)
+    rows.push(causeRow(expect.cause, causes, sources.cause));
+  return rows;
+}
 
+function counterRows(expect: Expect, nodes: Record<string, NodeEvidence>, row: Row): void {
   for (const [node, counters] of Object.entries(expect.counters ?? {})) {
     for (const [name, check] of Object.entries(counters)) {
       row(`counters.${node}.${name}`, check, sumCounter(nodes, node, name), "not on this kernel");
     }
   }
+}
+
+/** Outcome counts (`clients.ETIMEDOUT`) and latency percentiles (`clients.connectMs.p99`). */
+function clientRows(expect: Expect, clients: ClientSummary, row: Row): void {
   for (const [key, check] of Object.entries(expect.clients ?? {})) {
     if ("op" in check) {
       row(`clients.${key}`, check as Comparison, clientAggregate(clients, key));
@@ -85,6 +108,9 @@ export function evaluateExpect(
         );
     }
   }
+}
+
+function listenRows(expect: Expect, nodes: Record<string, NodeEvidence>, row: Row): void {
   for (const [node, checks] of Object.entries(expect.listen ?? {})) {
     const listen = nodeInstances(nodes, node)[0]?.listen;
     const values = {
@@ -96,6 +122,9 @@ export function evaluateExpect(
       if (c) row(`listen.${node}.${k}`, c, values[k as keyof typeof values], "not sampled");
     }
   }
+}
+
+function packetRows(expect: Expect, nodes: Record<string, NodeEvidence>, row: Row): void {
   for (const [node, checks] of Object.entries(expect.packets ?? {})) {
     const packets = nodeInstances(nodes, node)[0]?.packets;
     for (const [k, c] of Object.entries(checks)) {
@@ -104,28 +133,18 @@ export function evaluateExpect(
       row(`packets.${node}.${k}`, c, value, "not captured");
     }
   }
-  for (const [reason, c] of Object.entries(expect.drops ?? {})) {
-    row(
-      `drops.${reason}`,
-      c,
-      drops ? (drops[reason] ?? 0) : null,
-      "drop reasons not recorded here",
-    );
-  }
-  if (expect.cause !== undefined && causes !== undefined) {
-    const wanted = Array.isArray(expect.cause) ? expect.cause : [expect.cause];
-    const named = causes.length === 0 ? ["none"] : causes;
-    // `none` means nothing else was named; a cause means it is among those named.
-    const ok = wanted.every((w) =>
-      w === "none" ? named.every((n) => n === "none") : named.includes(w),
-    );
-    rows.push({
-      path: "cause",
-      expected: wanted.join(", "),
-      actual: named.join(", "),
-      ok,
-      source: sources.cause,
-    });
-  }
-  return rows;
+}
+
+/** `none` means nothing else was named; a cause means it is among those named. */
+function causeRow(
+  cause: string | string[],
+  causes: string[],
+  source: string | undefined,
+): ExpectationResult {
+  const wanted = Array.isArray(cause) ? cause : [cause];
+  const named = causes.length === 0 ? ["none"] : causes;
+  const ok = wanted.every((w) =>
+    w === "none" ? named.every((n) => n === "none") : named.includes(w),
+  );
+  return { path: "cause", expected: wanted.join(", "), actual: named.join(", "), ok, source };
 }

@@ -1,12 +1,6 @@
 /** `requires:` and what the expectations need, against the kernel at hand → a SKIP reason or nothing. */
+import type { KernelInventory, RuntimeCapabilities } from "../runtime/runtime.js";
 import type { Scenario } from "../scenario/schema.js";
-
-export interface KernelInventory {
-  release: string;
-  sysctlExists(name: string): boolean;
-  /** Counter names this kernel exposes (TcpExt…, Tcp…, NfConntrack…). */
-  counters: ReadonlySet<string>;
-}
 
 /** "6.18.44-fc" → [6, 18, 44]. */
 export function kernelVersion(release: string): number[] {
@@ -59,6 +53,15 @@ export function skipReason(s: Scenario, k: KernelInventory): string | undefined 
     for (const name of Object.keys(perNode)) counters.add(name);
   for (const name of counters) {
     if (!k.counters.has(name)) return `counter ${name} does not exist on kernel ${k.release}`;
+  }
+  return undefined;
+}
+
+/** Why this runtime cannot run this scenario (a node it cannot run), or undefined when it can. */
+export function capabilitySkipReason(s: Scenario, caps: RuntimeCapabilities): string | undefined {
+  if (caps.userImages !== true) {
+    const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
+    if (node) return `node ${name} runs image ${node.image}: ${caps.userImages.reason}`;
   }
   return undefined;
 }

@@ -209,7 +209,7 @@ describe.skipIf(process.getuid?.() !== 0)("netns runtime", () => {
       writeFileSync(statePath(dead), JSON.stringify({ ...state, pid: gone, host: hostname() }));
       const pids = await pidsIn(await runNamespaces(dead));
       const result = await runtime.clean({ all: false });
-      expect(result.containers).toBeGreaterThanOrEqual(1);
+      expect(result.nodes).toBeGreaterThanOrEqual(1);
       expect(await runNamespaces(dead)).toEqual([]);
       expect(existsSync(statePath(dead))).toBe(false);
       const states = await Promise.all(pids.map(processState));

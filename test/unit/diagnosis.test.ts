@@ -1,5 +1,5 @@
 /**
- * One test (at least) per rule, with the deltas GROUND-TRUTH.md measured on 6.18, plus the mixed
+ * One test (at least) per rule, with the deltas measured on 6.18 (docs/kernel-behaviour.md), plus the mixed
  * cases and the cases that must NOT be named. Each asserts the cause, its node and confidence,
  * and the causes that must be absent.
  */

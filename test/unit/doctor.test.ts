@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { assess, formatDoctor, type DoctorFacts } from "../../src/doctor/assess.js";
 import { catalogNeeds, type CatalogNeeds } from "../../src/doctor/catalog-needs.js";
-import { assessNetem, type NetemSources } from "../../src/doctor/netem.js";
+import { assessNetem, type NetemSources } from "../../src/runtime/shared/netem.js";
 import { expandPaths, loadAll } from "../../src/run/run.js";
 
 /** A made-up machine with everything; each test takes something away. */
@@ -42,6 +42,7 @@ function facts(
       release: "6.18.44",
       sysctlExists: (n) => sysctls.has(n),
       counters: new Set(has.counters ?? ["TcpExtListenOverflows", "NfConntrackInsertFailed"]),
+      qdiscs: new Set(["netem"]),
     },
     netem: { status: "present", how: "loaded (/sys/module/sch_netem)" },
     tools: {

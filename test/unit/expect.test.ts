@@ -90,6 +90,7 @@ describe("requires", () => {
     const inv = {
       release: "6.18.0",
       counters: new Set(["TcpExtListenOverflows"]),
+      qdiscs: new Set<string>(),
       sysctlExists: (n: string) => n !== "net.ipv4.tcp_tw_recycle",
     };
     const base = { requires: {}, nodes: {}, expect: {} } as never;

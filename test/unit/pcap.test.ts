@@ -301,7 +301,7 @@ describe("summarizeFlows on what the fixtures do not show", () => {
 
   it("a reused 4-tuple with a new ISN is a new flow; retransmitted SYNs are not", () => {
     // Server in TIME_WAIT answers the new SYN with the old connection's ACK; the client resets
-    // it and retransmits its SYN, which now connects (GROUND-TRUTH mode 5, PAWS).
+    // it and retransmits its SYN, which now connects (docs/kernel-behaviour.md#time_wait-paws).
     const old = [syn(100), synAck(500, 100), ack(100, 500)];
     const again = [
       syn(9000),

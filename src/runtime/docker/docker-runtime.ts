@@ -17,11 +17,16 @@ import {
   LABEL_PID,
   LABEL_RUN,
   type CleanResult,
+  type KernelInventory,
   type Runtime,
-  type StartedNode,
+  type RuntimeCapabilities,
   type StartedTopology,
   type TopologyPlan,
 } from "../runtime.js";
+import { sumClean } from "../shared/clean.js";
+import { hostInventory } from "../shared/host-inventory.js";
+import { ownerIsAlive } from "../shared/liveness.js";
+import { SweptTopology } from "../shared/topology.js";
 import { DockerNode } from "./docker-node.js";
 import { ensureImages } from "./images.js";
 
@@ -63,15 +68,29 @@ export function containerName(runId: string, node: string): string {
 
 export class DockerRuntime implements Runtime {
   readonly name = "docker";
+  readonly capabilities: RuntimeCapabilities = {
+    userImages: true,
+    // `docker pause` uses the cgroup freezer: every process of the container stops at once.
+    pause: "freeze",
+    // A local engine shares the host's kernel, whose tracefs sees every namespace's drops.
+    dropReasons: true,
+    ownsKernel: false,
+    maxParallel: 16,
+  };
   private image: string | undefined;
+  private inventoryRead: Promise<KernelInventory> | undefined;
 
   constructor(
     private readonly docker: Docker,
     private readonly options: DockerRuntimeOptions = {},
   ) {}
 
-  async kernel(): Promise<string> {
-    return (await this.docker.info()).KernelVersion as string;
+  /** The engine's kernel; with a local engine that is this host's, read from its /proc. */
+  inventory(): Promise<KernelInventory> {
+    this.inventoryRead ??= this.docker
+      .info()
+      .then((info: { KernelVersion?: string }) => hostInventory(info.KernelVersion));
+    return this.inventoryRead;
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {
@@ -90,7 +109,7 @@ export class DockerRuntime implements Runtime {
 
   async up(plan: TopologyPlan): Promise<StartedTopology> {
     if (!this.image) throw new Error("DockerRuntime.prepare() must run before up()");
-    const topology = new DockerTopology(this.docker, plan.runId);
+    const topology = new SweptTopology(plan.runId, (id) => removeRun(this.docker, id));
     try {
       await this.createNetworks(plan, topology);
       await this.createNodes(plan, topology, this.image);
@@ -101,7 +120,7 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  private async createNetworks(plan: TopologyPlan, topology: DockerTopology): Promise<void> {
+  private async createNetworks(plan: TopologyPlan, topology: SweptTopology): Promise<void> {
     const existing = await this.docker.listNetworks();
     const used = existing.flatMap((n) =>
       (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s),
@@ -146,7 +165,7 @@ export class DockerRuntime implements Runtime {
 
   private async createNodes(
     plan: TopologyPlan,
-    topology: DockerTopology,
+    topology: SweptTopology,
     image: string,
   ): Promise<void> {
     const limit = pLimit(8);
@@ -203,19 +222,15 @@ export class DockerRuntime implements Runtime {
     const networks = await this.docker.listNetworks({ filters: { label: [LABEL] } });
     // A lab's process is gone by design: it is left for `lab down` (or `clean --all`).
     const dead = (labels: Record<string, string> | undefined) =>
-      all || (!labels?.[LABEL_LAB] && !runIsAlive(labels ?? {}));
+      all ||
+      (!labels?.[LABEL_LAB] &&
+        !ownerIsAlive({ host: labels?.[LABEL_HOST], pid: Number(labels?.[LABEL_PID]) }));
     const doomedRuns = new Set<string>();
     for (const c of containers) if (dead(c.Labels)) doomedRuns.add(c.Labels[LABEL_RUN] ?? "");
     for (const n of networks) if (dead(n.Labels)) doomedRuns.add(n.Labels?.[LABEL_RUN] ?? "");
-    let result: CleanResult = { containers: 0, networks: 0 };
-    for (const runId of doomedRuns) {
-      const r = await removeRun(this.docker, runId);
-      result = {
-        containers: result.containers + r.containers,
-        networks: result.networks + r.networks,
-      };
-    }
-    return result;
+    const removed: CleanResult[] = [];
+    for (const runId of doomedRuns) removed.push(await removeRun(this.docker, runId));
+    return sumClean(removed);
   }
 }
 
@@ -227,16 +242,9 @@ export async function removeLabs(docker: Docker): Promise<CleanResult> {
     runs.add(c.Labels[LABEL_RUN] ?? "");
   for (const n of await docker.listNetworks({ filters: filter }))
     runs.add(n.Labels?.[LABEL_RUN] ?? "");
-  let result: CleanResult = { containers: 0, networks: 0 };
-  for (const runId of runs) {
-    if (!runId) continue;
-    const r = await removeRun(docker, runId);
-    result = {
-      containers: result.containers + r.containers,
-      networks: result.networks + r.networks,
-    };
-  }
-  return result;
+  const removed: CleanResult[] = [];
+  for (const runId of runs) if (runId) removed.push(await removeRun(docker, runId));
+  return sumClean(removed);
 }
 
 /**
@@ -276,19 +284,6 @@ function isOurs(pid: number): boolean {
   }
 }
 
-/** A run is alive while the tcprepro process that made it still runs on this host. */
-function runIsAlive(labels: Record<string, string>): boolean {
-  if (labels[LABEL_HOST] !== hostname()) return true; // not ours to judge
-  const pid = Number(labels[LABEL_PID]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    return /tcprepro|tsx|node|vitest/.test(cmdline);
-  } catch {
-    return false;
-  }
-}
-
 /** Remove every container and network labelled with `runId`. */
 async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
   const filter = { label: [`${LABEL_RUN}=${runId}`] };
@@ -314,30 +309,7 @@ async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
         }),
     ),
   );
-  return { containers: containers.length, networks: networks.length };
-}
-
-class DockerTopology implements StartedTopology {
-  readonly nodes = new Map<string, StartedNode>();
-  readonly subnets: Record<string, string> = {};
-  private downing: Promise<void> | undefined;
-
-  constructor(
-    private readonly docker: Docker,
-    readonly runId: string,
-  ) {}
-
-  /** Sweeps by label; calls made while one sweep runs share it, a later call sweeps again. */
-  down(): Promise<void> {
-    this.downing ??= removeRun(this.docker, this.runId)
-      .then(() => undefined)
-      .finally(() => (this.downing = undefined));
-    return this.downing;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.down();
-  }
+  return { nodes: containers.length, networks: networks.length, other: 0 };
 }
 
 export { removeRun };

@@ -6,26 +6,17 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  cpSync,
-  existsSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  mkdirSync,
-  statSync,
-} from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type Docker from "dockerode";
 import { ExecError, RuntimeUnavailableError } from "../../util/errors.js";
 import { onInterrupt } from "../../util/interrupts.js";
+import { PROJECT_ROOT } from "../../util/project.js";
+import { AGENT_BINARY, AGENT_SOURCE, buildAgent } from "../shared/agent.js";
+import { runOnHost } from "../shared/host-command.js";
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const AGENT_SOURCE = join(PROJECT_ROOT, "images/agent/tcprepro-agent.c");
 const DOCKERFILE = join(PROJECT_ROOT, "images/Dockerfile");
-export const AGENT_BINARY = join(PROJECT_ROOT, "build/tcprepro-agent");
 
 export const OFFLINE_BASE = "tcprepro/base:bookworm";
 const NODE_REPO = "tcprepro/node";
@@ -46,59 +37,6 @@ export interface ImageOptions {
   /** Rebuild even when present. */
   force?: boolean;
   progress: (message: string) => void;
-}
-
-/**
- * Runs a host command. On Ctrl-C/SIGTERM the command is stopped first and `afterInterrupt`
- * (removing what it was writing) runs once it is gone.
- */
-function run(argv: string[], afterInterrupt?: () => void): Promise<void> {
-  // Its own process group, so that an interrupt stops debootstrap's children (dpkg, …) too.
-  const child = spawn(argv[0]!, argv.slice(1), {
-    stdio: ["ignore", "ignore", "pipe"],
-    detached: true,
-  });
-  const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
-  const killGroup = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // already gone
-    }
-  };
-  const untrack = onInterrupt(async () => {
-    killGroup("SIGTERM");
-    const timer = setTimeout(() => killGroup("SIGKILL"), 5_000);
-    await closed;
-    clearTimeout(timer);
-    afterInterrupt?.();
-  });
-  return new Promise<void>((resolvePromise, reject) => {
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", (err) => reject(new ExecError(argv, null, err.message, "host")));
-    void closed.then((code) =>
-      code === 0 ? resolvePromise() : reject(new ExecError(argv, code, stderr, "host")),
-    );
-  }).finally(untrack);
-}
-
-/** Compile the agent when its binary is missing or older than its source. */
-export async function buildAgent(progress: (m: string) => void): Promise<string> {
-  if (existsSync(AGENT_BINARY) && statSync(AGENT_BINARY).mtimeMs >= statSync(AGENT_SOURCE).mtimeMs)
-    return AGENT_BINARY;
-  progress("compiling the agent (gcc -static)");
-  mkdirSync(dirname(AGENT_BINARY), { recursive: true });
-  try {
-    await run(["gcc", "-O2", "-Wall", "-Wextra", "-static", "-o", AGENT_BINARY, AGENT_SOURCE]);
-  } catch (err) {
-    if (err instanceof ExecError && err.exitCode === null)
-      throw new RuntimeUnavailableError(
-        "gcc is needed to build the agent: apt-get install -y gcc libc6-dev",
-      );
-    throw err;
-  }
-  return AGENT_BINARY;
 }
 
 export function nodeImageTag(base: string): string {
@@ -152,7 +90,7 @@ async function buildOfflineBase(docker: Docker, progress: (m: string) => void): 
     progress(`debootstrap bookworm into ${rootfs} (about a minute)`);
     const remove = () => rmSync(rootfs!, { recursive: true, force: true });
     try {
-      await run(
+      await runOnHost(
         [
           "debootstrap",
           "--variant=minbase",

@@ -11,8 +11,11 @@ import { AGENT_PATH } from "../../agent/protocol.js";
 import type { ExecResult, NodeProcess, StartedNode } from "../runtime.js";
 import { ExecError } from "../../util/errors.js";
 import { LineFeed } from "../../util/lines.js";
-import { withDeadline } from "../../util/time.js";
+import { waitFor, withDeadline } from "../../util/time.js";
 import { pidsIn, processState, signalAll } from "./ip.js";
+
+/** How long `pause` waits for its SIGSTOPs to have taken effect. */
+const PAUSE_WAIT_MS = 2_000;
 
 /** Exit status the way a shell (and `docker exec`) reports a death by signal: 128 + signo. */
 function exitStatus(code: number | null, signal: NodeJS.Signals | null): number | null {
@@ -144,6 +147,17 @@ export class NetnsNode implements StartedNode {
     const running = pids.filter((_, i) => states[i] !== undefined && !/[TtZ]/.test(states[i]!));
     signalAll(running, "SIGSTOP");
     this.paused.push(...running);
+    // kill() returns before a sleeping process has taken the signal: a fault "applied at t"
+    // must mean stopped by t, so wait (bounded) until each one shows T or is gone.
+    await waitFor(
+      async () => {
+        const now = await Promise.all(running.map(processState));
+        return now.every((st) => st === undefined || /[TtZ]/.test(st)) ? true : undefined;
+      },
+      PAUSE_WAIT_MS,
+      `${this.name}: processes stopped`,
+      2,
+    );
   }
 
   async unpause(): Promise<void> {

@@ -8,18 +8,22 @@
  * Names carry the run id (`tcprepro-<runId>-…`) and a state file records the owner, so that a
  * teardown, or `tcprepro clean` after a SIGKILL, finds everything without a list in memory.
  */
-import { release } from "node:os";
 import { existsSync, readFileSync } from "node:fs";
 import { RuntimeUnavailableError } from "../../util/errors.js";
 import { waitFor } from "../../util/time.js";
-import { AGENT_BINARY, buildAgent } from "../docker/images.js";
+import { AGENT_BINARY, buildAgent } from "../shared/agent.js";
 import type {
   CleanResult,
+  KernelInventory,
   Runtime,
-  StartedNode,
+  RuntimeCapabilities,
   StartedTopology,
   TopologyPlan,
 } from "../runtime.js";
+import { sumClean } from "../shared/clean.js";
+import { hostInventory } from "../shared/host-inventory.js";
+import { ownerIsAlive } from "../shared/liveness.js";
+import { SweptTopology } from "../shared/topology.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
   ipBatch,
@@ -33,14 +37,7 @@ import {
 } from "./ip.js";
 import { startAnchor } from "./anchor.js";
 import { NetnsNode } from "./netns-node.js";
-import {
-  readState,
-  removeState,
-  runIsAlive,
-  stateRunIds,
-  usedSubnets,
-  writeState,
-} from "./state.js";
+import { readState, removeState, stateRunIds, usedSubnets, writeState } from "./state.js";
 
 /** First host number given to nodes in each /24, as on Docker (.1 is left free). */
 const FIRST_HOST = 10;
@@ -61,13 +58,26 @@ export interface NetnsRuntimeOptions {
 /** Host tools scenarios run inside nodes; a missing one fails only the steps that use it. */
 const NODE_TOOLS = ["iptables", "ss", "tcpdump", "hping3", "sysctl"];
 
+const NO_IMAGES = "the netns runtime runs no container images (use --runtime docker)";
+
 export class NetnsRuntime implements Runtime {
   readonly name = "netns";
+  readonly capabilities: RuntimeCapabilities = {
+    userImages: { reason: NO_IMAGES },
+    // No cgroup per node: `pause` stops the node's processes with SIGSTOP.
+    pause: "sigstop",
+    // The nodes run on this host's kernel, whose tracefs sees every namespace's drops.
+    dropReasons: true,
+    ownsKernel: false,
+    maxParallel: 16,
+  };
+  private inventoryRead: KernelInventory | undefined;
 
   constructor(private readonly options: NetnsRuntimeOptions = {}) {}
 
-  async kernel(): Promise<string> {
-    return release();
+  async inventory(): Promise<KernelInventory> {
+    this.inventoryRead ??= hostInventory();
+    return this.inventoryRead;
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {
@@ -91,9 +101,9 @@ export class NetnsRuntime implements Runtime {
     const withImage = plan.nodes.find((n) => n.image);
     if (withImage)
       throw new ImageUnsupportedError(
-        `node ${withImage.name} runs image ${withImage.image}: the netns runtime runs no container images (use --runtime docker)`,
+        `node ${withImage.name} runs image ${withImage.image}: ${NO_IMAGES}`,
       );
-    const topology = new NetnsTopology(plan.runId);
+    const topology = new SweptTopology(plan.runId, (id) => removeRun(id));
     try {
       await build(plan, topology, this.options.pool);
       return topology;
@@ -112,16 +122,14 @@ export class NetnsRuntime implements Runtime {
     const known = stateRunIds();
     const runs = new Set(known);
     for (const n of names) runs.add(runIdOf(n, known));
-    let result: CleanResult = { containers: 0, networks: 0 };
+    const removed: CleanResult[] = [];
     for (const runId of runs) {
-      if (!all && runIsAlive(readState(runId))) continue;
-      const r = await removeRun(runId, names);
-      result = {
-        containers: result.containers + r.containers,
-        networks: result.networks + r.networks,
-      };
+      const state = readState(runId);
+      // No state file (or an unreadable one): nobody owns the run, it is dead.
+      if (!all && state && ownerIsAlive(state)) continue;
+      removed.push(await removeRun(runId, names));
     }
-    return result;
+    return sumClean(removed);
   }
 }
 
@@ -156,7 +164,7 @@ function hasNetnsCapabilities(): boolean {
   }
 }
 
-async function build(plan: TopologyPlan, topology: NetnsTopology, pool?: string): Promise<void> {
+async function build(plan: TopologyPlan, topology: SweptTopology, pool?: string): Promise<void> {
   const { runId } = plan;
   const candidates = freeSubnets(pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, usedSubnets());
   if (candidates.length < plan.networks.length)
@@ -251,27 +259,8 @@ export async function removeRun(runId: string, names?: string[]): Promise<CleanR
   await removeState(runId);
   const sw = switchNamespace(runId);
   return {
-    containers: ours.filter((n) => n !== sw).length,
+    nodes: ours.filter((n) => n !== sw).length,
     networks: ours.includes(sw) ? networks : 0,
+    other: 0,
   };
-}
-
-class NetnsTopology implements StartedTopology {
-  readonly nodes = new Map<string, StartedNode>();
-  readonly subnets: Record<string, string> = {};
-  private downing: Promise<void> | undefined;
-
-  constructor(readonly runId: string) {}
-
-  /** Sweeps by name; calls made while one sweep runs share it, a later call sweeps again. */
-  down(): Promise<void> {
-    this.downing ??= removeRun(this.runId)
-      .then(() => undefined)
-      .finally(() => (this.downing = undefined));
-    return this.downing;
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.down();
-  }
 }

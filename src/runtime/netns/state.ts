@@ -55,19 +55,3 @@ export function stateRunIds(): string[] {
 export function usedSubnets(): string[] {
   return stateRunIds().flatMap((id) => Object.values(readState(id)?.subnets ?? {}));
 }
-
-/**
- * A run is alive while the tcprepro process that made it still runs on this host — the Docker
- * runtime's rule. No state file (or an unreadable one): nobody owns the run, it is dead.
- */
-export function runIsAlive(state: RunState | undefined): boolean {
-  if (!state) return false;
-  if (state.host !== hostname()) return true; // /run shared with another host: not ours to judge
-  if (!Number.isInteger(state.pid) || state.pid <= 0) return false;
-  try {
-    const cmdline = readFileSync(`/proc/${state.pid}/cmdline`, "utf8");
-    return /tcprepro|tsx|node|vitest/.test(cmdline);
-  } catch {
-    return false;
-  }
-}

@@ -1,0 +1,75 @@
+/** The `judge` step: the evidence → causes (diagnosis) → expectations → a verdict. */
+import { diagnose } from "../diagnosis/rules.js";
+import type { Evidence } from "../evidence/types.js";
+import type { Variant } from "../scenario/load.js";
+import { evaluateExpect } from "../verdict/expect.js";
+import {
+  NOTHING_CHECKED,
+  type ExpectationResult,
+  type NodeReport,
+  type VariantResult,
+} from "../verdict/result.js";
+
+export interface Timing {
+  upMs: number;
+  downMs: number;
+  timelineMs: number;
+  durationMs: number;
+}
+
+export function judge(variant: Variant, evidence: Evidence, timing: Timing): VariantResult {
+  const diagnosis = diagnose(evidence);
+  const drops = evidence.dropReasons?.counts ?? null;
+  // The diagnosis already weighed the kernel's drop reasons; the report keeps no confidence.
+  const causes = diagnosis.causes.map(({ cause, node, because, numbers }) => ({
+    cause,
+    node,
+    because,
+    numbers,
+  }));
+  const expectations = evaluateExpect(
+    variant.scenario.expect,
+    evidence.nodes,
+    evidence.clients,
+    causes.map((c) => c.cause),
+    variant.expectSource,
+    drops,
+  );
+  const failed = expectations.filter((e) => !e.ok);
+  return {
+    variant: variant.name,
+    verdict: failed.length === 0 ? "pass" : "fail",
+    ...(expectations.length === 0 ? { nothingChecked: true as const } : {}),
+    reason:
+      expectations.length === 0
+        ? NOTHING_CHECKED
+        : failed.length === 0
+          ? `${expectations.length} expectation(s) met`
+          : failed.map(failure).join("; "),
+    ...timing,
+    nodes: nodeReports(evidence),
+    clients: evidence.clients,
+    attempts: evidence.attempts,
+    expectations,
+    causes,
+    unchecked: diagnosis.unchecked,
+    dropReasons: evidence.dropReasons,
+  };
+}
+
+function failure(e: ExpectationResult): string {
+  return `${e.path}: expected ${e.expected}, got ${e.actual}${e.source ? ` (${e.source})` : ""}`;
+}
+
+/** Per node what the report keeps: the counters that moved, the listen queue, the packets. */
+function nodeReports(evidence: Evidence): Record<string, NodeReport> {
+  const nodes: Record<string, NodeReport> = {};
+  for (const [name, ev] of Object.entries(evidence.nodes)) {
+    nodes[name] = {
+      counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)),
+      ...(ev.listen ? { listen: ev.listen } : {}),
+      ...(ev.packets ? { packets: ev.packets } : {}),
+    };
+  }
+  return nodes;
+}
