@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { connectArgv, type AgentLine, type ConnectAttempt } from "../agent/protocol.js";
 import { diagnose } from "../diagnosis/rules.js";
 import { listenSockets, snapshotAll } from "../evidence/collect.js";
-import { TimelineSampler, type Timeline } from "../evidence/timeline.js";
+import { TimelineSampler, socketEvidence, type Timeline } from "../evidence/timeline.js";
 import { NodeCapture } from "../evidence/capture.js";
 import { packetEvidence } from "../evidence/packets.js";
 import { DropReasonTracer, REASONS_FOR_CAUSE, type DropReasons } from "../evidence/drop-reasons.js";
@@ -37,6 +37,8 @@ export interface VariantContext {
   captureAll?: boolean;
   /** Where captures are kept: `<dir>/<scenario>/<variant>/<node>.pcap`. */
   capturesDir?: string;
+  /** The runtime owns the whole kernel (`requires.ownKernel`); default false. */
+  ownKernel?: boolean;
 }
 
 /** "Drop reasons unavailable" is said once per process, not per variant. */
@@ -73,7 +75,9 @@ const emptyResult = (
 export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
   const started = performance.now();
   const s = variant.scenario;
-  const skip = skipReason(s, ctx.kernel) ?? runtimeSkipReason(ctx.runtime, s);
+  const skip =
+    skipReason(s, ctx.kernel, { ownKernel: ctx.ownKernel ?? false }) ??
+    runtimeSkipReason(ctx.runtime, s);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
   const runId = newRunId();
@@ -300,6 +304,10 @@ async function execute(
     };
   }
   const series = await timeline.stop();
+  for (const [name, ev] of Object.entries(nodes)) {
+    const sockets = socketEvidence(series, name);
+    if (sockets) ev.sockets = sockets;
+  }
   for (const [name, port] of appPorts) {
     const final = await listenSockets(node(name), [port]);
     const sampled = series.listen[name];
@@ -350,6 +358,7 @@ function toAttempt(node: string, m: ConnectAttempt, offsetMs: number): Attempt {
     connectMs: ms(m.connectUs),
     replyMs: ms(m.replyUs),
     localPort: m.localPort,
+    ...(m.requestUs === undefined ? {} : { requestMs: ms(m.requestUs) }),
   };
 }
 
@@ -414,6 +423,7 @@ function judge(
       counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)),
       ...(ev.listen ? { listen: ev.listen } : {}),
       ...(ev.packets ? { packets: ev.packets } : {}),
+      ...(ev.sockets ? { sockets: ev.sockets } : {}),
     };
   }
   return {

@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import type { Scenario } from "./schema.js";
+import { checkBehaviour } from "./semantics-behaviour.js";
 
 export interface KernelFacts {
   /** Does this sysctl exist on the kernel the topology will run on? */
@@ -167,5 +168,6 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   for (const node of Object.keys(s.expect.listen ?? {})) {
     if (!nodes[node]?.app) add(["expect", "listen", node], `node "${node}" runs no built-in app`);
   }
+  problems.push(...checkBehaviour(s));
   return problems;
 }

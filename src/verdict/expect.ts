@@ -73,7 +73,13 @@ export function evaluateExpect(
       continue;
     }
     const measured: Percentiles | null =
-      key === "connectMs" ? clients.connectMs : key === "replyMs" ? clients.replyMs : null;
+      key === "connectMs"
+        ? clients.connectMs
+        : key === "replyMs"
+          ? clients.replyMs
+          : key === "requestMs"
+            ? (clients.requestMs ?? null)
+            : null;
     for (const p of PERCENTILE_KEYS) {
       const c = (check as Partial<Record<(typeof PERCENTILE_KEYS)[number], Comparison>>)[p];
       if (c)
@@ -102,6 +108,17 @@ export function evaluateExpect(
       if (!c) continue;
       const value = packets ? (packets[k as keyof typeof packets] as number) : null;
       row(`packets.${node}.${k}`, c, value, "not captured");
+    }
+  }
+  for (const [node, checks] of Object.entries(expect.sockets ?? {})) {
+    // Each instance's most in one sample, summed over replicas.
+    const sampled = nodeInstances(nodes, node).flatMap((ev) => (ev.sockets ? [ev.sockets] : []));
+    for (const [state, c] of Object.entries(checks)) {
+      const value =
+        sampled.length === 0
+          ? null
+          : sampled.reduce((n, s) => n + (s.max[state as keyof typeof s.max] ?? 0), 0);
+      row(`sockets.${node}.${state}`, c, value, "not sampled");
     }
   }
   for (const [reason, c] of Object.entries(expect.drops ?? {})) {

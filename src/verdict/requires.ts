@@ -44,8 +44,23 @@ export function kernelSatisfies(release: string, range: string): boolean {
   });
 }
 
+/** What the runtime offers that `requires` can ask for. */
+export interface RuntimeAbilities {
+  /** The runtime owns the whole kernel (a VM): kernel-wide knobs are ours to turn. */
+  ownKernel?: boolean;
+}
+
+export const OWN_KERNEL_REASON =
+  "needs a runtime that owns the whole kernel (gc_thresh is global): --runtime vm";
+
 /** Why this scenario cannot run on this kernel, or undefined when it can. */
-export function skipReason(s: Scenario, k: KernelInventory): string | undefined {
+export function skipReason(
+  s: Scenario,
+  k: KernelInventory,
+  abilities: RuntimeAbilities = {},
+): string | undefined {
+  // First: the kernel-wide knobs of such a scenario must never reach a shared host's kernel.
+  if (s.requires.ownKernel && !abilities.ownKernel) return OWN_KERNEL_REASON;
   if (s.requires.kernel && !kernelSatisfies(k.release, s.requires.kernel))
     return `needs kernel ${s.requires.kernel}; this is ${k.release}`;
   const sysctls = new Set(s.requires.sysctls ?? []);
