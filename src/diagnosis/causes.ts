@@ -18,6 +18,13 @@ export const CAUSE_NAMES = [
   "active-reset",
   "port-exhaustion",
   "retransmit-timeout",
+  "close-wait-leak",
+  "keepalive-dead-peer",
+  "delayed-ack-nagle",
+  "lossy-path",
+  "tw-bucket-overflow",
+  "neighbour-table-full",
+  "udp-local-firewall",
   /** Healthy: nothing abnormal and every client attempt connected. */
   "none",
   /** Failures or abnormal counters that fit no rule: reported with their numbers, never guessed. */
