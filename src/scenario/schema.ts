@@ -346,7 +346,7 @@ export const ExpectSchema = z
         description: "Packet evidence of a captured node (SYNs, SYN-ACKs, passive/active RSTs)",
       }),
     sockets: z
-      .record(Name, z.record(z.enum(TCP_STATES), Check))
+      .record(Name, z.partialRecord(z.enum(TCP_STATES), Check))
       .optional()
       .meta({
         description:
