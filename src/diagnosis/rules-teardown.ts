@@ -123,10 +123,12 @@ export function keepaliveAbortRule(ctx: DiagnosisContext): void {
 
 /**
  * Connected clients that waited for a reply until their own bound, on connections that stayed
- * idle: nothing retransmitted, no keepalive probe sent. Whether the peer vanished (a firewall
- * dropping both ways, a host powered off) or only its app is silent, nothing in the kernel
- * would ever find out: without SO_KEEPALIVE such a connection hangs forever. Weak: the
- * counters cannot tell a dead peer from a silent app. Runs last, on what no rule claimed.
+ * idle: no keepalive probe went out, and nothing was retransmitted while they waited. Without
+ * SO_KEEPALIVE nothing in the kernel ever finds out whether the peer is still there: such a
+ * connection hangs forever. When the client then gave up and closed, its FIN went unanswered
+ * too (the socket is still in FIN_WAIT1, its retransmits the only ones): the peer is gone, not
+ * just silent — strong. Without that, the counters cannot tell a vanished peer from an app that
+ * never answers — weak. Runs last, on what no rule claimed.
  */
 export function idleHangRule(ctx: DiagnosisContext): void {
   for (const g of ctx.clients()) {
@@ -136,17 +138,31 @@ export function idleHangRule(ctx: DiagnosisContext): void {
     const hung = keys.reduce((n, k) => n + (g.outcomes.failed.get(k) ?? 0), 0);
     if (hung === 0) continue;
     const probes = ctx.get(g, "TcpExtTCPKeepAlive");
+    if (probes === undefined || probes > 0) continue;
     const retrans = (ctx.get(g, "TcpRetransSegs") ?? 0) - (ctx.get(g, "TcpExtTCPSynRetrans") ?? 0);
-    if (probes === undefined || probes > 0 || retrans > 0) continue;
+    const unansweredFins = sockets(g, "FIN_WAIT1").final;
+    // Retransmits are the closing FINs' only when FINs are still waiting: then the peer is gone.
+    const finsOnly = unansweredFins >= hung;
+    if (retrans > 0 && !finsOnly) continue;
     ctx.add({
       cause: "keepalive-dead-peer",
       node: g.name,
-      confidence: "weak",
-      because:
+      confidence: finsOnly ? "strong" : "weak",
+      because: joinParts(
         `${g.name}: ${hung} of ${g.outcomes.attempts} connected attempts waited for a reply until ` +
-        `their own bound on an idle connection: nothing retransmitted, ${delta("TcpExtTCPKeepAlive", 0)}: ` +
-        "without SO_KEEPALIVE a peer that vanished is never noticed (or its app never answered)",
-      numbers: { hung, attempts: g.outcomes.attempts, TcpExtTCPKeepAlive: 0 },
+          `their own bound on an idle connection, ${delta("TcpExtTCPKeepAlive", 0)}: without ` +
+          "SO_KEEPALIVE a peer that vanished is never noticed",
+        finsOnly
+          ? `closing then, their FINs went unanswered (${unansweredFins} sockets still in FIN_WAIT1, ` +
+              `${delta("TcpRetransSegs", retrans)}): the peer is gone`
+          : "nothing was retransmitted: a vanished peer, or an app that never answers",
+      ),
+      numbers: {
+        hung,
+        attempts: g.outcomes.attempts,
+        TcpExtTCPKeepAlive: 0,
+        finWait1: unansweredFins,
+      },
       claims: outcomeClaims([g], () => keys),
     });
   }

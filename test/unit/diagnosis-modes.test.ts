@@ -113,6 +113,25 @@ describe("keepalive-dead-peer", () => {
     expect(c.because).toContain("TcpExtTCPKeepAlive +0");
   });
 
+  it("names it strongly when the closing FINs went unanswered too (FIN_WAIT1)", () => {
+    const d = diagnose(
+      evidence(
+        {
+          client: {
+            role: "client",
+            counters: { TcpRetransSegs: 6, TcpExtTCPTimeouts: 3 },
+            sockets: { max: { ESTABLISHED: 3, FIN_WAIT1: 3 }, final: { FIN_WAIT1: 3 } },
+          },
+        },
+        attempts("client", 3, "noReply", "reply", 0.4),
+      ),
+    );
+    expect(cause(d, "keepalive-dead-peer")).toMatchObject({
+      confidence: "strong",
+      numbers: { hung: 3, finWait1: 3 },
+    });
+  });
+
   it("does not call a hang with retransmits an idle one", () => {
     const d = diagnose(
       evidence(
