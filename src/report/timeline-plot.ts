@@ -2,14 +2,16 @@
  * The timeline plot of the HTML report, as inline SVG: what the kernel did over time in one
  * variant. Two panels over the same time axis: on top the notable counters (one step line per
  * node and counter, delta since the run's start), below the accept-queue depth of each node
- * running the built-in app, with its limit as a dashed line. Faults are vertical markers across
- * both panels, labelled with their action; the first drop is marked too.
+ * running the built-in app, with its limit as a dashed line, and at the bottom the sockets of
+ * each node per TCP state (LISTEN left out). Faults are vertical markers across all panels,
+ * labelled with their action; the first drop is marked too.
  *
  * Step lines because a counter sampled every 100 ms is known only at the samples: a straight
  * line between two samples would draw values nobody measured.
  *
  * Plain SVG like the attempt plot: no script, no library. A `<path class="series">` per counter
- * line and a `<path class="queue">` per queue, so a test can count them.
+ * line, a `<path class="queue">` per queue and a `<path class="sockets">` per node and state, so
+ * a test can count them.
  */
 import type { Timeline } from "../evidence/timeline.js";
 import type { NodeReport } from "../verdict/result.js";
@@ -63,6 +65,15 @@ export function counterSeries(t: Timeline): TimelineSeries[] {
   );
 }
 
+/** Socket-state lines: node by node, states in the kernel's order, LISTEN left out (constant). */
+export function socketSeries(t: Timeline): { node: string; state: string; values: number[] }[] {
+  return Object.entries(t.sockets ?? {}).flatMap(([node, states]) =>
+    Object.entries(states)
+      .filter(([state]) => state !== "LISTEN")
+      .map(([state, values]) => ({ node, state, values: values ?? [] })),
+  );
+}
+
 /** The accept-queue limit of a node's app (its only listen socket's Send-Q), if reported. */
 export function queueLimit(report: NodeReport | undefined): number | undefined {
   const limits = Object.values(report?.listen?.sendQ ?? {});
@@ -88,6 +99,7 @@ export function timelinePlot(
   const width = opts.width ?? 560;
   const series = counterSeries(t);
   const queues = Object.entries(t.listen);
+  const sockets = socketSeries(t);
   const left = 56;
   const right = 14;
   const top = 22; // room for the fault labels
@@ -95,11 +107,15 @@ export function timelinePlot(
   const gap = 30;
   const hasCounters = series.length > 0;
   const hasQueues = queues.length > 0;
+  const hasSockets = sockets.length > 0;
   const counterTop = top;
   const counterBottom = counterTop + panelH;
   const queueTop = hasCounters ? counterBottom + gap : top;
   const queueBottom = queueTop + panelH;
-  const plotBottom = hasQueues ? queueBottom : counterBottom;
+  const aboveSockets = hasQueues ? queueBottom : hasCounters ? counterBottom : undefined;
+  const socketTop = aboveSockets === undefined ? top : aboveSockets + gap;
+  const socketBottom = socketTop + panelH;
+  const plotBottom = hasSockets ? socketBottom : hasQueues ? queueBottom : counterBottom;
   const height = plotBottom + 40;
   const plotW = width - left - right;
 
@@ -110,7 +126,7 @@ export function timelinePlot(
   const parts: string[] = [];
   const faults = t.faults.length;
   parts.push(
-    `<svg class="timeline" data-variant="${e(opts.variant)}" data-series="${series.length}" data-queues="${queues.length}" data-faults="${faults}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${e(`timeline of ${opts.variant}: ${series.length} counter line(s), ${queues.length} accept queue(s), ${faults} fault(s)`)}">`,
+    `<svg class="timeline" data-variant="${e(opts.variant)}" data-series="${series.length}" data-queues="${queues.length}" data-sockets="${sockets.length}" data-faults="${faults}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${e(`timeline of ${opts.variant}: ${series.length} counter line(s), ${queues.length} accept queue(s), ${faults} fault(s)`)}">`,
   );
 
   /** One panel: frame, y grid and ticks, and x grid lines. Returns its y scale. */
@@ -174,6 +190,20 @@ export function timelinePlot(
     }
   }
 
+  if (hasSockets) {
+    const max = Math.max(0, ...sockets.flatMap((s) => s.values));
+    const y = panel(socketTop, socketBottom, max, "sockets");
+    sockets.forEach((s, i) => {
+      const colour = LINE_COLOURS[(series.length + i) % LINE_COLOURS.length]!;
+      colours.set(`${s.node} ${s.state}`, colour);
+      const d = stepPath(s.values.map((v, k) => ({ x: x(t.tMs[k] ?? 0), y: y(v) })));
+      const peak = Math.max(0, ...s.values);
+      parts.push(
+        `<path class="sockets" data-node="${e(s.node)}" data-state="${e(s.state)}" d="${d}" fill="none" stroke="${colour}" stroke-width="1.6" stroke-dasharray="6 2"><title>${e(`${s.node} sockets in ${s.state}: at most ${peak}, ${s.values.at(-1) ?? 0} at the end`)}</title></path>`,
+      );
+    });
+  }
+
   // The x axis under the lowest panel.
   for (const ms of xAxis.ticks)
     parts.push(
@@ -199,10 +229,13 @@ export function timelinePlot(
   });
   parts.push("</svg>");
 
-  const legend = [...colours].map(
-    ([name, c]) =>
-      `<li><span class="line" style="background:${c}"></span>${e(name)} <span class="n">+${series.find((s) => `${s.node} ${s.counter}` === name)?.values.at(-1) ?? 0}</span></li>`,
-  );
+  const legend = [...colours].map(([name, c]) => {
+    const counter = series.find((s) => `${s.node} ${s.counter}` === name);
+    const n = counter
+      ? `+${counter.values.at(-1) ?? 0}`
+      : `max ${Math.max(0, ...(sockets.find((s) => `${s.node} ${s.state}` === name)?.values ?? []))}`;
+    return `<li><span class="line" style="background:${c}"></span>${e(name)} <span class="n">${n}</span></li>`;
+  });
   if (hasQueues)
     legend.push(
       `<li><span class="line" style="background:${QUEUE_COLOUR}"></span>accept queue <span class="line dashed" style="border-color:${QUEUE_COLOUR}"></span>limit</li>`,
