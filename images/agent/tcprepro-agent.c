@@ -1079,8 +1079,12 @@ next_request:
         c->shut = true;
     }
     if (sent_all && have_reply) {
+        /*
+         * The clock now, not `now`: a later round's reply can arrive within this same call
+         * (the peer answered on the other core while we looped), after `now` was taken.
+         */
         if (C.requests_given)
-            c->lat[c->round] = now - c->round_start;
+            c->lat[c->round] = mono_us() - c->round_start;
         c->round++;
         if (!last) {
             c->sent = c->got = 0;
