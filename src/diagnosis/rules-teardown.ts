@@ -27,12 +27,16 @@ function sockets(g: Group, state: TcpState): { max: number; final: number } {
  * CLOSE_WAIT, holding its fd, for as long as the process lives. No counter moves: only the
  * socket states show it. The closing peer waits in FIN_WAIT2 (up to tcp_fin_timeout once its
  * own app has closed). A few CLOSE_WAIT sockets in passing are normal; many that stay are not.
+ * Connections still in the accept queue go to CLOSE_WAIT too when their client closes: those
+ * the app never accepted (Recv-Q of its listen socket at the end) are not a leak of its own.
  */
 export function closeWaitLeakRule(ctx: DiagnosisContext): void {
   const sampled = ctx.groups.filter((g) => g.sockets.length > 0);
   for (const g of sampled) {
     const cw = sockets(g, "CLOSE_WAIT");
-    if (cw.max < MANY || cw.final < cw.max / 2) continue;
+    const queued = g.listen.reduce((n, l) => n + l.final.reduce((m, s) => m + s.recvQ, 0), 0);
+    const held = cw.final - queued;
+    if (cw.max < MANY || held < Math.max(MANY / 2, cw.max / 2)) continue;
     const peers = sampled
       .filter((o) => o !== g)
       .map((o) => [o.name, sockets(o, "FIN_WAIT2").max] as const)
@@ -40,10 +44,11 @@ export function closeWaitLeakRule(ctx: DiagnosisContext): void {
     ctx.add({
       cause: "close-wait-leak",
       node: g.name,
-      confidence: cw.final >= MANY ? "strong" : "weak",
+      confidence: held >= MANY ? "strong" : "weak",
       because: joinParts(
-        `${g.name}: ${plural(cw.max, "socket")} in CLOSE_WAIT at most, ${cw.final} still at the end: ` +
-          "the peers closed and the app never called close() (each one holds an fd)",
+        `${g.name}: ${plural(cw.max, "socket")} in CLOSE_WAIT at most, ${cw.final} still at the end` +
+          (queued > 0 ? ` (${queued} of them never accepted)` : "") +
+          ": the peers closed and the app never called close() (each one holds an fd)",
         peers.length > 0
           ? `the closing side waits in FIN_WAIT2 (${peers.map(([n, v]) => `${n} ${v}`).join(", ")}; ` +
               "tcp_fin_timeout bounds it once orphaned)"
@@ -52,6 +57,7 @@ export function closeWaitLeakRule(ctx: DiagnosisContext): void {
       numbers: {
         closeWaitMax: cw.max,
         closeWaitFinal: cw.final,
+        closeWaitUnaccepted: queued,
         peerFinWait2Max: peers.reduce((n, [, v]) => n + v, 0),
       },
       claims: [],

@@ -39,6 +39,28 @@ describe("close-wait-leak", () => {
     expect(c.because).toContain("60 sockets in CLOSE_WAIT");
   });
 
+  it("leaves connections the app never accepted (still in its accept queue) alone", () => {
+    const d = diagnose(
+      evidence(
+        {
+          server: {
+            role: "server",
+            sockets: { max: { CLOSE_WAIT: 100 }, final: { CLOSE_WAIT: 100 } },
+            listen: {
+              final: [{ port: 8080, recvQ: 100, sendQ: 1024 }],
+              maxRecvQ: { 8080: 100 },
+              sendQ: { 8080: 1024 },
+              maxSynRecv: 0,
+            },
+          },
+          client: { role: "client" },
+        },
+        attempts("client", 100, "connected", "done", 0.3),
+      ),
+    );
+    expect(names(d)).not.toContain("close-wait-leak");
+  });
+
   it("leaves a few passing CLOSE_WAITs, and many that were closed later, alone", () => {
     expect(names(leak(3, 0))).toEqual(["none"]);
     expect(names(leak(40, 2))).toEqual(["none"]);
