@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,10 +43,13 @@
     "usage:\n"                                                                                 \
     "  " PROG " hold\n"                                                                        \
     "  " PROG " serve --port P --backlog B --accept normal|never|delay [--delay-ms N]\n"       \
-    "        [--no-reply] [--close-first] [--reset-on-close]\n"                                \
+    "        [--no-reply] [--close-first] [--reset-on-close] [--never-close]\n"                \
+    "        [--request-bytes N]\n"                                                           \
     "  " PROG " connect --host IPv4 --port P --connections N --concurrency C --rate R\n"       \
     "        --connect-timeout-ms T --payload-bytes B [--expect-reply] --reply-timeout-ms T\n" \
-    "        --hold-ms H --close client|server --max-ms M\n"
+    "        --hold-ms H --close client|server --max-ms M\n"                                  \
+    "        [--udp] [--nodelay] [--split-writes] [--requests K] [--half-close]\n"            \
+    "        [--keepalive IDLE,INTVL,CNT]\n"
 
 /*
  * One buffer for all socket I/O: the payload we send, the bytes we read and discard, the
@@ -493,6 +497,7 @@ enum sstate {
     S_ECHO,       /* reading; echoing what arrives unless --no-reply */
     S_FLUSH,      /* the socket send buffer was full: finish the echo before reading more */
     S_WAIT_RESET, /* --reset-on-close: waiting for data, to close with it unread */
+    S_LEAKED,     /* --never-close: the peer closed, we never will (CLOSE_WAIT for good) */
 };
 
 /* How long --reset-on-close waits for data before closing anyway (a plain FIN then). */
@@ -504,14 +509,16 @@ struct sconn {
     uint32_t gen; /* bumped on close: stale events for a reused fd number are ignored */
     uint8_t state;
     bool replied;
-    char *pend; /* echo bytes the kernel did not take yet */
+    uint64_t have; /* --request-bytes: bytes of the current request received so far */
+    char *pend;    /* echo bytes the kernel did not take yet */
     uint32_t pend_len, pend_off;
 };
 
 static struct {
     enum accept_mode mode;
     int64_t delay_us;
-    bool reply, close_first, reset_on_close;
+    bool reply, close_first, reset_on_close, never_close;
+    uint64_t request_bytes; /* 0: echo as data arrives; N: reply N bytes per N received */
     int ep, lfd, sfd;
     bool armed;        /* the listen socket is in the epoll interest set */
     int64_t resume_at; /* when to re-arm it (delay mode, or after EMFILE) */
@@ -597,12 +604,34 @@ static void srv_read(int fd)
         if (n > 0) {
             if (!S.reply)
                 continue;
-            if (srv_send(fd, io_buf, (size_t)n) <= 0)
+            size_t len = (size_t)n;
+            if (S.request_bytes > 0) {
+                /*
+                 * A request/response app: answer only once the whole request is in. A client
+                 * that writes its request in two pieces then waits for the answer is the
+                 * write-write-read pattern that meets Nagle and delayed ACK.
+                 */
+                c->have += (uint64_t)n;
+                if (c->have < S.request_bytes)
+                    continue;
+                c->have -= S.request_bytes;
+                len = S.request_bytes < IO_BUF ? (size_t)S.request_bytes : IO_BUF;
+            }
+            if (srv_send(fd, io_buf, len) <= 0)
                 return;
             c->replied = true;
             continue;
         }
         if (n == 0) { /* the client's FIN: it closed first, we close after */
+            if (S.never_close) {
+                /*
+                 * A leaking app: it never calls close(), so the kernel keeps the socket in
+                 * CLOSE_WAIT (and the fd open) until the process exits.
+                 */
+                srv_ctl(EPOLL_CTL_DEL, fd, 0);
+                c->state = S_LEAKED;
+                return;
+            }
             srv_close(fd);
             return;
         }
@@ -652,6 +681,7 @@ static void srv_new_conn(int fd, int64_t now)
     }
     struct sconn *c = &S.c[fd];
     c->replied = false;
+    c->have = 0;
     if (S.reset_on_close) {
         /* Any readiness — data, FIN or RST — ends the wait; see srv_on_conn. */
         c->state = S_WAIT_RESET;
@@ -728,6 +758,8 @@ static int cmd_serve(int argc, char **argv)
         {"accept", true, true, false, NULL},    {"delay-ms", true, false, false, NULL},
         {"no-reply", false, false, false, NULL}, {"close-first", false, false, false, NULL},
         {"reset-on-close", false, false, false, NULL},
+        {"never-close", false, false, false, NULL},
+        {"request-bytes", true, false, false, NULL},
     };
     const size_t nf = sizeof flags / sizeof flags[0];
     parse_flags("serve", argc, argv, flags, nf);
@@ -753,6 +785,10 @@ static int cmd_serve(int argc, char **argv)
     S.reply = !flag_get(flags, nf, "no-reply")->seen;
     S.close_first = flag_get(flags, nf, "close-first")->seen;
     S.reset_on_close = flag_get(flags, nf, "reset-on-close")->seen;
+    S.never_close = flag_get(flags, nf, "never-close")->seen;
+    struct flag *req = flag_get(flags, nf, "request-bytes");
+    if (req->seen)
+        S.request_bytes = (uint64_t)parse_int("request-bytes", req->value, 1, IO_BUF);
 
     raise_nofile();
     signal(SIGPIPE, SIG_IGN);
@@ -854,7 +890,11 @@ struct cslot {
     int64_t start;   /* mono_us when the attempt started */
     int64_t connect_us, reply_us; /* durations from start, -1 = not reached */
     int local_port;  /* -1 = the kernel never assigned one */
-    long long sent, got;
+    long long sent, got; /* of the current request */
+    long long round;     /* --requests: requests answered so far on this connection */
+    int64_t round_start; /* mono_us when the current request's first byte was written */
+    int64_t *lat;        /* --requests: each answered request's round trip, µs */
+    bool shut;           /* --half-close: our FIN is sent (shutdown(SHUT_WR)) */
 };
 
 static struct {
@@ -866,6 +906,11 @@ static struct {
     long long payload;
     bool expect_reply;
     bool close_server;
+    bool udp, nodelay, split, half_close;
+    long long requests;   /* request/reply rounds per connection (1 unless --requests) */
+    bool requests_given;  /* report requestUs (only then: older output stays byte-identical) */
+    bool keepalive;
+    int ka_idle, ka_intvl, ka_cnt; /* seconds, seconds, probes */
 
     int ep, sfd;
     int64_t t0;
@@ -877,6 +922,19 @@ static struct {
     int inflight;
     struct theap timers; /* one deadline per slot, whatever its state */
 } C;
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of n round trips (sorts them in place; the upper one of the middle two). */
+static int64_t median_us(int64_t *v, long long n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_i64);
+    return v[n / 2];
+}
 
 static void cli_interest(struct cslot *c, int id, uint32_t events)
 {
@@ -907,7 +965,10 @@ static void cli_finish(int id, const char *outcome, const char *phase, bool drai
     if (c->reply_us >= 0)
         n += snprintf(extra + n, sizeof extra - (size_t)n, ",\"replyUs\":%" PRId64, c->reply_us);
     if (c->local_port > 0)
-        snprintf(extra + n, sizeof extra - (size_t)n, ",\"localPort\":%d", c->local_port);
+        n += snprintf(extra + n, sizeof extra - (size_t)n, ",\"localPort\":%d", c->local_port);
+    if (C.requests_given && c->round > 0)
+        snprintf(extra + n, sizeof extra - (size_t)n, ",\"requestUs\":%" PRId64,
+                 median_us(c->lat, c->round));
     out_line("{\"ev\":\"attempt\",\"i\":%lld,\"startUs\":%" PRId64
              ",\"outcome\":\"%s\",\"phase\":\"%s\"%s}",
              c->i, c->start - C.t0, outcome, phase, extra);
@@ -974,8 +1035,14 @@ static void cli_done(int id, int64_t now)
 static void cli_progress(int id, int64_t now)
 {
     struct cslot *c = &C.s[id];
+next_request:
     while (c->sent < C.payload) {
-        long long left = C.payload - c->sent;
+        /*
+         * --split-writes: the request goes out as two send() calls, its first half and then
+         * the rest. With Nagle on, the second small write waits until the first is ACKed.
+         */
+        long long upto = C.split && c->sent < C.payload / 2 ? C.payload / 2 : C.payload;
+        long long left = upto - c->sent;
         ssize_t w = send(c->fd, io_buf, left < IO_BUF ? (size_t)left : IO_BUF, MSG_NOSIGNAL);
         if (w > 0) {
             c->sent += w;
@@ -1005,7 +1072,25 @@ static void cli_progress(int id, int64_t now)
     bool have_reply = !C.expect_reply || c->got >= need;
     if (C.expect_reply && have_reply && c->reply_us < 0)
         c->reply_us = now - c->start;
+    bool last = c->round + 1 >= C.requests;
+    if (sent_all && last && C.half_close && !c->shut) {
+        /* Our FIN goes out now; the peer can still send (its half stays open). */
+        shutdown(c->fd, SHUT_WR);
+        c->shut = true;
+    }
     if (sent_all && have_reply) {
+        /*
+         * The clock now, not `now`: a later round's reply can arrive within this same call
+         * (the peer answered on the other core while we looped), after `now` was taken.
+         */
+        if (C.requests_given)
+            c->lat[c->round] = mono_us() - c->round_start;
+        c->round++;
+        if (!last) {
+            c->sent = c->got = 0;
+            c->round_start = now = mono_us();
+            goto next_request;
+        }
         cli_done(id, now);
         return;
     }
@@ -1022,9 +1107,52 @@ static void cli_connected(int id, int64_t now)
         return;
     }
     c->state = C_ACTIVE;
+    c->round_start = now;
     if (C.reply_timeout_us > 0)
         theap_set(&C.timers, id, now + C.reply_timeout_us);
     cli_progress(id, now);
+}
+
+/*
+ * --udp: one datagram of the payload per attempt, on a connected UDP socket. There is no
+ * handshake: an output firewall's DROP comes back from send() at once as EPERM, and so does
+ * a neighbour the kernel could not create (EINVAL) — where TCP would retransmit and time out.
+ */
+static void cli_udp_send(int id, int64_t now)
+{
+    struct cslot *c = &C.s[id];
+    long long len = C.payload < IO_BUF ? C.payload : IO_BUF;
+    ssize_t w;
+    do
+        w = send(c->fd, io_buf, (size_t)len, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w < 0) {
+        cli_finish(id, errno_name(errno), "connect", false);
+        return;
+    }
+    c->connect_us = mono_us() - c->start;
+    (void)now;
+    cli_finish(id, "connected", "done", false);
+}
+
+/* --nodelay, --keepalive: socket options set before connect(). 0, or the errno. */
+static int cli_sockopts(int fd)
+{
+    int one = 1;
+    if (C.nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
+        return errno;
+    if (!C.keepalive)
+        return 0;
+    /*
+     * Idle this many seconds, then a probe every intvl seconds; after cnt unanswered probes
+     * the kernel aborts the connection with ETIMEDOUT (TcpExtTCPKeepAlive counts the probes).
+     */
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &C.ka_idle, sizeof C.ka_idle) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &C.ka_intvl, sizeof C.ka_intvl) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &C.ka_cnt, sizeof C.ka_cnt) != 0)
+        return errno;
+    return 0;
 }
 
 static void cli_start(int64_t now)
@@ -1038,11 +1166,18 @@ static void cli_start(int64_t now)
     c->connect_us = c->reply_us = -1;
     c->local_port = -1;
     c->sent = c->got = 0;
+    c->round = 0;
+    c->shut = false;
     C.inflight++;
 
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = socket(AF_INET, (C.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         cli_finish(id, errno_name(errno), "connect", false); /* EMFILE, ENFILE, ENOBUFS */
+        return;
+    }
+    int opt_err = C.udp ? 0 : cli_sockopts(c->fd);
+    if (opt_err != 0) {
+        cli_finish(id, errno_name(opt_err), "connect", false);
         return;
     }
     /*
@@ -1056,6 +1191,10 @@ static void cli_start(int64_t now)
         socklen_t len = sizeof la;
         if (getsockname(c->fd, (struct sockaddr *)&la, &len) == 0)
             c->local_port = ntohs(la.sin_port);
+        if (C.udp) {
+            cli_udp_send(id, now);
+            return;
+        }
         c->state = C_ACTIVE;
         cli_connected(id, now);
         return;
@@ -1179,6 +1318,12 @@ static int cmd_connect(int argc, char **argv)
         {"hold-ms", true, true, false, NULL},
         {"close", true, true, false, NULL},
         {"max-ms", true, true, false, NULL},
+        {"udp", false, false, false, NULL},
+        {"nodelay", false, false, false, NULL},
+        {"split-writes", false, false, false, NULL},
+        {"requests", true, false, false, NULL},
+        {"half-close", false, false, false, NULL},
+        {"keepalive", true, false, false, NULL},
     };
     const size_t nf = sizeof flags / sizeof flags[0];
     parse_flags("connect", argc, argv, flags, nf);
@@ -1219,6 +1364,28 @@ static int cmd_connect(int argc, char **argv)
     else
         usage_error("--close: expected client or server, got \"%s\"", close_by);
     C.max_us = parse_int("max-ms", flag_get(flags, nf, "max-ms")->value, 0, ms_max) * 1000;
+    C.udp = flag_get(flags, nf, "udp")->seen;
+    C.nodelay = flag_get(flags, nf, "nodelay")->seen;
+    C.split = flag_get(flags, nf, "split-writes")->seen;
+    C.half_close = flag_get(flags, nf, "half-close")->seen;
+    struct flag *reqs = flag_get(flags, nf, "requests");
+    C.requests_given = reqs->seen;
+    C.requests = reqs->seen ? parse_int("requests", reqs->value, 1, 10000) : 1;
+    if (C.requests_given && !C.expect_reply)
+        usage_error("--requests needs --expect-reply (a request is answered before the next)");
+    if (C.udp && (C.expect_reply || C.requests_given || C.split || C.half_close ||
+                  C.nodelay || C.close_server))
+        usage_error("--udp sends one datagram per attempt: no reply, requests, split writes, "
+                    "half-close, nodelay or server close");
+    struct flag *ka = flag_get(flags, nf, "keepalive");
+    if (ka->seen) {
+        if (sscanf(ka->value, "%d,%d,%d", &C.ka_idle, &C.ka_intvl, &C.ka_cnt) != 3 ||
+            C.ka_idle < 1 || C.ka_intvl < 1 || C.ka_cnt < 1 || C.ka_idle > 32767 ||
+            C.ka_intvl > 32767 || C.ka_cnt > 127)
+            usage_error("--keepalive: expected IDLE,INTVL,CNT (s, s, probes), got \"%s\"",
+                        ka->value);
+        C.keepalive = true;
+    }
 
     raise_nofile();
     signal(SIGPIPE, SIG_IGN); /* we use MSG_NOSIGNAL, but stdout may be a pipe too */
@@ -1236,6 +1403,8 @@ static int cmd_connect(int argc, char **argv)
     C.free_ids = xrealloc(NULL, (size_t)(C.nslots + 1) * sizeof *C.free_ids);
     for (int id = C.nslots - 1; id >= 0; id--) {
         C.s[id] = (struct cslot){.fd = -1, .state = C_FREE};
+        if (C.requests_given)
+            C.s[id].lat = xrealloc(NULL, (size_t)C.requests * sizeof *C.s[id].lat);
         C.free_ids[C.nfree++] = id;
     }
     memset(io_buf, 'x', sizeof io_buf); /* the payload: content does not matter */

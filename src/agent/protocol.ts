@@ -34,6 +34,8 @@ export interface ConnectAttempt {
   connectUs?: number;
   replyUs?: number;
   localPort?: number;
+  /** With `--requests`: the median round trip of this connection's requests, µs. */
+  requestUs?: number;
 }
 
 /** `tcprepro-agent connect` — last line. */
@@ -62,6 +64,10 @@ export interface ServeOptions {
   closeFirst: boolean;
   /** Close with the request unread: the kernel sends RST (active reset). */
   resetOnClose: boolean;
+  /** Never close a connection, even after the peer's FIN: it stays in CLOSE_WAIT. */
+  neverClose?: boolean;
+  /** Reply only once this many bytes (one request) have arrived; 0/absent: echo as data arrives. */
+  requestBytes?: number;
 }
 
 export function serveArgv(o: ServeOptions): string[] {
@@ -71,6 +77,8 @@ export function serveArgv(o: ServeOptions): string[] {
   if (!o.reply) argv.push("--no-reply");
   if (o.closeFirst) argv.push("--close-first");
   if (o.resetOnClose) argv.push("--reset-on-close");
+  if (o.neverClose) argv.push("--never-close");
+  if (o.requestBytes) argv.push("--request-bytes", String(o.requestBytes));
   return argv;
 }
 
@@ -91,6 +99,18 @@ export interface ConnectOptions {
   close: "client" | "server";
   /** Hard bound on the generator's whole run. */
   maxMs: number;
+  /** One UDP datagram of the payload per attempt instead of a TCP connection. */
+  udp?: boolean;
+  /** TCP_NODELAY: small writes go out at once (no Nagle). */
+  nodelay?: boolean;
+  /** Write each request as two send() calls (half, then the rest): write-write-read. */
+  splitWrites?: boolean;
+  /** Request/reply rounds per connection (needs expectReply); reported as `requestUs`. */
+  requests?: number;
+  /** shutdown(SHUT_WR) once the last request is sent: our FIN, the peer may still send. */
+  halfClose?: boolean;
+  /** SO_KEEPALIVE with these per-socket timers (seconds, seconds, probes). */
+  keepalive?: { idleS: number; intvlS: number; cnt: number };
 }
 
 export function connectArgv(o: ConnectOptions): string[] {
@@ -101,5 +121,14 @@ export function connectArgv(o: ConnectOptions): string[] {
   if (o.expectReply) argv.push("--expect-reply");
   argv.push("--reply-timeout-ms", String(o.replyTimeoutMs), "--hold-ms", String(o.holdMs));
   argv.push("--close", o.close, "--max-ms", String(o.maxMs));
+  if (o.udp) argv.push("--udp");
+  if (o.nodelay) argv.push("--nodelay");
+  if (o.splitWrites) argv.push("--split-writes");
+  if (o.requests !== undefined) argv.push("--requests", String(o.requests));
+  if (o.halfClose) argv.push("--half-close");
+  if (o.keepalive) {
+    const k = o.keepalive;
+    argv.push("--keepalive", `${k.idleS},${k.intvlS},${k.cnt}`);
+  }
   return argv;
 }

@@ -33,6 +33,7 @@ export function registerList(program: Command): void {
       for (const r of rows) {
         const needs = [
           r.requires.kernel && `kernel ${r.requires.kernel}`,
+          r.requires.ownKernel && "a runtime that owns the whole kernel",
           ...(r.requires.sysctls ?? []),
           ...(r.requires.counters ?? []),
         ].filter(Boolean);

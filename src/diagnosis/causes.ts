@@ -18,6 +18,13 @@ export const CAUSE_NAMES = [
   "active-reset",
   "port-exhaustion",
   "retransmit-timeout",
+  "close-wait-leak",
+  "keepalive-dead-peer",
+  "delayed-ack-nagle",
+  "lossy-path",
+  "tw-bucket-overflow",
+  "neighbour-table-full",
+  "udp-local-firewall",
   /** The conntrack table near its max (from a host snapshot: nf_conntrack_count vs _max). */
   "conntrack-table-full",
   /** Healthy: nothing abnormal and every client attempt connected. */

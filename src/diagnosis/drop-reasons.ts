@@ -15,6 +15,10 @@ const REASONS_FOR_CAUSE: Record<string, string[]> = {
   "timewait-paws": ["TCP_RFC7323_TW_PAWS"],
   "tw-recycle-paws": ["TCP_RFC7323_PAWS"],
   "no-listener": ["NO_SOCKET"],
+  "keepalive-dead-peer": ["NETFILTER_DROP"],
+  "lossy-path": ["NETFILTER_DROP"],
+  "udp-local-firewall": ["NETFILTER_DROP"],
+  "neighbour-table-full": ["NEIGH_CREATEFAIL"],
 };
 
 /** The cause, its `because` and `numbers` extended with the supporting reasons that were counted. */

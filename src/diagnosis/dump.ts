@@ -29,6 +29,8 @@ const DUMP_UNCHECKED = [
   "gateway conntrack: no NAT gateway's /proc/net/stat/nf_conntrack was given: snat-conntrack-collision not checked",
   "packets: no capture: whether SYNs arrived at all, and passive vs active resets (the RST's IP id), not checked",
   "listen queue: no `ss -lnt` samples: accept-queue depth not checked",
+  "socket states: no /proc/net/tcp samples: close-wait-leak not checked",
+  "request timings: no client's round trips: delayed-ack-nagle not checked (TcpExtDelayedACKs alone is every host's normal)",
   "sockets: the counters cover every socket of the host (or of its network namespace): which port or application moved them not checked",
 ];
 

@@ -110,6 +110,54 @@ export const MITIGATIONS: Readonly<Record<Exclude<CauseName, "none" | "unexplain
       scenario: "retransmit-timeout",
       hostSysctls: { client: ["net.ipv4.tcp_retries2"] },
     },
+    "close-wait-leak": {
+      change:
+        "make the app close() every connection whose peer closed (read returns 0); " +
+        "net.ipv4.tcp_fin_timeout only bounds the peer's orphaned FIN_WAIT2, not CLOSE_WAIT",
+      scenario: "close-wait-leak",
+      hostSysctls: { client: ["net.ipv4.tcp_fin_timeout"] },
+    },
+    "keepalive-dead-peer": {
+      change:
+        "turn SO_KEEPALIVE on with short timers (TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, or " +
+        "net.ipv4.tcp_keepalive_time/_intvl/_probes): a vanished peer is then found dead",
+      scenario: "keepalive-dead-peer",
+      hostSysctls: {
+        client: [
+          "net.ipv4.tcp_keepalive_time",
+          "net.ipv4.tcp_keepalive_intvl",
+          "net.ipv4.tcp_keepalive_probes",
+        ],
+      },
+    },
+    "delayed-ack-nagle": {
+      change:
+        "send each request in one write, or set TCP_NODELAY on the client (TCP_QUICKACK on the server)",
+      scenario: "delayed-ack-nagle",
+      hostSysctls: {},
+    },
+    "lossy-path": {
+      change:
+        "find and fix the loss on the path (a link, a full queue, a firewall dropping at random)",
+      scenario: "lossy-path",
+      hostSysctls: {},
+    },
+    "tw-bucket-overflow": {
+      change: "raise net.ipv4.tcp_max_tw_buckets (per network namespace)",
+      scenario: "tw-bucket-overflow",
+      hostSysctls: { server: ["net.ipv4.tcp_max_tw_buckets"] },
+    },
+    "neighbour-table-full": {
+      change:
+        "raise net.ipv4.neigh.default.gc_thresh1/2/3 (kernel-wide) above the number of neighbours",
+      scenario: "neighbour-table-full",
+      hostSysctls: {},
+    },
+    "udp-local-firewall": {
+      change: "remove or narrow the OUTPUT rule that drops the datagrams (sendto() says EPERM)",
+      scenario: "udp-local-firewall",
+      hostSysctls: {},
+    },
     "conntrack-table-full": {
       change:
         "raise net.netfilter.nf_conntrack_max (and the hash size), shorten " +

@@ -189,6 +189,8 @@ export function retransmitTimeoutRule(ctx: DiagnosisContext): void {
   for (const g of ctx.groups) {
     const aborts = ctx.need(g, "TcpExtTCPAbortOnTimeout", "retransmit-timeout");
     if (aborts === undefined || aborts <= 0) continue;
+    // keepalive-dead-peer explained them already.
+    if (ctx.claimed({ group: g.name, counter: "TcpExtTCPAbortOnTimeout" })) continue;
     const o = g.outcomes;
     const connectTimeouts = o.count("ETIMEDOUT", ["connect"]);
     const established = aborts - connectTimeouts;

@@ -23,6 +23,18 @@ import {
   portExhaustionRule,
   retransmitTimeoutRule,
 } from "./rules-reset.js";
+import {
+  closeWaitLeakRule,
+  idleHangRule,
+  keepaliveAbortRule,
+  twBucketOverflowRule,
+} from "./rules-teardown.js";
+import {
+  delayedAckRule,
+  lossyPathRule,
+  neighbourTableRule,
+  udpFirewallRule,
+} from "./rules-wire.js";
 import { DiagnosisContext, delta } from "./view.js";
 
 /**
@@ -37,11 +49,21 @@ const RULES: ReadonlyArray<(ctx: DiagnosisContext) => void> = [
   snatCollisionRule,
   timewaitPawsRule,
   localFirewallRule,
+  udpFirewallRule,
+  neighbourTableRule,
   synBlackholeRule,
   activeResetRule,
   noListenerRule,
   portExhaustionRule,
+  // Aborts after keepalive probes first; retransmit-timeout takes the aborts left over.
+  keepaliveAbortRule,
   retransmitTimeoutRule,
+  twBucketOverflowRule,
+  closeWaitLeakRule,
+  lossyPathRule,
+  delayedAckRule,
+  // Last: only the missing replies no rule above explains.
+  idleHangRule,
 ];
 
 /** Counters that name a cause by themselves: one that moved and is not explained is reported. */
@@ -59,6 +81,7 @@ const CAUSE_COUNTERS = [
   "TcpExtTCPAbortOnClose",
   "TcpExtTCPAbortOnLinger",
   "TcpExtTCPAbortOnTimeout",
+  "TcpExtTCPTimeWaitOverflow",
 ];
 
 /** Counters that move with trouble but name no cause alone (loss, resets of other sockets). */
@@ -83,6 +106,10 @@ export const NETSTAT_COUNTERS_READ: readonly string[] = [
     ...SYMPTOM_COUNTERS,
     "TcpExtSyncookiesRecv",
     "TcpExtTCPKeepAlive",
+    "TcpExtTCPFastRetrans",
+    "TcpExtTCPSlowStartRetrans",
+    "TcpExtTCPLossProbes",
+    "TcpExtDelayedACKs",
     "TcpExtTW",
     "TcpPassiveOpens",
   ]),

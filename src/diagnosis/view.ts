@@ -4,7 +4,13 @@
  * attempts counted by how they ended, and the bookkeeping every rule shares — which counters
  * and failures a finding explains (`claims`) and what could not be checked (`unchecked`).
  */
-import type { Counters, Evidence, ListenQueueEvidence, NodeRole } from "../evidence/types.js";
+import type {
+  Counters,
+  Evidence,
+  ListenQueueEvidence,
+  NodeRole,
+  SocketEvidence,
+} from "../evidence/types.js";
 import type { Cause } from "./causes.js";
 import { Outcomes } from "./outcomes.js";
 
@@ -26,6 +32,8 @@ export interface Group {
   /** False when no member has counters (collection failed, or nobody read them). */
   collected: boolean;
   listen: ListenQueueEvidence[];
+  /** Socket states of the members that were sampled. */
+  sockets: SocketEvidence[];
   outcomes: Outcomes;
 }
 
@@ -60,6 +68,7 @@ function buildGroups(ev: Evidence): Group[] {
       available: new Set(),
       collected: false,
       listen: [],
+      sockets: [],
       outcomes: new Outcomes(),
     };
     for (const m of members) {
@@ -72,6 +81,7 @@ function buildGroups(ev: Evidence): Group[] {
       }
       node.available.forEach((k) => g.available.add(k));
       if (node.listen) g.listen.push(node.listen);
+      if (node.sockets) g.sockets.push(node.sockets);
     }
     groups.push(g);
   }
@@ -99,6 +109,7 @@ function newClientGroup(groups: Group[]): Group {
     available: new Set(),
     collected: false,
     listen: [],
+    sockets: [],
     outcomes: new Outcomes(),
   };
   groups.push(g);

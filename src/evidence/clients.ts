@@ -30,6 +30,13 @@ export function summarizeAttempts(attempts: Attempt[]): ClientSummary {
       attempts.flatMap((a) => (a.connectMs === undefined ? [] : [a.connectMs])),
     ),
     replyMs: percentiles(attempts.flatMap((a) => (a.replyMs === undefined ? [] : [a.replyMs]))),
+    ...(attempts.some((a) => a.requestMs !== undefined)
+      ? {
+          requestMs: percentiles(
+            attempts.flatMap((a) => (a.requestMs === undefined ? [] : [a.requestMs])),
+          ),
+        }
+      : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  * Counters are keyed by name, never by position: TcpExt gains counters with every kernel
  * (6.1 adds TCPMigrateReq*, 6.18 adds PAWSTimewait, …).
  */
+import { type SocketStates, tcpStateName } from "./tcp-states.js";
 import type { Counters, ListenSocket } from "./types.js";
 
 /**
@@ -98,6 +99,8 @@ export interface ProcNetTcp {
   listen: ListenSocket[];
   /** Rows in SYN_RECV (request sockets: half-open connections). */
   synRecv: number;
+  /** Every row counted by its state. */
+  states: SocketStates;
 }
 
 /**
@@ -108,18 +111,21 @@ export interface ProcNetTcp {
  */
 export function parseProcNetTcp(text: string): ProcNetTcp {
   const listen: ListenSocket[] = [];
+  const states: SocketStates = {};
   let synRecv = 0;
   for (const line of text.split("\n").slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 5) continue;
     const state = parseInt(f[3]!, 16);
+    const name = tcpStateName(state);
+    if (name) states[name] = (states[name] ?? 0) + 1;
     if (state === TCP_SYN_RECV) synRecv++;
     if (state !== TCP_LISTEN) continue;
     const port = parseInt(f[1]!.split(":")[1] ?? "", 16);
     const rx = parseInt(f[4]!.split(":")[1] ?? "", 16);
     listen.push({ port, recvQ: Number.isFinite(rx) ? rx : 0, sendQ: 0 });
   }
-  return { listen, synRecv };
+  return { listen, synRecv, states };
 }
 
 /** `ss -lnt` (with or without its header): LISTEN rows → port, Recv-Q, Send-Q. */

@@ -7,8 +7,9 @@
 import type { StartedNode } from "../runtime/runtime.js";
 import { NOTABLE_COUNTER } from "./notable.js";
 import { snapshotCounters } from "./collect.js";
-import { parseProcNetTcp } from "./proc.js";
-import type { Counters } from "./types.js";
+import { parseProcNetTcp, type ProcNetTcp } from "./proc.js";
+import { TCP_STATES, type SocketStates, type TcpState } from "./tcp-states.js";
+import type { Counters, SocketEvidence } from "./types.js";
 
 export interface TimelineFault {
   atMs: number;
@@ -23,6 +24,11 @@ export interface Timeline {
   counters: Record<string, Record<string, number[]>>;
   /** Per node running the built-in app: accept-queue depth and SYN_RECV count at each sample. */
   listen: Record<string, { recvQ: number[]; synRecv: number[] }>;
+  /**
+   * Per node, per TCP state that any sample saw (IPv4 and IPv6 rows together): the number of
+   * sockets in that state at each sample.
+   */
+  sockets?: Record<string, Partial<Record<TcpState, number[]>>>;
   faults: TimelineFault[];
   /** First sample where a drop counter (ListenDrops, TCPReqQFullDrop, …) had moved, if any. */
   firstDropMs: number | null;
@@ -42,6 +48,7 @@ export class TimelineSampler {
   private readonly t: number[] = [];
   private readonly samples = new Map<string, Counters[]>();
   private readonly listen = new Map<string, { recvQ: number[]; synRecv: number[] }>();
+  private readonly states = new Map<string, SocketStates[]>();
   private readonly faults: TimelineFault[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
@@ -76,20 +83,19 @@ export class TimelineSampler {
     const at = Math.round(started - this.t0);
     const [counters, tcp] = await Promise.all([
       Promise.all(this.nodes.map((n) => snapshotCounters(n).catch(() => undefined))),
-      Promise.all(
-        this.nodes.map((n) =>
-          this.apps.has(n.name) ? n.readProcNet("tcp").catch(() => undefined) : undefined,
-        ),
-      ),
+      Promise.all(this.nodes.map((n) => readTcp(n))),
     ]);
     this.t.push(at);
     this.nodes.forEach((n, i) => {
       const list = this.samples.get(n.name) ?? [];
       list.push(counters[i] ?? list[list.length - 1] ?? {});
       this.samples.set(n.name, list);
+      const parsed = tcp[i];
+      const states = this.states.get(n.name) ?? [];
+      states.push(parsed?.states ?? states[states.length - 1] ?? {});
+      this.states.set(n.name, states);
       const port = this.apps.get(n.name);
       if (port === undefined) return;
-      const parsed = tcp[i] ? parseProcNetTcp(tcp[i]!) : undefined;
       const series = this.listen.get(n.name) ?? { recvQ: [], synRecv: [] };
       series.recvQ.push(parsed?.listen.find((l) => l.port === port)?.recvQ ?? 0);
       series.synRecv.push(parsed?.synRecv ?? 0);
@@ -127,9 +133,58 @@ export class TimelineSampler {
       tMs: this.t,
       counters,
       listen: Object.fromEntries(this.listen),
+      sockets: stateSeries(this.states),
       faults: this.faults,
       firstDropMs,
       sampleCostMs: Math.round((this.cost / Math.max(1, this.t.length)) * 100) / 100,
     };
   }
+}
+
+/**
+ * The node's TCP sockets, IPv4 and IPv6 together: /proc/net/tcp and tcp6, read from the host
+ * like the counters (no process in the node). One read serves the listen queue and the states.
+ */
+async function readTcp(n: StartedNode): Promise<ProcNetTcp | undefined> {
+  const [v4, v6] = await Promise.all(
+    ["tcp", "tcp6"].map((f) => n.readProcNet(f).catch(() => undefined)),
+  );
+  if (v4 === undefined) return undefined;
+  const a = parseProcNetTcp(v4);
+  if (v6 === undefined) return a;
+  const b = parseProcNetTcp(v6);
+  const states: SocketStates = { ...a.states };
+  for (const [k, v] of Object.entries(b.states) as [TcpState, number][])
+    states[k] = (states[k] ?? 0) + v;
+  return { listen: [...a.listen, ...b.listen], synRecv: a.synRecv + b.synRecv, states };
+}
+
+/** A node's socket states as evidence: the most in any one sample, and the last sample. */
+export function socketEvidence(t: Timeline, node: string): SocketEvidence | undefined {
+  const series = t.sockets?.[node];
+  if (series === undefined) return undefined;
+  const max: SocketStates = {};
+  const final: SocketStates = {};
+  for (const [state, values] of Object.entries(series) as [TcpState, number[]][]) {
+    max[state] = Math.max(0, ...values);
+    const last = values[values.length - 1] ?? 0;
+    if (last > 0) final[state] = last;
+  }
+  return { max, final };
+}
+
+/** Samples of state counts → one series per state that was ever non-zero (0 where absent). */
+export function stateSeries(
+  samples: Map<string, SocketStates[]>,
+): Record<string, Partial<Record<TcpState, number[]>>> {
+  const out: Record<string, Partial<Record<TcpState, number[]>>> = {};
+  for (const [node, list] of samples) {
+    const series: Partial<Record<TcpState, number[]>> = {};
+    for (const state of TCP_STATES) {
+      if (!list.some((s) => (s[state] ?? 0) > 0)) continue;
+      series[state] = list.map((s) => s[state] ?? 0);
+    }
+    out[node] = series;
+  }
+  return out;
 }

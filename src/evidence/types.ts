@@ -5,6 +5,7 @@
 
 import type { DropReasons } from "./drop-reasons.js";
 import type { PacketEvidence } from "./packets.js";
+import type { SocketStates } from "./tcp-states.js";
 
 /** Counter name (nstat style: `TcpExtListenOverflows`, `TcpOutRsts`) → value. */
 export type Counters = Record<string, number>;
@@ -42,6 +43,15 @@ export interface NodeEvidence {
   listen?: ListenQueueEvidence;
   /** Set on nodes whose packets were captured (`capture: true`, or `run --capture`). */
   packets?: PacketEvidence;
+  /** Sockets per TCP state, from the timeline's samples of /proc/net/tcp and tcp6. */
+  sockets?: SocketEvidence;
+}
+
+export interface SocketEvidence {
+  /** The most sockets seen in each state in any one sample. */
+  max: SocketStates;
+  /** At the last sample (after the traffic and the settle time). */
+  final: SocketStates;
 }
 
 /** How one connection attempt ended. Errno names are the kernel's; the rest are ours. */
@@ -65,6 +75,8 @@ export interface Attempt {
   /** Time from start to the full reply, when one arrived. */
   replyMs?: number;
   localPort?: number;
+  /** With `requests`: the median round trip of this connection's requests. */
+  requestMs?: number;
 }
 
 export interface Percentiles {
@@ -82,6 +94,8 @@ export interface ClientSummary {
   connectMs: Percentiles | null;
   /** Time to full reply of the attempts that got one, ms; null when none did. */
   replyMs: Percentiles | null;
+  /** With `requests`: over the connections, each one's median request round trip, ms. */
+  requestMs?: Percentiles | null;
 }
 
 export interface Evidence {

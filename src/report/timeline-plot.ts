@@ -2,14 +2,16 @@
  * The timeline plot of the HTML report, as inline SVG: what the kernel did over time in one
  * variant. Two panels over the same time axis: on top the notable counters (one step line per
  * node and counter, delta since the run's start), below the accept-queue depth of each node
- * running the built-in app, with its limit as a dashed line. Faults are vertical markers across
- * both panels, labelled with their action; the first drop is marked too.
+ * running the built-in app, with its limit as a dashed line, and at the bottom the sockets of
+ * each node per TCP state (LISTEN left out). Faults are vertical markers across all panels,
+ * labelled with their action; the first drop is marked too.
  *
  * Step lines because a counter sampled every 100 ms is known only at the samples: a straight
  * line between two samples would draw values nobody measured.
  *
  * Plain SVG like the attempt plot: no script, no library. A `<path class="series">` per counter
- * line and a `<path class="queue">` per queue, so a test can count them.
+ * line, a `<path class="queue">` per queue and a `<path class="sockets">` per node and state, so
+ * a test can count them.
  */
 import type { Timeline } from "../evidence/timeline.js";
 import type { NodeReport } from "../verdict/result.js";
@@ -63,6 +65,17 @@ export function counterSeries(t: Timeline): TimelineSeries[] {
   );
 }
 
+/** Socket-state lines: node by node, states in the kernel's order, LISTEN left out (constant). */
+export function socketSeries(t: Timeline): SocketSeries[] {
+  return Object.entries(t.sockets ?? {}).flatMap(([node, states]) =>
+    Object.entries(states)
+      .filter(([state]) => state !== "LISTEN")
+      .map(([state, values]) => ({ node, state, values: values ?? [] })),
+  );
+}
+
+type SocketSeries = { node: string; state: string; values: number[] };
+
 /** The accept-queue limit of a node's app (its only listen socket's Send-Q), if reported. */
 export function queueLimit(report: NodeReport | undefined): number | undefined {
   const limits = Object.values(report?.listen?.sendQ ?? {});
@@ -104,21 +117,32 @@ export function timelinePlot(
   const width = opts.width ?? 560;
   const series = counterSeries(t);
   const queues = Object.entries(t.listen);
+  const sockets = socketSeries(t);
   const top = 22; // room for the fault labels
-  const counterBottom = top + PANEL_H;
-  const queueTop = series.length > 0 ? counterBottom + PANEL_GAP : top;
-  const plotBottom = queues.length > 0 ? queueTop + PANEL_H : counterBottom;
+  // Panels stacked top to bottom, each present only when it has something to show.
+  const panels = [series.length > 0, queues.length > 0, sockets.length > 0];
+  const tops: number[] = [];
+  let next = top;
+  for (const present of panels) {
+    tops.push(next);
+    if (present) next += PANEL_H + PANEL_GAP;
+  }
+  const plotBottom = Math.max(top + PANEL_H, next - PANEL_GAP);
+  const [counterTop, queueTop, socketTop] = tops as [number, number, number];
   const f = frame(t, width, top, plotBottom);
   const faults = t.faults.length;
   f.parts.push(
-    `<svg class="timeline" data-variant="${e(opts.variant)}" data-series="${series.length}" data-queues="${queues.length}" data-faults="${faults}" width="${width}" height="${f.height}" viewBox="0 0 ${width} ${f.height}" role="img" aria-label="${e(`timeline of ${opts.variant}: ${series.length} counter line(s), ${queues.length} accept queue(s), ${faults} fault(s)`)}">`,
+    `<svg class="timeline" data-variant="${e(opts.variant)}" data-series="${series.length}" data-queues="${queues.length}" data-sockets="${sockets.length}" data-faults="${faults}" width="${width}" height="${f.height}" viewBox="0 0 ${width} ${f.height}" role="img" aria-label="${e(`timeline of ${opts.variant}: ${series.length} counter line(s), ${queues.length} accept queue(s), ${sockets.length} socket state line(s), ${faults} fault(s)`)}">`,
   );
-  const colours = series.length > 0 ? drawCounters(f, t, series, top, counterBottom) : new Map();
+  const colours: Map<string, string> =
+    series.length > 0 ? drawCounters(f, t, series, counterTop, counterTop + PANEL_H) : new Map();
   if (queues.length > 0) drawQueues(f, t, queues, nodes, queueTop, queueTop + PANEL_H);
+  if (sockets.length > 0)
+    drawSockets(f, t, sockets, colours, series.length, socketTop, socketTop + PANEL_H);
   drawTimeAxis(f);
   drawMarkers(f, t);
   f.parts.push("</svg>");
-  return `${f.parts.join("\n")}\n${legend(t, series, colours, queues.length > 0)}`;
+  return `${f.parts.join("\n")}\n${legend(t, series, sockets, colours, queues.length > 0)}`;
 }
 
 function frame(t: Timeline, width: number, top: number, plotBottom: number): Frame {
@@ -219,6 +243,29 @@ function drawQueues(
   }
 }
 
+/** The socket-state panel: per node and state (LISTEN left out), dashed; colours after the counters'. */
+function drawSockets(
+  f: Frame,
+  t: Timeline,
+  sockets: SocketSeries[],
+  colours: Map<string, string>,
+  offset: number,
+  yTop: number,
+  yBottom: number,
+): void {
+  const max = Math.max(0, ...sockets.flatMap((s) => s.values));
+  const y = drawPanel(f, yTop, yBottom, max, "sockets");
+  sockets.forEach((s, i) => {
+    const colour = LINE_COLOURS[(offset + i) % LINE_COLOURS.length]!;
+    colours.set(`${s.node} ${s.state}`, colour);
+    const d = stepPath(s.values.map((v, k) => ({ x: f.x(t.tMs[k] ?? 0), y: y(v) })));
+    const peak = Math.max(0, ...s.values);
+    f.parts.push(
+      `<path class="sockets" data-node="${e(s.node)}" data-state="${e(s.state)}" d="${d}" fill="none" stroke="${colour}" stroke-width="1.6" stroke-dasharray="6 2"><title>${e(`${s.node} sockets in ${s.state}: at most ${peak}, ${s.values.at(-1) ?? 0} at the end`)}</title></path>`,
+    );
+  });
+}
+
 /** The x axis under the lowest panel. */
 function drawTimeAxis(f: Frame): void {
   for (const ms of f.xTicks)
@@ -231,7 +278,7 @@ function drawTimeAxis(f: Frame): void {
 }
 
 /**
- * Markers over both panels: the first drop, then the faults (labels alternate in height so two
+ * Markers over every panel: the first drop, then the faults (labels alternate in height so two
  * faults close together stay readable).
  */
 function drawMarkers(f: Frame, t: Timeline): void {
@@ -254,13 +301,17 @@ function drawMarkers(f: Frame, t: Timeline): void {
 function legend(
   t: Timeline,
   series: TimelineSeries[],
+  sockets: SocketSeries[],
   colours: Map<string, string>,
   hasQueues: boolean,
 ): string {
-  const items = [...colours].map(
-    ([name, c]) =>
-      `<li><span class="line" style="background:${c}"></span>${e(name)} <span class="n">+${series.find((s) => `${s.node} ${s.counter}` === name)?.values.at(-1) ?? 0}</span></li>`,
-  );
+  const items = [...colours].map(([name, c]) => {
+    const counter = series.find((s) => `${s.node} ${s.counter}` === name);
+    const n = counter
+      ? `+${counter.values.at(-1) ?? 0}`
+      : `max ${Math.max(0, ...(sockets.find((s) => `${s.node} ${s.state}` === name)?.values ?? []))}`;
+    return `<li><span class="line" style="background:${c}"></span>${e(name)} <span class="n">${n}</span></li>`;
+  });
   if (hasQueues)
     items.push(
       `<li><span class="line" style="background:${QUEUE_COLOUR}"></span>accept queue <span class="line dashed" style="border-color:${QUEUE_COLOUR}"></span>limit</li>`,

@@ -8,7 +8,7 @@ import { summarizeAttempts } from "../evidence/clients.js";
 import { listenSockets, snapshotAll } from "../evidence/collect.js";
 import { packetEvidence } from "../evidence/packets.js";
 import { counterDeltas } from "../evidence/proc.js";
-import type { Timeline } from "../evidence/timeline.js";
+import { socketEvidence, type Timeline } from "../evidence/timeline.js";
 import type { Counters, Evidence, NodeEvidence } from "../evidence/types.js";
 import type { StartedTopology } from "../runtime/runtime.js";
 import type { NodeInstance } from "./plan.js";
@@ -43,6 +43,10 @@ export async function collect(
     };
   }
   const timeline = await played.sampler.stop();
+  for (const [name, ev] of Object.entries(nodes)) {
+    const sockets = socketEvidence(timeline, name);
+    if (sockets) ev.sockets = sockets;
+  }
   for (const [name, port] of ready.appPorts) {
     const final = await listenSockets(node(name), [port]);
     const sampled = timeline.listen[name];

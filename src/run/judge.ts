@@ -69,6 +69,7 @@ function nodeReports(evidence: Evidence): Record<string, NodeReport> {
       counters: Object.fromEntries(Object.entries(ev.counters).filter(([, v]) => v !== 0)),
       ...(ev.listen ? { listen: ev.listen } : {}),
       ...(ev.packets ? { packets: ev.packets } : {}),
+      ...(ev.sockets ? { sockets: ev.sockets } : {}),
     };
   }
   return nodes;

@@ -181,6 +181,28 @@ export function connectOptionsFor(s: Scenario, t: Traffic, route: Route): Connec
     close: t.close,
     // The generator bounds itself: it stops starting attempts once the scenario's time is up.
     maxMs: Math.max(1_000, s.timeout - t.at),
+    ...clientBehaviour(t),
+  };
+}
+
+/** The optional client behaviours, only those the traffic item sets (older argv unchanged). */
+function clientBehaviour(t: Traffic): Partial<ConnectOptions> {
+  const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+  return {
+    ...(t.protocol === "udp" ? { udp: true } : {}),
+    ...(t.nodelay ? { nodelay: true } : {}),
+    ...(t.splitWrites ? { splitWrites: true } : {}),
+    ...(t.requests !== undefined ? { requests: t.requests } : {}),
+    ...(t.halfClose ? { halfClose: true } : {}),
+    ...(t.keepalive
+      ? {
+          keepalive: {
+            idleS: seconds(t.keepalive.idle),
+            intvlS: seconds(t.keepalive.interval),
+            cnt: t.keepalive.probes,
+          },
+        }
+      : {}),
   };
 }
 
@@ -194,5 +216,7 @@ export function serveOptionsFor(app: App): ServeOptions {
     reply: app.reply,
     closeFirst: app.closeFirst,
     resetOnClose: app.resetOnClose,
+    ...(app.neverClose ? { neverClose: true } : {}),
+    ...(app.requestBytes !== undefined ? { requestBytes: app.requestBytes } : {}),
   };
 }

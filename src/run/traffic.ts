@@ -87,5 +87,6 @@ function toAttempt(node: string, m: ConnectAttempt, offsetMs: number): Attempt {
     connectMs: ms(m.connectUs),
     replyMs: ms(m.replyUs),
     localPort: m.localPort,
+    ...(m.requestUs === undefined ? {} : { requestMs: ms(m.requestUs) }),
   };
 }

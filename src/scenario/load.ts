@@ -176,10 +176,13 @@ function expandVariant(
   return { name, scenario, expectSource: expectSources(loc, expectPath, scenario.expect) };
 }
 
-/** `nodes.client.sysctls.net.ipv4.tcp_syn_retries` → the sysctl name stays one segment. */
+/**
+ * `nodes.client.sysctls.net.ipv4.tcp_syn_retries` (or `kernelSysctls.net.…`) → the sysctl name
+ * stays one segment.
+ */
 export function splitSetKey(key: string): string[] {
   const parts = key.split(".");
-  const i = parts.indexOf("sysctls");
+  const i = parts.findIndex((p) => p === "sysctls" || p === "kernelSysctls");
   return i >= 0 && i < parts.length - 1
     ? [...parts.slice(0, i + 1), parts.slice(i + 1).join(".")]
     : parts;

@@ -3,6 +3,7 @@
  * (schema/scenario.schema.json) both derive from this file.
  */
 import { z } from "zod";
+import { TCP_STATES } from "../evidence/tcp-states.js";
 import { FaultSchema } from "../faults/registry.js";
 import { FloodSchema } from "../faults/flood.js";
 import { Check, Duration, Name, Port, PortRange, Target } from "./values.js";
@@ -22,6 +23,18 @@ const Sysctls = z
 
 // ---------------------------------------------------------------------------------------------
 // Nodes
+
+/** Round 2 of the app's behaviours: a leaking app, a request/response app. */
+const AppBehaviour = {
+  neverClose: z.boolean().optional().meta({
+    description:
+      "Never call close(), even after the client's FIN: the server's sockets stay in CLOSE_WAIT",
+  }),
+  requestBytes: z.number().int().min(1).max(65536).optional().meta({
+    description:
+      "Reply only once this many bytes (one request) have arrived, with as many bytes; default: echo as data arrives",
+  }),
+};
 
 export const AppSchema = z
   .strictObject({
@@ -52,6 +65,7 @@ export const AppSchema = z
       .boolean()
       .default(false)
       .meta({ description: "Close with the request unread: the kernel sends RST" }),
+    ...AppBehaviour,
   })
   .meta({ description: "The built-in server application" });
 
@@ -96,6 +110,37 @@ export const NodeSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 // Traffic, faults, expectations
 
+/** Round 2 of what a client does: UDP, Nagle off, write-write-read, keepalive, half-close. */
+const TrafficBehaviour = {
+  protocol: z.enum(["tcp", "udp"]).optional().meta({
+    description:
+      "udp: one datagram of the payload per attempt (outcome connected, or send()'s errno: EPERM, EINVAL)",
+  }),
+  nodelay: z.boolean().optional().meta({ description: "TCP_NODELAY on the client's sockets" }),
+  splitWrites: z.boolean().optional().meta({
+    description: "Write each request in two send() calls (half, then the rest): write-write-read",
+  }),
+  requests: z.number().int().min(1).max(10_000).optional().meta({
+    description:
+      "Request/reply rounds per connection (needs expectReply); each round's time goes into clients.requestMs",
+  }),
+  halfClose: z.boolean().optional().meta({
+    description:
+      "shutdown(SHUT_WR) after the last request: the client's FIN, the reply still comes",
+  }),
+  keepalive: z
+    .strictObject({
+      idle: Duration.meta({ description: "TCP_KEEPIDLE: idle time before the first probe" }),
+      interval: Duration.meta({ description: "TCP_KEEPINTVL: time between probes" }),
+      probes: z.number().int().min(1).max(127).meta({ description: "TCP_KEEPCNT" }),
+    })
+    .optional()
+    .meta({
+      description:
+        "SO_KEEPALIVE with per-socket timers (whole seconds): a silent peer is found dead after idle + probes × interval",
+    }),
+};
+
 export const TrafficSchema = z.strictObject({
   from: Name.meta({ description: "Client node (all its replicas send)" }),
   to: Target.meta({ description: "node:port — always a node of this scenario" }),
@@ -130,6 +175,7 @@ export const TrafficSchema = z.strictObject({
   replyTimeout: Duration.default(5000),
   hold: Duration.default(0).meta({ description: "Keep each connection open this long" }),
   close: z.enum(["client", "server"]).default("client").meta({ description: "Who closes first" }),
+  ...TrafficBehaviour,
 });
 
 const Percentiles = z.strictObject({
@@ -187,6 +233,13 @@ export const ExpectSchema = z
       .meta({
         description: "Packet evidence of a captured node (SYNs, SYN-ACKs, passive/active RSTs)",
       }),
+    sockets: z
+      .record(Name, z.partialRecord(z.enum(TCP_STATES), Check))
+      .optional()
+      .meta({
+        description:
+          "Sockets per TCP state (ESTABLISHED, CLOSE_WAIT, FIN_WAIT2, TIME_WAIT, …): the most sampled at once on the node (replicas summed)",
+      }),
     listen: z
       .record(
         Name,
@@ -217,6 +270,10 @@ export const RequiresSchema = z.strictObject({
     .array(z.string())
     .optional()
     .meta({ description: "Counters that must exist on this kernel, or the scenario SKIPs" }),
+  ownKernel: z.boolean().optional().meta({
+    description:
+      "Needs a runtime that owns the whole kernel (a global knob such as gc_thresh); elsewhere the scenario SKIPs",
+  }),
 });
 
 const Body = {
@@ -235,6 +292,10 @@ const Body = {
     .default([])
     .meta({ description: "SYN floods from the attacker's own address (no spoofing)" }),
   faults: z.array(FaultSchema).default([]),
+  kernelSysctls: Sysctls.optional().meta({
+    description:
+      "Sysctls of the whole kernel (its initial namespace, e.g. net.ipv4.neigh.default.gc_thresh3): only with requires.ownKernel, applied by a runtime that owns the kernel",
+  }),
   settle: Duration.default(500).meta({
     description: "Wait after the traffic ends before the final counters",
   }),

@@ -5,6 +5,7 @@
 import { floodProblems } from "../faults/flood.js";
 import { faultProblems } from "../faults/registry.js";
 import type { Scenario, ScenarioNode } from "./schema.js";
+import { checkBehaviour } from "./semantics-behaviour.js";
 
 /** What loading needs of the kernel the topology will run on (a runtime's KernelInventory has it). */
 export interface KernelFacts {
@@ -37,6 +38,7 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   floodProblems(s, add);
   faultProblems(s, add);
   expectProblems(s, add);
+  problems.push(...checkBehaviour(s));
   return problems;
 }
 

@@ -68,6 +68,7 @@ export function evaluateExpect(
   clientRows(expect, clients, row);
   listenRows(expect, nodes, row);
   packetRows(expect, nodes, row);
+  socketRows(expect, nodes, row);
   for (const [reason, c] of Object.entries(expect.drops ?? {}))
     row(
       `drops.${reason}`,
@@ -96,7 +97,13 @@ function clientRows(expect: Expect, clients: ClientSummary, row: Row): void {
       continue;
     }
     const measured: Percentiles | null =
-      key === "connectMs" ? clients.connectMs : key === "replyMs" ? clients.replyMs : null;
+      key === "connectMs"
+        ? clients.connectMs
+        : key === "replyMs"
+          ? clients.replyMs
+          : key === "requestMs"
+            ? (clients.requestMs ?? null)
+            : null;
     for (const p of PERCENTILE_KEYS) {
       const c = (check as Partial<Record<(typeof PERCENTILE_KEYS)[number], Comparison>>)[p];
       if (c)
@@ -120,6 +127,20 @@ function listenRows(expect: Expect, nodes: Record<string, NodeEvidence>, row: Ro
     };
     for (const [k, c] of Object.entries(checks)) {
       if (c) row(`listen.${node}.${k}`, c, values[k as keyof typeof values], "not sampled");
+    }
+  }
+}
+
+/** Each instance's most in one sample, summed over replicas. */
+function socketRows(expect: Expect, nodes: Record<string, NodeEvidence>, row: Row): void {
+  for (const [node, checks] of Object.entries(expect.sockets ?? {})) {
+    const sampled = nodeInstances(nodes, node).flatMap((ev) => (ev.sockets ? [ev.sockets] : []));
+    for (const [state, c] of Object.entries(checks)) {
+      const value =
+        sampled.length === 0
+          ? null
+          : sampled.reduce((n, s) => n + (s.max[state as keyof typeof s.max] ?? 0), 0);
+      row(`sockets.${node}.${state}`, c, value, "not sampled");
     }
   }
 }

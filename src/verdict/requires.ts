@@ -38,6 +38,9 @@ export function kernelSatisfies(release: string, range: string): boolean {
   });
 }
 
+export const OWN_KERNEL_REASON =
+  "needs a runtime that owns the whole kernel (gc_thresh is global): --runtime vm";
+
 /** Why this scenario cannot run on this kernel, or undefined when it can. */
 export function skipReason(s: Scenario, k: KernelInventory): string | undefined {
   if (s.requires.kernel && !kernelSatisfies(k.release, s.requires.kernel))
@@ -59,6 +62,8 @@ export function skipReason(s: Scenario, k: KernelInventory): string | undefined 
 
 /** Why this runtime cannot run this scenario (a node it cannot run), or undefined when it can. */
 export function capabilitySkipReason(s: Scenario, caps: RuntimeCapabilities): string | undefined {
+  // The kernel-wide knobs of such a scenario must never reach a shared host's kernel.
+  if (s.requires.ownKernel && !caps.ownsKernel) return OWN_KERNEL_REASON;
   if (caps.userImages !== true) {
     const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
     if (node) return `node ${name} runs image ${node.image}: ${caps.userImages.reason}`;

@@ -2,7 +2,12 @@
 import type { DropReasons } from "../evidence/drop-reasons.js";
 import type { PacketEvidence } from "../evidence/packets.js";
 import type { Timeline } from "../evidence/timeline.js";
-import type { Attempt, ClientSummary, ListenQueueEvidence } from "../evidence/types.js";
+import type {
+  Attempt,
+  ClientSummary,
+  ListenQueueEvidence,
+  SocketEvidence,
+} from "../evidence/types.js";
 
 export type VerdictKind = "pass" | "fail" | "skip" | "error";
 
@@ -28,6 +33,7 @@ export interface NodeReport {
   counters: Record<string, number>;
   listen?: ListenQueueEvidence;
   packets?: PacketEvidence;
+  sockets?: SocketEvidence;
   /** Where the node's capture was saved. */
   capture?: string;
 }

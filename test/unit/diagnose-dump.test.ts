@@ -128,3 +128,47 @@ describe("diagnoseDumps", () => {
     expect(text).toContain("\nnot checked:\n  - ");
   });
 });
+
+describe("round-2 causes that counters alone show", () => {
+  /** The never-accept fixture's `before`, and an `after` with these counters raised. */
+  const raised = (deltas: Record<string, number>): [string, string] => {
+    const before = fixture("never-accept.before.nstat");
+    const after = before
+      .split("\n")
+      .map((line) => {
+        const m = /^(\S+)(\s+)(\d+)(.*)$/.exec(line);
+        if (!m || deltas[m[1]!] === undefined) return line;
+        return `${m[1]}${m[2]}${Number(m[3]) + deltas[m[1]!]!}${m[4]}`;
+      })
+      .join("\n");
+    return [before, after];
+  };
+
+  it("names tw-bucket-overflow, keepalive-dead-peer and lossy-path, each with its numbers", () => {
+    expect(names(diagnoseDumps(...raised({ TcpExtTCPTimeWaitOverflow: 900 })))).toEqual([
+      "tw-bucket-overflow",
+    ]);
+    const ka = diagnoseDumps(...raised({ TcpExtTCPKeepAlive: 27, TcpExtTCPAbortOnTimeout: 9 }));
+    expect(names(ka)).toEqual(["keepalive-dead-peer"]);
+    expect(ka.causes[0]!.numbers).toMatchObject({ TcpExtTCPKeepAlive: 27 });
+    const lossy = diagnoseDumps(
+      ...raised({
+        TcpRetransSegs: 307,
+        TcpExtTCPFastRetrans: 240,
+        TcpExtTCPSlowStartRetrans: 49,
+        TcpExtTCPTimeouts: 10,
+        TcpExtTCPSynRetrans: 8,
+      }),
+    );
+    expect(names(lossy)).toContain("lossy-path");
+    expect(lossy.causes.find((c) => c.cause === "lossy-path")!.because).toContain(
+      "TcpExtTCPFastRetrans +240",
+    );
+  });
+
+  it("says what it cannot check: socket states and request round trips", () => {
+    const d = diagnoseDumps(...raised({}));
+    expect(d.unchecked.join("\n")).toContain("close-wait-leak not checked");
+    expect(d.unchecked.join("\n")).toContain("delayed-ack-nagle not checked");
+  });
+});

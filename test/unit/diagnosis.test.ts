@@ -24,8 +24,8 @@ function cause(d: Diagnosis, name: CauseName): Cause {
 }
 
 describe("causes", () => {
-  it("names the table's thirteen causes plus none and unexplained", () => {
-    expect(CAUSE_NAMES).toHaveLength(16);
+  it("names the table's twenty causes, conntrack-table-full, none and unexplained", () => {
+    expect(CAUSE_NAMES).toHaveLength(23);
     expect(CAUSE_NAMES).toContain("snat-conntrack-collision");
     expect(CAUSE_NAMES.slice(-2)).toEqual(["none", "unexplained"]);
   });
@@ -685,7 +685,7 @@ describe("retransmit-timeout", () => {
     expect(names(d)).toEqual(["retransmit-timeout"]);
   });
 
-  it("names keepalive giving up (TCPKeepAlive +3)", () => {
+  it("leaves keepalive giving up (TCPKeepAlive +3) to keepalive-dead-peer", () => {
     const d = diagnose(
       evidence(
         {
@@ -697,7 +697,8 @@ describe("retransmit-timeout", () => {
         attempts("client", 1, "ETIMEDOUT", "done", 1),
       ),
     );
-    expect(cause(d, "retransmit-timeout").because).toContain("TcpExtTCPKeepAlive +3");
+    expect(cause(d, "keepalive-dead-peer").because).toContain("TcpExtTCPKeepAlive +3");
+    expect(names(d)).not.toContain("retransmit-timeout");
   });
 });
 

@@ -5,6 +5,7 @@ import { htmlReport } from "../../src/report/html.js";
 import {
   counterSeries,
   queueLimit,
+  socketSeries,
   stepPath,
   timelinePlot,
 } from "../../src/report/timeline-plot.js";
@@ -133,5 +134,20 @@ describe("the timeline in the HTML report of a real run", () => {
     const old: RunReport = structuredClone(sigstop);
     for (const v of old.scenarios[0]!.variants) delete v.timeline;
     expect(htmlReport(old)).not.toContain('class="timeline"');
+  });
+});
+
+describe("the socket-state panel", () => {
+  it("draws one dashed line per node and state, LISTEN left out, with its peak in the legend", () => {
+    const t = timeline({
+      sockets: { server: { CLOSE_WAIT: [0, 20, 60, 60], LISTEN: [1, 1, 1, 1] } },
+    });
+    expect(socketSeries(t).map((s) => `${s.node} ${s.state}`)).toEqual(["server CLOSE_WAIT"]);
+    const html = timelinePlot(t, nodes, { variant: "close-wait-leak/baseline" });
+    const lines = elements(html, "path", "sockets");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ "data-node": "server", "data-state": "CLOSE_WAIT" });
+    expect(html).toContain('data-sockets="1"');
+    expect(html).toContain('server CLOSE_WAIT <span class="n">max 60</span>');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TimelineSampler } from "../../src/evidence/timeline.js";
+import { TimelineSampler, socketEvidence, stateSeries } from "../../src/evidence/timeline.js";
 import type { StartedNode } from "../../src/runtime/runtime.js";
 import { sleep } from "../../src/util/time.js";
 
@@ -61,8 +61,43 @@ describe("timeline sampler", () => {
     expect(t.firstDropMs).toBe(t.tMs[overflows.findIndex((v) => v > 0)]);
     expect(t.listen.server!.recvQ.every((q) => q === 9)).toBe(true);
     expect(t.listen.server!.synRecv.every((n) => n === 1)).toBe(true);
+    // The same read counts sockets per state: the listener and the half-open connection.
+    expect(t.sockets!.server).toEqual({
+      SYN_RECV: t.tMs.map(() => 1),
+      LISTEN: t.tMs.map(() => 1),
+    });
+    expect(socketEvidence(t, "server")).toEqual({
+      max: { SYN_RECV: 1, LISTEN: 1 },
+      final: { SYN_RECV: 1, LISTEN: 1 },
+    });
     expect(t.faults).toHaveLength(1);
     expect(t.faults[0]!.atMs).toBeGreaterThanOrEqual(140);
     expect(t.sampleCostMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe("socket states", () => {
+  it("keeps a series per state any sample saw, 0 where a sample had none", () => {
+    const series = stateSeries(
+      new Map([["server", [{ ESTABLISHED: 2 }, { ESTABLISHED: 1, CLOSE_WAIT: 3 }, {}]]]),
+    );
+    expect(series).toEqual({ server: { ESTABLISHED: [2, 1, 0], CLOSE_WAIT: [0, 3, 0] } });
+  });
+
+  it("gives the most in one sample and the last sample", () => {
+    const t = {
+      tMs: [0, 100, 200],
+      counters: {},
+      listen: {},
+      sockets: { server: { CLOSE_WAIT: [0, 60, 58], FIN_WAIT2: [5, 0, 0] } },
+      faults: [],
+      firstDropMs: null,
+      sampleCostMs: 1,
+    };
+    expect(socketEvidence(t, "server")).toEqual({
+      max: { CLOSE_WAIT: 60, FIN_WAIT2: 5 },
+      final: { CLOSE_WAIT: 58 },
+    });
+    expect(socketEvidence(t, "client")).toBeUndefined();
   });
 });

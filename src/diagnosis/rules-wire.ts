@@ -1,0 +1,156 @@
+/**
+ * Rules of what happens to segments and datagrams on their way: loss on the path and the
+ * retransmits that repair it, small writes held by Nagle until a delayed ACK, and sends the
+ * local kernel refuses at once (an output firewall rule; a full neighbour table).
+ */
+import { percentile } from "../evidence/clients.js";
+import {
+  type DiagnosisContext,
+  type Group,
+  MANY,
+  delta,
+  joinParts,
+  outcomeClaims,
+  plural,
+} from "./view.js";
+
+/**
+ * The delayed-ACK timer's floor on Linux (TCP_DELACK_MIN, HZ/25) and its ceiling
+ * (TCP_DELACK_MAX, HZ/5): a request that waits for a delayed ACK takes 40 to 200 ms more.
+ */
+const DELACK_MIN_MS = 40;
+const DELACK_MAX_MS = 200;
+
+/** Round trips of a group's connections with `requests`, ms (one median per connection). */
+function requestTimes(ctx: DiagnosisContext, g: Group): number[] {
+  return ctx.evidence.attempts
+    .filter((a) => g.members.includes(a.node) && a.requestMs !== undefined)
+    .map((a) => a.requestMs!)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Write-write-read: the client's second small write waits (Nagle) until its first is ACKed, and
+ * the server delays that ACK (it has no reply to carry it before the whole request is in). Each
+ * request then takes the delayed-ACK timer, ≥ 40 ms, however short the path — the handshake's
+ * own round trip shows how short. The server counts TcpExtDelayedACKs.
+ */
+export function delayedAckRule(ctx: DiagnosisContext): void {
+  const delayed = ctx.sum(ctx.listeners(), "TcpExtDelayedACKs");
+  for (const g of ctx.clients()) {
+    const times = requestTimes(ctx, g);
+    if (times.length === 0) continue;
+    const p50 = percentile(times, 50);
+    const connects = ctx.evidence.attempts
+      .filter((a) => g.members.includes(a.node) && a.connectMs !== undefined)
+      .map((a) => a.connectMs!)
+      .sort((a, b) => a - b);
+    const rtt = connects.length > 0 ? percentile(connects, 50) : 0;
+    // Most of the time is the timer, not the path: the handshake took a fraction of it.
+    const timer = p50 >= DELACK_MIN_MS * 0.9 && p50 <= DELACK_MAX_MS * 1.25 && rtt * 4 < p50;
+    if (!timer) continue;
+    ctx.add({
+      cause: "delayed-ack-nagle",
+      node: g.name,
+      confidence: delayed >= times.length ? "strong" : "weak",
+      because: joinParts(
+        `${g.name}: request round trip p50 ${p50.toFixed(1)} ms over ${plural(times.length, "connection")}, ` +
+          `handshake p50 ${rtt.toFixed(2)} ms: each request waited for the delayed-ACK timer ` +
+          `(${DELACK_MIN_MS}–${DELACK_MAX_MS} ms) — its second small write was held by Nagle until the first was ACKed`,
+        `servers ${delta("TcpExtDelayedACKs", delayed)}`,
+      ),
+      numbers: {
+        requestP50Ms: p50,
+        connectP50Ms: rtt,
+        connections: times.length,
+        TcpExtDelayedACKs: delayed,
+      },
+      claims: [],
+    });
+  }
+}
+
+/**
+ * Segments lost on the path and repaired by retransmits. A path that loses some packets (not
+ * all: that is a blackhole or a dead peer) shows fast retransmits — later segments got through
+ * and their duplicate ACKs or SACKs reported the hole. The sender's TcpRetransSegs breaks down
+ * into TCPFastRetrans + TCPSlowStartRetrans + TCPTimeouts (RTO) + part of TCPLossProbes (tail
+ * loss probes that resent data), and TCPSynRetrans for handshakes.
+ */
+export function lossyPathRule(ctx: DiagnosisContext): void {
+  for (const g of ctx.groups) {
+    const retrans = ctx.get(g, "TcpRetransSegs");
+    const fast = ctx.get(g, "TcpExtTCPFastRetrans");
+    if (retrans === undefined || fast === undefined) continue;
+    const syn = ctx.get(g, "TcpExtTCPSynRetrans") ?? 0;
+    const data = retrans - syn;
+    if (fast <= 0 || data < MANY) continue;
+    const parts = [
+      "TcpExtTCPFastRetrans",
+      "TcpExtTCPSlowStartRetrans",
+      "TcpExtTCPTimeouts",
+      "TcpExtTCPLossProbes",
+      "TcpExtTCPSynRetrans",
+    ].map((c) => [c, ctx.get(g, c) ?? 0] as const);
+    ctx.add({
+      cause: "lossy-path",
+      node: g.name,
+      confidence: fast >= MANY ? "strong" : "weak",
+      because:
+        `${g.name}: ${delta("TcpRetransSegs", retrans)} — ` +
+        parts.map(([c, v]) => delta(c, v)).join(", ") +
+        ": segments were lost on the path and retransmitted (fast retransmits: later segments " +
+        "got through, so the loss was partial)",
+      numbers: { TcpRetransSegs: retrans, ...Object.fromEntries(parts) },
+      claims: [],
+    });
+  }
+}
+
+/**
+ * A send() the local kernel refuses at once with EPERM: an output firewall rule dropped the
+ * datagram (netfilter's NF_DROP on the output path comes back to the caller as EPERM). UDP
+ * sees it on every send; TCP's connect() does not — the SYN retransmits and ends in ETIMEDOUT
+ * (see local-firewall).
+ */
+export function udpFirewallRule(ctx: DiagnosisContext): void {
+  for (const g of ctx.clients()) {
+    const n = g.outcomes.count("EPERM");
+    if (n === 0) continue;
+    const tcpTimeouts = g.outcomes.count("ETIMEDOUT", ["connect"]);
+    ctx.add({
+      cause: "udp-local-firewall",
+      node: g.name,
+      confidence: "strong",
+      because: joinParts(
+        `${g.name}: ${n} of ${g.outcomes.attempts} attempts EPERM at send(), at once: a local ` +
+          "output firewall rule dropped the datagrams (UDP gets EPERM; TCP retransmits and times out)",
+        tcpTimeouts > 0 ? `${plural(tcpTimeouts, "TCP attempt")} ETIMEDOUT meanwhile` : "",
+      ),
+      numbers: { eperm: n, attempts: g.outcomes.attempts, tcpConnectTimeouts: tcpTimeouts },
+      claims: outcomeClaims([g], (o) => o.keys("EPERM")),
+    });
+  }
+}
+
+/**
+ * Sends that fail with EINVAL: the kernel could not create a neighbour (ARP) entry for the next
+ * hop because the table is past gc_thresh3 and nothing could be collected ("neighbour table
+ * overflow", drop reason NEIGH_CREATEFAIL). The gc_thresh knobs are global to the kernel.
+ */
+export function neighbourTableRule(ctx: DiagnosisContext): void {
+  for (const g of ctx.clients()) {
+    const n = g.outcomes.count("EINVAL");
+    if (n === 0) continue;
+    ctx.add({
+      cause: "neighbour-table-full",
+      node: g.name,
+      confidence: n >= MANY ? "strong" : "weak",
+      because:
+        `${g.name}: ${n} of ${g.outcomes.attempts} attempts EINVAL at send(): no neighbour entry ` +
+        "could be created for the next hop (the neighbour table is past gc_thresh3)",
+      numbers: { einval: n, attempts: g.outcomes.attempts },
+      claims: outcomeClaims([g], (o) => o.keys("EINVAL")),
+    });
+  }
+}
