@@ -3,26 +3,20 @@
  * (schema/scenario.schema.json) both derive from this file.
  */
 import { z } from "zod";
+import {
+  BuildSchema,
+  commandKeyProblems,
+  OutcomesSchema,
+  PackagesSchema,
+  ReadySchema,
+  TrafficCommand,
+} from "./schema-user.js";
+import { Duration } from "./values.js";
+
+export { Duration };
 
 // ---------------------------------------------------------------------------------------------
 // Small value types, parsed once: durations become milliseconds, comparisons become objects.
-
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/;
-
-/** "200ms", "1.5s", "2m", or a plain number of milliseconds. */
-export const Duration = z
-  .union([z.number().nonnegative(), z.string()])
-  .transform((v, ctx) => {
-    if (typeof v === "number") return v;
-    const m = DURATION.exec(v.trim());
-    if (!m) {
-      ctx.addIssue({ code: "custom", message: `"${v}" is not a duration (use 200ms, 1.5s, 2m)` });
-      return z.NEVER;
-    }
-    const n = Number(m[1]);
-    return m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
-  })
-  .meta({ description: 'A duration: "200ms", "1.5s", "2m", or a number of milliseconds' });
 
 export type Op = "==" | "!=" | ">=" | "<=" | ">" | "<";
 export interface Comparison {
@@ -156,6 +150,9 @@ export const NodeSchema = z.strictObject({
     .min(1)
     .optional()
     .meta({ description: "Command for your own image, as an array" }),
+  build: BuildSchema.optional(),
+  packages: PackagesSchema.optional(),
+  ready: ReadySchema.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -169,7 +166,7 @@ const Target = z
     return { node: node!, port: Number(port) };
   });
 
-export const TrafficSchema = z.strictObject({
+const TrafficObject = z.strictObject({
   from: Name.meta({ description: "Client node (all its replicas send)" }),
   to: Target.meta({ description: "node:port — always a node of this scenario" }),
   at: Duration.default(0).meta({ description: "When this traffic starts" }),
@@ -203,7 +200,17 @@ export const TrafficSchema = z.strictObject({
   replyTimeout: Duration.default(5000),
   hold: Duration.default(0).meta({ description: "Keep each connection open this long" }),
   close: z.enum(["client", "server"]).default("client").meta({ description: "Who closes first" }),
+  command: TrafficCommand.optional(),
+  outcomes: OutcomesSchema.optional(),
 });
+
+/** A command's keys are checked as written: the generator's defaults would hide them. */
+export const TrafficSchema = z.preprocess((raw, ctx) => {
+  if (raw && typeof raw === "object" && !Array.isArray(raw))
+    for (const p of commandKeyProblems(raw as Record<string, unknown>))
+      ctx.addIssue({ code: "custom", path: [p.key], message: p.message, input: raw });
+  return raw;
+}, TrafficObject);
 
 export const FloodSchema = z.strictObject({
   from: Name.meta({ description: "Attacker node (hping3 runs in each replica)" }),

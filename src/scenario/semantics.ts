@@ -4,6 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import type { Scenario } from "./schema.js";
+import { checkUserNodes, runsUserSoftware } from "./semantics-user.js";
 
 export interface KernelFacts {
   /** Does this sysctl exist on the kernel the topology will run on? */
@@ -71,11 +72,12 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
           `this node is not on "${gw.snat.from}", the network "${node.via}" translates`,
         );
     }
-    if (node.command && !node.image)
-      add(["nodes", name, "command"], "command needs image (the built-in app takes app:)");
-    if (node.image && node.app)
-      add(["nodes", name, "image"], "a node runs either app: or its own image, not both");
-    if ((node.app || node.image) && node.replicas > 1)
+    if (node.command && !runsUserSoftware(node))
+      add(
+        ["nodes", name, "command"],
+        "command needs image, build or packages (the built-in app takes app:)",
+      );
+    if ((node.app || node.image || node.build) && node.replicas > 1)
       add(["nodes", name, "replicas"], "a server node cannot have replicas");
   }
 
@@ -167,5 +169,6 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   for (const node of Object.keys(s.expect.listen ?? {})) {
     if (!nodes[node]?.app) add(["expect", "listen", node], `node "${node}" runs no built-in app`);
   }
+  problems.push(...checkUserNodes(s));
   return problems;
 }
