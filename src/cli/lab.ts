@@ -47,7 +47,8 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
   const runtime = new DockerRuntime(docker, { pool: opts.pool, baseImage: opts.base, lab: true });
   await runtime.prepare(say);
   const runId = `lab-${newRunId()}`;
-  const { plan, instances } = planTopology(s, runId);
+  const { plan: planned, instances } = planTopology(s, runId);
+  const plan = await runtime.images(planned, say);
   // Until it is ready, an interrupted lab is removed like an interrupted run.
   const untrack = onInterrupt(() => runtime.remove(runId));
   let topo: StartedTopology | undefined;

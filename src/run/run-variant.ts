@@ -18,6 +18,7 @@ import type { Attempt, Evidence, NodeEvidence } from "../evidence/types.js";
 import type { EventSink } from "../report/events.js";
 import type { NodeProcess, Runtime, StartedTopology } from "../runtime/runtime.js";
 import type { Variant } from "../scenario/load.js";
+import { runsUserSoftware } from "../scenario/semantics-user.js";
 import type { Fault, Scenario } from "../scenario/schema.js";
 import { evaluateExpect } from "../verdict/expect.js";
 import { skipReason, type KernelInventory } from "../verdict/requires.js";
@@ -42,15 +43,18 @@ export interface VariantContext {
 /** "Drop reasons unavailable" is said once per process, not per variant. */
 let warnedNoDropReasons = false;
 
+/** Bound on making a variant's node images (apt downloads, builds) when they are not cached. */
+const IMAGES_DEADLINE_MS = 600_000;
+
 /** Margin past a generator's own bound before we stop waiting for it. */
 const TRAFFIC_GRACE_MS = 5_000;
 
 /** What this runtime cannot run: a container image needs an engine. */
 function runtimeSkipReason(runtime: Runtime, s: Scenario): string | undefined {
   if (runtime.name !== "netns") return undefined;
-  const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
-  return node
-    ? `node ${name} runs image ${node.image}: the netns runtime runs no container images (use --runtime docker)`
+  const [name] = Object.entries(s.nodes).find(([, n]) => runsUserSoftware(n)) ?? [];
+  return name
+    ? `node ${name} runs its own image (image, build or packages): the netns runtime runs no container images (use --runtime docker)`
     : undefined;
 }
 
@@ -77,16 +81,24 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
   const runId = newRunId();
-  const { plan, instances } = planTopology(s, runId);
+  const { plan: planned, instances } = planTopology(s, runId);
   let topo: StartedTopology | undefined;
-  const upStart = performance.now();
-  const upPromise = ctx.runtime.up(plan);
+  // Images of nodes with build/packages first (cached by content; the first build takes a while).
+  const imagesPromise = ctx.runtime.images
+    ? ctx.runtime.images(planned, (message) => ctx.emit({ kind: "prepare", message }))
+    : Promise.resolve(planned);
+  let upStart = performance.now();
+  const upPromise = imagesPromise.then((plan) => {
+    upStart = performance.now();
+    return ctx.runtime.up(plan);
+  });
   // On Ctrl-C/SIGTERM: let a half-done `up` settle (bounded), then sweep the run by its label.
   const untrack = onInterrupt(async () => {
     await Promise.race([upPromise.catch(() => undefined), sleep(15_000)]);
     await ctx.runtime.remove(runId);
   });
   try {
+    const plan = await withDeadline(imagesPromise, IMAGES_DEADLINE_MS, "node images");
     topo = await withDeadline(upPromise, 60_000, "topology up");
     const upMs = Math.round(performance.now() - upStart);
     ctx.emit({

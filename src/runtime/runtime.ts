@@ -17,6 +17,10 @@ export interface NodePlan {
   /** A user's own image and command; absent: tcprepro's image running the agent's `hold`. */
   image?: string;
   command?: string[];
+  /** Build the image from a Dockerfile context instead (`Runtime.images` sets `image`). */
+  build?: { context: string; dockerfile: string; args: Record<string, string> };
+  /** Debian packages on top of tcprepro's image (`Runtime.images` sets `image`). */
+  packages?: string[];
 }
 
 export interface TopologyPlan {
@@ -80,6 +84,11 @@ export interface Runtime {
   kernel(): Promise<string>;
   /** Make sure the engine answers and the images exist (building them when missing). */
   prepare(progress: (message: string) => void): Promise<void>;
+  /**
+   * Make the images of nodes with `build` or `packages` (cached by content) and return the plan
+   * with their `image` set. Runtimes without container images leave it out.
+   */
+  images?(plan: TopologyPlan, progress: (message: string) => void): Promise<TopologyPlan>;
   up(plan: TopologyPlan): Promise<StartedTopology>;
   /** Remove everything labelled with this run id (used when a run is interrupted mid-`up`). */
   remove(runId: string): Promise<void>;

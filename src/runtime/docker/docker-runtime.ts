@@ -24,6 +24,7 @@ import {
 } from "../runtime.js";
 import { DockerNode } from "./docker-node.js";
 import { ensureImages } from "./images.js";
+import { userImage } from "./user-images.js";
 
 /** First host number given to nodes in each /24 (.1 is the bridge). */
 const FIRST_HOST = 10;
@@ -86,6 +87,18 @@ export class DockerRuntime implements Runtime {
       [LABEL_HOST]: hostname(),
       ...(this.options.lab ? { [LABEL_LAB]: "1" } : {}),
     };
+  }
+
+  async images(plan: TopologyPlan, progress: (message: string) => void): Promise<TopologyPlan> {
+    if (!this.image) throw new Error("DockerRuntime.prepare() must run before images()");
+    const nodeImage = this.image;
+    const nodes = await Promise.all(
+      plan.nodes.map(async (n) => ({
+        ...n,
+        image: await userImage(this.docker, n, nodeImage, progress),
+      })),
+    );
+    return { ...plan, nodes };
   }
 
   async up(plan: TopologyPlan): Promise<StartedTopology> {

@@ -52,7 +52,7 @@ export interface ImageOptions {
  * Runs a host command. On Ctrl-C/SIGTERM the command is stopped first and `afterInterrupt`
  * (removing what it was writing) runs once it is gone.
  */
-function run(argv: string[], afterInterrupt?: () => void): Promise<void> {
+export function run(argv: string[], afterInterrupt?: () => void): Promise<void> {
   // Its own process group, so that an interrupt stops debootstrap's children (dpkg, …) too.
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ["ignore", "ignore", "pipe"],
@@ -107,7 +107,7 @@ export function nodeImageTag(base: string): string {
   return `${NODE_REPO}:${hash.digest("hex").slice(0, 12)}`;
 }
 
-async function imageExists(docker: Docker, name: string): Promise<boolean> {
+export async function imageExists(docker: Docker, name: string): Promise<boolean> {
   try {
     await docker.getImage(name).inspect();
     return true;
@@ -116,7 +116,7 @@ async function imageExists(docker: Docker, name: string): Promise<boolean> {
   }
 }
 
-async function followProgress(
+export async function followProgress(
   docker: Docker,
   stream: NodeJS.ReadableStream,
   progress: (m: string) => void,
