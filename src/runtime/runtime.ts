@@ -62,6 +62,19 @@ export interface StartedNode {
   readFile(path: string): Promise<Buffer | undefined>;
   pause(): Promise<void>;
   unpause(): Promise<void>;
+  /**
+   * What the node's main process (a user's image or command) wrote, its last `tailLines` lines
+   * (all when omitted), and whether it still runs. Runtimes without user images leave it out.
+   */
+  output?(tailLines?: number): Promise<NodeOutput>;
+}
+
+export interface NodeOutput {
+  running: boolean;
+  /** Exit code once it has stopped. */
+  exitCode: number | null;
+  /** stdout and stderr interleaved as written. */
+  logs: string;
 }
 
 export interface StartedTopology extends AsyncDisposable {
