@@ -65,6 +65,11 @@ export interface Attempt {
   /** Time from start to the full reply, when one arrived. */
   replyMs?: number;
   localPort?: number;
+  /** A real client's run (`traffic[].command`): how long it took and how it exited. */
+  durationMs?: number;
+  exitCode?: number | null;
+  /** Which run of the command this attempt belongs to (ab and wrk make many attempts per run). */
+  run?: number;
 }
 
 export interface Percentiles {

@@ -28,6 +28,7 @@ import { sleep, withDeadline } from "../util/time.js";
 import { connectOptionsFor, planTopology, routeFor, type NodeInstance } from "./plan.js";
 import { setUpNodes } from "./setup.js";
 import { onInterrupt } from "../util/interrupts.js";
+import { runCommandTraffic } from "../traffic/command-traffic.js";
 
 export interface VariantContext {
   runtime: Runtime;
@@ -184,14 +185,12 @@ async function execute(
   const at = (ms: number) => sleep(Math.max(0, ms - (performance.now() - t0)));
 
   const attempts: Attempt[] = [];
-  const traffic = s.traffic.flatMap((t) =>
+  const traffic = s.traffic.flatMap((t, index) =>
     instances
       .filter((inst) => inst.base === t.from)
       .map(async (inst) => {
         await at(t.at);
         const route = routeFor(s, topo, t);
-        const options = connectOptionsFor(s, t, route);
-        const proc = await node(inst.name).spawn(connectArgv(options));
         ctx.emit({
           kind: "traffic.start",
           scenario: ctx.scenario,
@@ -200,6 +199,26 @@ async function execute(
           target: `${t.to.node}:${t.to.port}`,
           connections: t.connections,
         });
+        const done = (n: number) =>
+          ctx.emit({
+            kind: "traffic.done",
+            scenario: ctx.scenario,
+            variant,
+            node: inst.name,
+            attempts: n,
+            ms: Math.round(performance.now() - t0),
+          });
+        if (t.command) {
+          const runs = await runCommandTraffic(node(inst.name), t, route, {
+            t0Epoch,
+            boundMs: Math.max(1_000, s.timeout - t.at),
+            id: String(index),
+          });
+          attempts.push(...runs);
+          return done(runs.length);
+        }
+        const options = connectOptionsFor(s, t, route);
+        const proc = await node(inst.name).spawn(connectArgv(options));
         let epochMs = t0Epoch;
         proc.onLine((line) => {
           const msg = parseLine(line);
@@ -214,14 +233,7 @@ async function execute(
         );
         if (code !== 0)
           throw new ExecError(["tcprepro-agent", "connect"], code, proc.stderr(), inst.name);
-        ctx.emit({
-          kind: "traffic.done",
-          scenario: ctx.scenario,
-          variant,
-          node: inst.name,
-          attempts: attempts.filter((a) => a.node === inst.name).length,
-          ms: Math.round(performance.now() - t0),
-        });
+        done(attempts.filter((a) => a.node === inst.name).length);
       }),
   );
   const floods = s.floods.flatMap((f) =>
