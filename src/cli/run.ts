@@ -5,10 +5,10 @@ import { htmlReport } from "../report/html.js";
 import { junitXml } from "../report/junit.js";
 import { hostKernelFacts } from "../scenario/semantics.js";
 import { installSignalHandlers } from "../util/interrupts.js";
-import { hostInventory } from "../run/kernel.js";
-import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
+import { exitCodeOf, expandPaths, loadAll } from "../run/run.js";
+import { runLoaded } from "../api/run.js";
 import { UsageError } from "../util/errors.js";
-import { openRuntime, parseRuntimeName, type RuntimeName } from "./engine.js";
+import { parseRuntimeName, type RuntimeName } from "./engine.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -78,18 +78,10 @@ export function registerRun(program: Command): void {
         const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
         const emit = consoleSink();
         installSignalHandlers(emit);
-        const runtime = await openRuntime(opts, (message) => emit({ kind: "prepare", message }));
-        await runtime.prepare((message) => emit({ kind: "prepare", message }));
-        const kernel = hostInventory(await runtime.kernel());
-        const report = await runAll(scenarios, {
-          runtime,
-          kernel,
-          emit,
-          variant: opts.variant,
-          parallel: opts.parallel,
-          repeat: opts.repeat,
-          captureAll: opts.capture,
+        const report = await runLoaded(scenarios, {
+          ...opts,
           capturesDir: opts.captures,
+          onEvent: emit,
         });
         if (opts.json) writeFileSync(opts.json, JSON.stringify(report, null, 2) + "\n");
         if (opts.junit) writeFileSync(opts.junit, junitXml(report));

@@ -102,7 +102,7 @@ export async function runCommandTraffic(
   for (const f of finished.sort((a, b) => a.run - b.run)) {
     runs.push({
       run: f.run,
-      startMs: f.startUs / 1000 - opts.t0Epoch,
+      startMs: Math.round(f.startUs - opts.t0Epoch * 1000) / 1000,
       durationMs: Math.round(f.endUs - f.startUs) / 1000,
       exitCode: f.exit,
       stdout: await read(`${dir}/${f.run}.out`),
