@@ -58,7 +58,8 @@ export function checkPass(x: Judged): MatcherOutcome {
 /** The diagnosis named `cause` in every variant (`none`: named nothing). */
 export function checkCause(x: Judged, cause: string): MatcherOutcome {
   return all(x, ({ label, v }) => {
-    const named = v.causes.map((c) => c.cause);
+    // A healthy run names the cause "none"; nothing named at all (an error) is none too.
+    const named = v.causes.map((c) => c.cause).filter((c) => c !== "none");
     const ok = cause === "none" ? named.length === 0 : named.includes(cause);
     const because = v.causes.map((c) => `\n    ${c.cause}: ${c.because}`).join("");
     return {
