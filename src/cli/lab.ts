@@ -9,6 +9,7 @@
  */
 import type { Command } from "commander";
 import { connectArgv } from "../agent/protocol.js";
+import { substitute } from "../traffic/command-traffic.js";
 import { connectOptionsFor, planTopology, routeFor } from "../run/plan.js";
 import { newRunId } from "../run/run-variant.js";
 import { loadAll } from "../run/run.js";
@@ -83,7 +84,12 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
     for (const t of s.traffic) {
       const route = routeFor(s, topo, t);
       const from = instances.find((i) => i.base === t.from)!;
-      const argv = connectArgv(connectOptionsFor(s, t, route));
+      // A real client's command, its placeholders filled in (shell-quoted: it is printed to paste).
+      const argv = t.command
+        ? substitute(t.command, route).map((a) =>
+            /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`,
+          )
+        : connectArgv(connectOptionsFor(s, t, route));
       out.push(`  docker exec ${containerName(runId, from.name)} ${argv.join(" ")}`);
     }
   }
