@@ -24,7 +24,7 @@ describe("nginx + curl: accept-queue-overflow from the real client's errors", ()
 
   it("baseline: curl timed out connecting, the server's accept queue overflowed", () => {
     const base = report.scenarios[0]!.variants.find((v) => v.variant === "baseline")!;
-    expect(base.verdict).toBe("pass");
+    expect(base.verdict, `${base.reason}: ${JSON.stringify(base.clients.outcomes)}`).toBe("pass");
     expect(base.causes.map((c) => c.cause)).toContain("accept-queue-overflow");
     expect(base.nodes.server!.counters.TcpExtListenOverflows).toBeGreaterThan(0);
     // Every attempt is one curl run, with its exit status and timing.
@@ -37,8 +37,9 @@ describe("nginx + curl: accept-queue-overflow from the real client's errors", ()
     const stalled = base.attempts.filter((a) => a.outcome === "timeout" && a.phase === "connect");
     expect(stalled.length).toBeGreaterThan(0);
     // Those that made it into the queue (backlog 16 → 17) were served after the thaw.
-    expect(base.clients.outcomes.connected).toBeGreaterThan(0);
-    expect(base.clients.outcomes.connected).toBeLessThanOrEqual(20);
+    const outcomes = JSON.stringify(base.clients.outcomes);
+    expect(base.clients.outcomes.connected, outcomes).toBeGreaterThan(0);
+    expect(base.clients.outcomes.connected, outcomes).toBeLessThanOrEqual(20);
   });
 
   it("mitigated (backlog 4096): every curl succeeds, nothing overflows", () => {
