@@ -38,10 +38,10 @@ const scenario: ScenarioInput = {
       command: ["curl", "-sS", "-o", "/dev/null", "--connect-timeout", "2", "-m", "8", "{url}/"],
     },
   ],
-  // Frozen for 3.5 s: the kernel still completes handshakes, but only into a 17-slot queue.
+  // Frozen for 5 s: the kernel still completes handshakes, but only into a 17-slot queue.
   faults: [
     { at: 0, target: "server", pause: true },
-    { at: "3500ms", target: "server", unpause: true },
+    { at: "5s", target: "server", unpause: true },
   ],
   settle: "300ms",
   timeout: "1m",

@@ -189,7 +189,8 @@ async function execute(
     instances
       .filter((inst) => inst.base === t.from)
       .map(async (inst) => {
-        await at(t.at);
+        // A real client's runner is armed now and releases its runs itself at `at`.
+        if (!t.command) await at(t.at);
         const route = routeFor(s, topo, t);
         ctx.emit({
           kind: "traffic.start",
@@ -211,6 +212,7 @@ async function execute(
         if (t.command) {
           const runs = await runCommandTraffic(node(inst.name), t, route, {
             t0Epoch,
+            atMs: t.at,
             boundMs: Math.max(1_000, s.timeout - t.at),
             id: String(index),
           });

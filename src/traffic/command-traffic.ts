@@ -18,28 +18,51 @@ const GRACE_MS = 5_000;
 const KEEP_BYTES = 64 * 1024;
 
 /**
- * $1 runs, $2 at once, $3 bound per run (s), $4 output directory, then the argv. Worker k runs
- * k, k+c, k+2c, …; each finished run prints "index startUs endUs exit" (one short write: lines
- * from concurrent workers do not interleave).
+ * $1 runs, $2 at once, $3 bound per run (s), $4 output directory, $5 release time (epoch µs),
+ * then the argv. The workers are started first and wait on a FIFO; at the release time the
+ * runner writes the release time (or now, if that has passed) to a file and one empty line per
+ * worker (one byte each: concurrent readers of a FIFO would interleave longer lines), so the
+ * burst does not include the cost of starting them.
+ * Worker k runs k, k+c, k+2c, …, back to back; each finished run prints "index startUs endUs
+ * exit" (one short write: lines from concurrent workers do not interleave). A run's start is
+ * when it was released (the release time, then its predecessor's end): one `date` per run rather
+ * than two, because on two busy cores a burst of 60 runs spread over up to 1.6 s with two.
  */
 const RUNNER = `
-n=$1; c=$2; t=$3; d=$4; shift 4
+n=$1; c=$2; t=$3; d=$4; go=$5; shift 5
 mkdir -p "$d" || exit 90
-command -v timeout >/dev/null && command -v date >/dev/null || { echo "the client node needs timeout and date (coreutils)" >&2; exit 91; }
+for tool in timeout date mkfifo sleep; do
+  command -v $tool >/dev/null || { echo "the client node needs $tool (coreutils)" >&2; exit 91; }
+done
+mkfifo "$d/go" && exec 3<>"$d/go" || exit 92
 w=0
 while [ "$w" -lt "$c" ]; do
   (
+    read _ <&3
+    exec 3>&-
+    read s <"$d/at"
     i=$w
     while [ "$i" -lt "$n" ]; do
-      s=$(date +%s%6N)
       timeout -s KILL "$t" "$@" >"$d/$i.out" 2>"$d/$i.err" </dev/null
       e=$?
-      echo "$i $s $(date +%s%6N) $e"
+      f=$(date +%s%6N)
+      echo "$i $s $f $e"
+      s=$f
       i=$((i + c))
     done
   ) &
   w=$((w + 1))
 done
+now=$(date +%s%6N)
+if [ "$go" -gt "$now" ]; then
+  sleep "$(( (go - now) / 1000000 )).$(printf %06d $(( (go - now) % 1000000 )))"
+else
+  go=$now
+fi
+echo "$go" >"$d/at"
+w=0
+while [ "$w" -lt "$c" ]; do echo; w=$((w + 1)); done >&3
+exec 3>&-
 wait`;
 
 /** `{target}` host:port, `{host}`, `{port}`, `{url}` http://host:port — the route the client takes. */
@@ -57,6 +80,8 @@ export function substitute(argv: readonly string[], route: Route): string[] {
 export interface CommandTrafficOptions {
   /** Epoch ms of the traffic's t = 0. */
   t0Epoch: number;
+  /** When the runs start, ms after t = 0 (the runner is armed before). */
+  atMs: number;
   /** Bound of the whole traffic item (the scenario's time left). */
   boundMs: number;
   /** Distinguishes the output directories of several traffic items on one node. */
@@ -81,6 +106,7 @@ export async function runCommandTraffic(
     String(Math.min(t.concurrency, t.connections)),
     String(boundS),
     dir,
+    String(Math.round((opts.t0Epoch + opts.atMs) * 1000)),
     ...argv,
   ]);
   const finished: { run: number; startUs: number; endUs: number; exit: number }[] = [];
@@ -91,7 +117,7 @@ export async function runCommandTraffic(
   });
   const code = await withDeadline(
     proc.exited,
-    opts.boundMs + GRACE_MS,
+    opts.atMs + opts.boundMs + GRACE_MS,
     `${node.name}: ${argv.join(" ")}`,
   );
   if (code !== 0) throw new ExecError(argv, code, proc.stderr(), node.name);
