@@ -151,6 +151,16 @@ async function downloadDebs(
       throw new RuntimeUnavailableError(
         "packages: needs apt-get on the host (a Debian or Ubuntu host); or give the node an image or a build",
       );
+    if (err instanceof ExecError)
+      throw new Error(
+        `packages ${packages.join(", ")} from ${mirror} ${suite}: ${
+          err.stderr
+            .trim()
+            .split("\n")
+            .filter((l) => l.startsWith("E:"))
+            .join("; ") || err.stderr.trim().slice(0, 300)
+        }`,
+      );
     throw err;
   }
   return readdirSync(join(dir, "archives")).filter((f) => f.endsWith(".deb"));
