@@ -71,6 +71,21 @@ describe("a user image that never becomes ready", () => {
   });
 });
 
+describe("build: a Dockerfile context", () => {
+  it("is built offline, waited for by its log line, and cached", async () => {
+    const json = join(tmpdir(), `tcprepro-built-${process.pid}.json`);
+    const run = await cli(["run", "test/fixtures/user/built-image.yaml", "--json", json]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const v = (JSON.parse(readFileSync(json, "utf8")) as RunReport).scenarios[0]!.variants[0]!;
+    rmSync(json, { force: true });
+    expect(v.clients.outcomes).toEqual({ ECONNREFUSED: 3 });
+    // A second run reuses the image: nothing is built.
+    const again = await cli(["run", "test/fixtures/user/built-image.yaml"]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toMatch(/building tcprepro\/build/);
+  });
+});
+
 describe("bad keys for your own software are refused before anything is created", () => {
   for (const [file, where] of [
     [

@@ -201,12 +201,35 @@ export async function contextImage(
       .update("\0")
       .update(readFileSync(join(build.context, f)));
   hash.update(build.dockerfile).update(JSON.stringify(Object.entries(build.args).sort()));
+  // The local images it builds FROM, by id: a rebuilt tcprepro/node:latest makes a new tag.
+  for (const ref of fromImages(readFileSync(join(build.context, build.dockerfile), "utf8")))
+    hash.update(
+      await docker
+        .getImage(ref)
+        .inspect()
+        .then(
+          (i) => i.Id,
+          () => ref,
+        ),
+    );
   const tag = `${BUILD_REPO}:${hash.digest("hex").slice(0, 12)}`;
   if (await imageExists(docker, tag)) return tag;
   return once(tag, async () => {
     progress(`building ${tag} from ${build.context}`);
     await buildFrom(docker, build.context, tag, build.dockerfile, build.args, progress, files);
   });
+}
+
+/** Images named by FROM lines (not stages, not ARG-substituted ones). */
+export function fromImages(dockerfile: string): string[] {
+  const stages = new Set<string>();
+  const refs: string[] = [];
+  for (const m of dockerfile.matchAll(/^\s*FROM\s+(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?/gim)) {
+    const ref = m[1]!;
+    if (!stages.has(ref.toLowerCase()) && !ref.includes("$")) refs.push(ref);
+    if (m[2]) stages.add(m[2].toLowerCase());
+  }
+  return refs;
 }
 
 /** Every file under `dir`, relative, sorted; `.git` left out. */
