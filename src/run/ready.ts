@@ -45,7 +45,7 @@ export async function waitNodeReady(node: StartedNode, ready: Ready): Promise<vo
   const check = readyCheck(node, ready);
   let last = "";
   for (;;) {
-    const out = await node.output?.();
+    const out = await node.output?.(1);
     if (out && !out.running)
       throw new NotReadyError(
         `node ${node.name} exited (code ${out.exitCode}) before ${describeReady(ready)}` +
