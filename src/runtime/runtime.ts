@@ -21,6 +21,8 @@ export interface NodePlan {
   build?: { context: string; dockerfile: string; args: Record<string, string> };
   /** Debian packages on top of tcprepro's image (`Runtime.images` sets `image`). */
   packages?: string[];
+  /** An existing container (id or name) to join to the networks instead of creating one. */
+  container?: string;
 }
 
 export interface TopologyPlan {

@@ -37,6 +37,11 @@ export const BuildSchema = z
       "Build this node's image from a Dockerfile context (a path relative to the scenario file, or { context, dockerfile, args }); built once, cached by content, with no network",
   });
 
+export const ContainerSchema = z.string().min(1).meta({
+  description:
+    "An existing container (id or name; a testcontainers StartedTestContainer's getId()) joined to this node's networks: tcprepro neither creates nor removes it, and drops its default route",
+});
+
 export const PackagesSchema = z.array(PackageName).min(1).max(64).meta({
   description:
     "Debian packages installed on top of tcprepro's node image (downloaded on the host, installed with dpkg: no registry, no network in the container)",

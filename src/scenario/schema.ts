@@ -6,6 +6,7 @@ import { z } from "zod";
 import {
   BuildSchema,
   commandKeyProblems,
+  ContainerSchema,
   OutcomesSchema,
   PackagesSchema,
   ReadySchema,
@@ -152,6 +153,7 @@ export const NodeSchema = z.strictObject({
     .meta({ description: "Command for your own image, as an array" }),
   build: BuildSchema.optional(),
   packages: PackagesSchema.optional(),
+  container: ContainerSchema.optional(),
   ready: ReadySchema.optional(),
 });
 

@@ -11,7 +11,12 @@ import type { SemanticProblem } from "./semantics.js";
 
 /** The node runs software of the user's own (an image, a build, or packages on ours). */
 export function runsUserSoftware(node: ScenarioNode): boolean {
-  return node.image !== undefined || node.build !== undefined || node.packages !== undefined;
+  return (
+    node.image !== undefined ||
+    node.build !== undefined ||
+    node.packages !== undefined ||
+    node.container !== undefined
+  );
 }
 
 /**
@@ -39,12 +44,27 @@ export function checkUserNodes(s: Scenario): SemanticProblem[] {
   const add = (path: (string | number)[], message: string) => problems.push({ path, message });
 
   for (const [name, node] of Object.entries(s.nodes)) {
-    const sources = (["image", "build", "packages"] as const).filter((k) => node[k] !== undefined);
+    const sources = (["image", "build", "packages", "container"] as const).filter(
+      (k) => node[k] !== undefined,
+    );
     if (sources.length > 1)
       add(
         ["nodes", name, sources[1]!],
-        `a node's image comes from one of image, build, packages (this one has ${sources.join(" and ")})`,
+        `a node's image comes from one of image, build, packages, container (this one has ${sources.join(" and ")})`,
       );
+    if (node.container !== undefined) {
+      // It exists already: nothing can be set at its creation or replicated.
+      for (const key of ["app", "command"] as const)
+        if (node[key] !== undefined)
+          add(["nodes", name, key], `${key} cannot be given to an existing container`);
+      if (Object.keys(node.sysctls).length > 0)
+        add(
+          ["nodes", name, "sysctls"],
+          "sysctls are set when a container is created: an existing container keeps its own",
+        );
+      if (node.replicas > 1)
+        add(["nodes", name, "replicas"], "an existing container is one node: no replicas");
+    }
     if (node.app && (node.image || node.build))
       add(["nodes", name, "app"], "a node runs either app: or its own image, not both");
     if (node.app && node.command)
@@ -52,7 +72,7 @@ export function checkUserNodes(s: Scenario): SemanticProblem[] {
     if (node.ready && !runsUserSoftware(node))
       add(
         ["nodes", name, "ready"],
-        "ready waits for your own software: give the node image, build or packages (the built-in app is waited for already)",
+        "ready waits for your own software: give the node image, build, packages or container (the built-in app is waited for already)",
       );
     if (node.build) {
       const { context, dockerfile } = node.build;
