@@ -20,12 +20,12 @@ export function registerCompose(program: Command): void {
         );
       const made = loaded!.variants.flatMap((v) =>
         Object.entries(v.scenario.nodes)
-          .filter(([, n]) => n.build || n.packages)
+          .filter(([, n]) => n.build || n.packages || n.container)
           .map(([name]) => name),
       );
       if (made.length > 0)
         throw new UsageError(
-          `compose cannot export node ${made[0]}: its image is made by tcprepro (build or packages); bring the topology up with \`tcprepro lab up ${file}\` instead`,
+          `compose cannot export node ${made[0]}: its image is made by tcprepro (build, packages) or it already exists (container); bring the topology up with \`tcprepro lab up ${file}\` instead`,
         );
       const { text } = composeFile(loaded!, opts.variant);
       if (opts.output) writeFileSync(opts.output, text);
