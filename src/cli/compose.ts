@@ -18,6 +18,15 @@ export function registerCompose(program: Command): void {
         throw new UsageError(
           `${file} has no variant named "${opts.variant}" (it has ${loaded!.variants.map((v) => v.name).join(", ")})`,
         );
+      const made = loaded!.variants.flatMap((v) =>
+        Object.entries(v.scenario.nodes)
+          .filter(([, n]) => n.build || n.packages || n.container)
+          .map(([name]) => name),
+      );
+      if (made.length > 0)
+        throw new UsageError(
+          `compose cannot export node ${made[0]}: its image is made by tcprepro (build, packages) or it already exists (container); bring the topology up with \`tcprepro lab up ${file}\` instead`,
+        );
       const { text } = composeFile(loaded!, opts.variant);
       if (opts.output) writeFileSync(opts.output, text);
       else process.stdout.write(text);

@@ -10,6 +10,7 @@
 import { defaultPool, POOL_OPTION } from "./engine.js";
 import type { Command } from "commander";
 import { connectArgv } from "../agent/protocol.js";
+import { substitute } from "../traffic/command-traffic.js";
 import { connectOptionsFor, planTopology, routeFor } from "../run/plan.js";
 import { newRunId } from "../run/run-variant.js";
 import { loadAll } from "../run/run.js";
@@ -53,7 +54,8 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
 
   await runtime.prepare(say);
   const runId = `lab-${newRunId()}`;
-  const { plan, instances } = planTopology(s, runId);
+  const { plan: planned, instances } = planTopology(s, runId);
+  const plan = await runtime.images(planned, say);
   // Until it is ready, an interrupted lab is removed like an interrupted run.
   const untrack = onInterrupt(() => runtime.remove(runId));
   let topo: StartedTopology | undefined;
@@ -88,7 +90,12 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
     for (const t of s.traffic) {
       const route = routeFor(s, topo, t);
       const from = instances.find((i) => i.base === t.from)!;
-      const argv = connectArgv(connectOptionsFor(s, t, route));
+      // A real client's command, its placeholders filled in (shell-quoted: it is printed to paste).
+      const argv = t.command
+        ? substitute(t.command, route).map((a) =>
+            /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`,
+          )
+        : connectArgv(connectOptionsFor(s, t, route));
       out.push(`  docker exec ${containerName(runId, from.name)} ${argv.join(" ")}`);
     }
   }

@@ -5,7 +5,8 @@ import { junitXml } from "../report/junit.js";
 import { anyKernel, type KernelFacts } from "../scenario/semantics.js";
 import { collectSet, withSetVariant, type SetFlag } from "../scenario/set-flag.js";
 import { installSignalHandlers } from "../util/interrupts.js";
-import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
+import { exitCodeOf, expandPaths, loadAll } from "../run/run.js";
+import { runLoaded } from "../api/run.js";
 import { UsageError } from "../util/errors.js";
 import { checkOutputs, writeFileAtomic } from "../util/output.js";
 import { openRuntime, parseRuntimeName, POOL_OPTION, type RuntimeName } from "./engine.js";
@@ -102,15 +103,11 @@ export function registerRun(program: Command): void {
         installSignalHandlers(emit);
         const runtime = await openRuntime(opts, (message) => emit({ kind: "prepare", message }));
         const scenarios = load(await runtime.inventory());
-        await runtime.prepare((message) => emit({ kind: "prepare", message }));
-        const report = await runAll(scenarios, {
+        const report = await runLoaded(scenarios, {
+          ...opts,
           runtime,
-          emit,
-          variant: opts.variant,
-          parallel: opts.parallel,
-          repeat: opts.repeat,
-          captureAll: opts.capture,
           capturesDir: opts.captures,
+          onEvent: emit,
         });
         if (opts.json) writeFileAtomic(opts.json, JSON.stringify(report, null, 2) + "\n");
         if (opts.junit) writeFileAtomic(opts.junit, junitXml(report));

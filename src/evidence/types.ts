@@ -77,6 +77,11 @@ export interface Attempt {
   localPort?: number;
   /** With `requests`: the median round trip of this connection's requests. */
   requestMs?: number;
+  /** A real client's run (`traffic[].command`): how long it took and how it exited. */
+  durationMs?: number;
+  exitCode?: number | null;
+  /** Which run of the command this attempt belongs to (ab and wrk make many attempts per run). */
+  run?: number;
 }
 
 export interface Percentiles {

@@ -24,7 +24,14 @@ export function instanceNames(name: string, node: ScenarioNode): string[] {
 
 function roleOf(s: Scenario, name: string, node: ScenarioNode): NodeRole {
   if (node.snat) return "gateway";
-  if (node.app || node.image || s.traffic.some((t) => t.to.node === name)) return "server";
+  if (
+    node.app ||
+    node.image ||
+    node.build ||
+    node.container ||
+    s.traffic.some((t) => t.to.node === name)
+  )
+    return "server";
   if (s.traffic.some((t) => t.from === name)) return "client";
   return "other";
 }
@@ -49,6 +56,9 @@ export function planTopology(
         sysctls,
         image: spec.image,
         command: spec.command,
+        build: spec.build,
+        packages: spec.packages,
+        container: spec.container,
       });
     }
   }

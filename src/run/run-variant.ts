@@ -76,12 +76,15 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   const ms: Partial<Record<VariantStep, number>> = {};
   const step = stepper(ctx, variant.name, ms);
   const where = { scenario: ctx.scenario, variant: variant.name };
-  const { plan, instances } = planTopology(s, newRunId());
-  const up = bringUp(ctx.runtime, plan);
+  const { plan: planned, instances } = planTopology(s, newRunId());
+  let up: ReturnType<typeof bringUp> | undefined;
   const aborter = new AbortController();
   const untrack = onInterrupt(async () => aborter.abort(new Error("interrupted")));
   try {
-    const topo = await step("up", () => withDeadline(up.topology, 60_000, "topology up"));
+    const plan = await nodeImages(ctx, planned);
+    up = bringUp(ctx.runtime, plan);
+    const { topology } = up;
+    const topo = await step("up", () => withDeadline(topology, 60_000, "topology up"));
     const size = { nodes: plan.nodes.length, networks: plan.networks.length };
     ctx.emit({ kind: "topology.up", ...where, ...size, ms: ms.up! });
     const onTopology = async () => {
@@ -128,8 +131,18 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
     return { ...emptyResult(variant.name), verdict: "error", reason, durationMs };
   } finally {
     untrack();
-    await up.release();
+    await up?.release();
   }
+}
+
+/** Bound on making a variant's node images (apt downloads, builds) when they are not cached. */
+const IMAGES_DEADLINE_MS = 600_000;
+
+/** Nodes with `build:` or `packages:` get their image first (cached by content). */
+async function nodeImages(ctx: VariantContext, plan: TopologyPlan): Promise<TopologyPlan> {
+  if (!ctx.runtime.images) return plan;
+  const progress = (message: string) => ctx.emit({ kind: "prepare", message });
+  return withDeadline(ctx.runtime.images(plan, progress), IMAGES_DEADLINE_MS, "node images");
 }
 
 /**

@@ -13,10 +13,11 @@ import { applyFault, describeFault, finishFaults } from "../faults/registry.js";
 import type { StartedTopology } from "../runtime/runtime.js";
 import type { Scenario } from "../scenario/schema.js";
 import { sleep } from "../util/time.js";
-import type { NodeInstance } from "./plan.js";
 import type { VariantContext } from "./run-variant.js";
 import { stopTracer, type Ready } from "./ready.js";
 import { TimedSteps, type TimedStep } from "./timed-steps.js";
+import { runCommandTraffic } from "../traffic/command-traffic.js";
+import { routeFor, type NodeInstance } from "./plan.js";
 import { startTraffic } from "./traffic.js";
 
 export interface Played {
@@ -96,18 +97,36 @@ function traffic(st: Stage, attempts: Attempt[]): TimedStep[] {
   const run = { s: st.s, topo: st.topo, t0Epoch: st.t0Epoch, attempts };
   const started = (e: { node: string; target: string; connections: number }) =>
     st.ctx.emit({ kind: "traffic.start", ...where, ...e });
-  return st.s.traffic.flatMap((t) =>
+  const finished = (node: string) => () => {
+    const count = attempts.filter((a) => a.node === node).length;
+    st.ctx.emit({ kind: "traffic.done", ...where, node, attempts: count, ms: st.since() });
+  };
+  return st.s.traffic.flatMap((t, index) =>
     instancesOf(st, t.from).map((inst) => ({
       atMs: t.at,
       begin: async (signal: AbortSignal) => {
+        if (t.command) {
+          // A real client: its runner is armed and releases its runs together, now.
+          started({
+            node: inst.name,
+            target: `${t.to.node}:${t.to.port}`,
+            connections: t.connections,
+          });
+          const runs = runCommandTraffic(
+            st.topo.nodes.get(inst.name)!,
+            t,
+            routeFor(st.s, st.topo, t),
+            {
+              t0Epoch: st.t0Epoch,
+              atMs: t.at,
+              boundMs: Math.max(1_000, st.s.timeout - t.at),
+              id: String(index),
+            },
+          );
+          return { done: runs.then((r) => void attempts.push(...r)).then(finished(inst.name)) };
+        }
         const { done } = await startTraffic({ ...run, started }, t, inst.name, signal);
-        return {
-          done: done.then(() => {
-            const count = attempts.filter((a) => a.node === inst.name).length;
-            const ms = st.since();
-            st.ctx.emit({ kind: "traffic.done", ...where, node: inst.name, attempts: count, ms });
-          }),
-        };
+        return { done: done.then(finished(inst.name)) };
       },
     })),
   );

@@ -8,6 +8,7 @@ import type { Scenario } from "../scenario/schema.js";
 import { ExecError } from "../util/errors.js";
 import { withDeadline } from "../util/time.js";
 import { gatewayRules, serveOptionsFor, type NodeInstance } from "./plan.js";
+import { waitReady } from "./readiness.js";
 
 export interface ReadyNodes {
   /** The app process of each scenario node (by its scenario name) that runs the built-in app. */
@@ -46,5 +47,6 @@ export async function setUpNodes(
     apps.set(inst.base, proc);
     appPorts.set(inst.name, app.listen);
   }
+  await waitReady(topo, instances);
   return { apps, appPorts };
 }

@@ -17,6 +17,12 @@ export interface NodePlan {
   /** A user's own image and command; absent: tcprepro's image running the agent's `hold`. */
   image?: string;
   command?: string[];
+  /** Build the image from a Dockerfile context instead (`Runtime.images` sets `image`). */
+  build?: { context: string; dockerfile: string; args: Record<string, string> };
+  /** Debian packages on top of tcprepro's image (`Runtime.images` sets `image`). */
+  packages?: string[];
+  /** An existing container (id or name) to join to the networks instead of creating one. */
+  container?: string;
 }
 
 export interface TopologyPlan {
@@ -58,6 +64,19 @@ export interface StartedNode {
   readFile(path: string): Promise<Buffer | undefined>;
   pause(): Promise<void>;
   unpause(): Promise<void>;
+  /**
+   * What the node's main process (a user's image or command) wrote, its last `tailLines` lines
+   * (all when omitted), and whether it still runs. Runtimes without user images leave it out.
+   */
+  output?(tailLines?: number): Promise<NodeOutput>;
+}
+
+export interface NodeOutput {
+  running: boolean;
+  /** Exit code once it has stopped. */
+  exitCode: number | null;
+  /** stdout and stderr interleaved as written. */
+  logs: string;
 }
 
 export interface StartedTopology extends AsyncDisposable {
@@ -112,6 +131,11 @@ export interface Runtime {
   inventory(): Promise<KernelInventory>;
   /** Make sure the engine answers and the images exist (building them when missing). */
   prepare(progress: (message: string) => void): Promise<void>;
+  /**
+   * Make the images of nodes with `build` or `packages` (cached by content) and return the plan
+   * with their `image` set. Runtimes without container images leave it out.
+   */
+  images?(plan: TopologyPlan, progress: (message: string) => void): Promise<TopologyPlan>;
   up(plan: TopologyPlan): Promise<StartedTopology>;
   /** Remove everything labelled with this run id (used when a run is interrupted mid-`up`). */
   remove(runId: string): Promise<void>;

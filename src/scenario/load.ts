@@ -8,6 +8,7 @@ import type { z } from "zod";
 import { ScenarioError, type ScenarioProblem } from "../util/errors.js";
 import { ScenarioSchema, type Expect, type Scenario } from "./schema.js";
 import { checkReferences, type KernelFacts } from "./semantics.js";
+import { resolveBuildContexts } from "./semantics-user.js";
 
 export const BASELINE = "baseline";
 
@@ -112,6 +113,7 @@ export function loadScenario(file: string, facts: KernelFacts, text?: string): L
       loc.problem([], "a scenario file is a YAML mapping (name:, nodes:, …)"),
     ]);
   }
+  resolveBuildContexts(raw as Record<string, unknown>, file);
   const parsed = ScenarioSchema.safeParse(raw);
   if (!parsed.success) throw new ScenarioError(zodProblems(loc, parsed.error.issues));
   const base = parsed.data;

@@ -6,6 +6,15 @@ import { z } from "zod";
 import { TCP_STATES } from "../evidence/tcp-states.js";
 import { FaultSchema } from "../faults/registry.js";
 import { FloodSchema } from "../faults/flood.js";
+import {
+  BuildSchema,
+  commandKeyProblems,
+  ContainerSchema,
+  OutcomesSchema,
+  PackagesSchema,
+  ReadySchema,
+  TrafficCommand,
+} from "./schema-user.js";
 import { Check, Duration, Name, Port, PortRange, Target } from "./values.js";
 
 // Small value types (durations, comparisons, names, ports) are in values.ts, shared with the
@@ -105,6 +114,10 @@ export const NodeSchema = z.strictObject({
     .min(1)
     .optional()
     .meta({ description: "Command for your own image, as an array" }),
+  build: BuildSchema.optional(),
+  packages: PackagesSchema.optional(),
+  container: ContainerSchema.optional(),
+  ready: ReadySchema.optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +154,7 @@ const TrafficBehaviour = {
     }),
 };
 
-export const TrafficSchema = z.strictObject({
+const TrafficObject = z.strictObject({
   from: Name.meta({ description: "Client node (all its replicas send)" }),
   to: Target.meta({ description: "node:port — always a node of this scenario" }),
   at: Duration.default(0).meta({ description: "When this traffic starts" }),
@@ -176,7 +189,17 @@ export const TrafficSchema = z.strictObject({
   hold: Duration.default(0).meta({ description: "Keep each connection open this long" }),
   close: z.enum(["client", "server"]).default("client").meta({ description: "Who closes first" }),
   ...TrafficBehaviour,
+  command: TrafficCommand.optional(),
+  outcomes: OutcomesSchema.optional(),
 });
+
+/** A command's keys are checked as written: the generator's defaults would hide them. */
+export const TrafficSchema = z.preprocess((raw, ctx) => {
+  if (raw && typeof raw === "object" && !Array.isArray(raw))
+    for (const p of commandKeyProblems(raw as Record<string, unknown>))
+      ctx.addIssue({ code: "custom", path: [p.key], message: p.message, input: raw });
+  return raw;
+}, TrafficObject);
 
 const Percentiles = z.strictObject({
   p50: Check.optional(),

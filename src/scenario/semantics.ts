@@ -6,6 +6,7 @@ import { floodProblems } from "../faults/flood.js";
 import { faultProblems } from "../faults/registry.js";
 import type { Scenario, ScenarioNode } from "./schema.js";
 import { checkBehaviour } from "./semantics-behaviour.js";
+import { checkUserNodes, runsUserSoftware } from "./semantics-user.js";
 
 /** What loading needs of the kernel the topology will run on (a runtime's KernelInventory has it). */
 export interface KernelFacts {
@@ -39,6 +40,7 @@ export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProble
   faultProblems(s, add);
   expectProblems(s, add);
   problems.push(...checkBehaviour(s));
+  problems.push(...checkUserNodes(s));
   return problems;
 }
 
@@ -88,11 +90,12 @@ function nodeProblems(
         `this node is not on "${gw.snat.from}", the network "${node.via}" translates`,
       );
   }
-  if (node.command && !node.image)
-    add(["nodes", name, "command"], "command needs image (the built-in app takes app:)");
-  if (node.image && node.app)
-    add(["nodes", name, "image"], "a node runs either app: or its own image, not both");
-  if ((node.app || node.image) && node.replicas > 1)
+  if (node.command && !runsUserSoftware(node))
+    add(
+      ["nodes", name, "command"],
+      "command needs image, build or packages (the built-in app takes app:)",
+    );
+  if ((node.app || node.image || node.build) && node.replicas > 1)
     add(["nodes", name, "replicas"], "a server node cannot have replicas");
 }
 

@@ -22,7 +22,7 @@ export function compare(actual: number, c: Comparison): boolean {
 }
 
 /** Evidence of `node` and of its replicas (`client` → `client`, `client.1`, `client.2`, …). */
-export function nodeInstances(nodes: Record<string, NodeEvidence>, node: string): NodeEvidence[] {
+export function nodeInstances<T>(nodes: Record<string, T>, node: string): T[] {
   return Object.entries(nodes)
     .filter(
       ([name]) =>

@@ -1,5 +1,6 @@
 /** `requires:` and what the expectations need, against the kernel at hand → a SKIP reason or nothing. */
 import type { KernelInventory, RuntimeCapabilities } from "../runtime/runtime.js";
+import { runsUserSoftware } from "../scenario/semantics-user.js";
 import type { Scenario } from "../scenario/schema.js";
 
 /** "6.18.44-fc" → [6, 18, 44]. */
@@ -65,8 +66,9 @@ export function capabilitySkipReason(s: Scenario, caps: RuntimeCapabilities): st
   // The kernel-wide knobs of such a scenario must never reach a shared host's kernel.
   if (s.requires.ownKernel && !caps.ownsKernel) return OWN_KERNEL_REASON;
   if (caps.userImages !== true) {
-    const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
-    if (node) return `node ${name} runs image ${node.image}: ${caps.userImages.reason}`;
+    const [name, node] = Object.entries(s.nodes).find(([, n]) => runsUserSoftware(n)) ?? [];
+    if (node)
+      return `node ${name} runs ${node.image ? `image ${node.image}` : "its own image (build or packages)"}: ${caps.userImages.reason}`;
   }
   return undefined;
 }

@@ -7,7 +7,7 @@
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
-import type { ExecResult, NodeProcess, StartedNode } from "../runtime.js";
+import type { ExecResult, NodeOutput, NodeProcess, StartedNode } from "../runtime.js";
 import { ExecError } from "../../util/errors.js";
 import { LineFeed } from "../../util/lines.js";
 import { sleep, withDeadline } from "../../util/time.js";
@@ -139,6 +139,36 @@ export class DockerNode implements StartedNode {
   async unpause(): Promise<void> {
     await this.container.unpause();
   }
+
+  async output(tailLines?: number): Promise<NodeOutput> {
+    const info = await this.container.inspect();
+    const raw = (await this.container.logs({
+      stdout: true,
+      stderr: true,
+      follow: false,
+      ...(tailLines !== undefined ? { tail: tailLines } : {}),
+    })) as unknown as Buffer;
+    return {
+      running: info.State.Running,
+      exitCode: info.State.Running ? null : info.State.ExitCode,
+      logs: demuxLogs(raw),
+    };
+  }
+}
+
+/**
+ * The engine's log stream of a container without a TTY: frames of an 8-byte header (stream,
+ * 0, 0, 0, size as big-endian uint32) and the payload.
+ */
+export function demuxLogs(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(parts).toString("utf8");
 }
 
 /** Host PID of the process running `argv` in the same PID namespace as `anchorPid`. */

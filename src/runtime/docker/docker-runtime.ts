@@ -29,6 +29,7 @@ import { ownerIsAlive } from "../shared/liveness.js";
 import { SweptTopology } from "../shared/topology.js";
 import { DockerNode } from "./docker-node.js";
 import { ensureImages } from "./images.js";
+import { userImage } from "./user-images.js";
 
 /** First host number given to nodes in each /24 (.1 is the bridge). */
 const FIRST_HOST = 10;
@@ -107,6 +108,18 @@ export class DockerRuntime implements Runtime {
     };
   }
 
+  async images(plan: TopologyPlan, progress: (message: string) => void): Promise<TopologyPlan> {
+    if (!this.image) throw new Error("DockerRuntime.prepare() must run before images()");
+    const nodeImage = this.image;
+    const nodes = await Promise.all(
+      plan.nodes.map(async (n) => ({
+        ...n,
+        image: await userImage(this.docker, n, nodeImage, progress),
+      })),
+    );
+    return { ...plan, nodes };
+  }
+
   async up(plan: TopologyPlan): Promise<StartedTopology> {
     if (!this.image) throw new Error("DockerRuntime.prepare() must run before up()");
     const topology = new SweptTopology(plan.runId, (id) => removeRun(this.docker, id));
@@ -177,31 +190,39 @@ export class DockerRuntime implements Runtime {
             addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
           const netName = (n: string) => `tcprepro-${plan.runId}-${n}`;
           const [first, ...rest] = node.networks;
-          const container = await this.docker.createContainer({
-            name: containerName(plan.runId, node.name),
-            Hostname: node.name.replaceAll(".", "-"),
-            Image: node.image ?? image,
-            Cmd: node.image ? node.command : undefined,
-            Labels: { ...this.labels(plan.runId), "tcprepro.node": node.name },
-            HostConfig: {
-              NetworkMode: netName(first!),
-              Sysctls: node.sysctls,
-              // iptables rules, tcpdump and hping3 inside the node's own namespace.
-              CapAdd: ["NET_ADMIN", "NET_RAW"],
-            },
-            NetworkingConfig: {
-              EndpointsConfig: {
-                [netName(first!)]: { IPAMConfig: { IPv4Address: addresses[first!] } },
-              },
-            },
-          });
-          for (const net of rest) {
-            await this.docker.getNetwork(netName(net)).connect({
-              Container: container.id,
-              EndpointConfig: { IPAMConfig: { IPv4Address: addresses[net] } },
-            });
+          const container = node.container
+            ? await joinExisting(
+                this.docker,
+                node.container,
+                node.networks.map((n) => ({ network: netName(n), address: addresses[n]! })),
+              )
+            : await this.docker.createContainer({
+                name: containerName(plan.runId, node.name),
+                Hostname: node.name.replaceAll(".", "-"),
+                Image: node.image ?? image,
+                Cmd: node.image ? node.command : undefined,
+                Labels: { ...this.labels(plan.runId), "tcprepro.node": node.name },
+                HostConfig: {
+                  NetworkMode: netName(first!),
+                  Sysctls: node.sysctls,
+                  // iptables rules, tcpdump and hping3 inside the node's own namespace.
+                  CapAdd: ["NET_ADMIN", "NET_RAW"],
+                },
+                NetworkingConfig: {
+                  EndpointsConfig: {
+                    [netName(first!)]: { IPAMConfig: { IPv4Address: addresses[first!] } },
+                  },
+                },
+              });
+          if (!node.container) {
+            for (const net of rest) {
+              await this.docker.getNetwork(netName(net)).connect({
+                Container: container.id,
+                EndpointConfig: { IPAMConfig: { IPv4Address: addresses[net] } },
+              });
+            }
+            await container.start();
           }
-          await container.start();
           const info = await container.inspect();
           const pid = info.State.Pid;
           const local = pid > 0 && existsSync(`/proc/${pid}/net/netstat`) && isOurs(pid);
@@ -284,6 +305,27 @@ function isOurs(pid: number): boolean {
   }
 }
 
+/**
+ * A container someone else started (a testcontainers StartedTestContainer) joins the run's
+ * networks with the planned addresses. It is not ours: teardown disconnects it, never removes it.
+ */
+async function joinExisting(
+  docker: Docker,
+  idOrName: string,
+  endpoints: { network: string; address: string }[],
+): Promise<Docker.Container> {
+  const container = docker.getContainer(idOrName);
+  const info = await container.inspect().catch(() => undefined);
+  if (!info) throw new Error(`no container "${idOrName}" to join to the topology`);
+  if (!info.State.Running) throw new Error(`container "${idOrName}" is not running`);
+  for (const { network, address } of endpoints)
+    await docker.getNetwork(network).connect({
+      Container: info.Id,
+      EndpointConfig: { IPAMConfig: { IPv4Address: address } },
+    });
+  return container;
+}
+
 /** Remove every container and network labelled with `runId`. */
 async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
   const filter = { label: [`${LABEL_RUN}=${runId}`] };
@@ -299,6 +341,15 @@ async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
     }),
   );
   const networks = await docker.listNetworks({ filters: filter });
+  await Promise.all(
+    networks.map(async (n) => {
+      // What is still attached is not ours (a joined container): detach it, leave it running.
+      const net = docker.getNetwork(n.Id);
+      const attached = (await net.inspect().catch(() => undefined))?.Containers ?? {};
+      for (const id of Object.keys(attached))
+        await net.disconnect({ Container: id, Force: true }).catch(() => undefined);
+    }),
+  );
   await Promise.all(
     networks.map((n) =>
       docker

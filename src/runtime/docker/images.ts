@@ -45,7 +45,7 @@ export function nodeImageTag(base: string): string {
   return `${NODE_REPO}:${hash.digest("hex").slice(0, 12)}`;
 }
 
-async function imageExists(docker: Docker, name: string): Promise<boolean> {
+export async function imageExists(docker: Docker, name: string): Promise<boolean> {
   try {
     await docker.getImage(name).inspect();
     return true;
@@ -54,7 +54,7 @@ async function imageExists(docker: Docker, name: string): Promise<boolean> {
   }
 }
 
-async function followProgress(
+export async function followProgress(
   docker: Docker,
   stream: NodeJS.ReadableStream,
   progress: (m: string) => void,
