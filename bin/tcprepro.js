@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The `tcprepro` command. It runs the built JavaScript in dist/ (`npm run build`). In a checkout
-// where dist/ is missing or older than src/, it runs the TypeScript sources through tsx instead,
+// The `tcprepro` command. It runs the built CLI, dist/tcprepro.js (`npm run build`). In a checkout
+// where that is missing or older than src/, it runs the TypeScript sources through tsx instead,
 // so an edit needs no build step to take effect. Plain JavaScript that parses on any Node, so an
 // old one gets the message below rather than a syntax error.
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -21,7 +21,7 @@ if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
 // skips parsing and compiling them (about a third of `tcprepro --version`).
 module.enableCompileCache?.();
 
-const dist = new URL("../dist/cli/main.js", import.meta.url);
+const dist = new URL("../dist/tcprepro.js", import.meta.url);
 const src = new URL("../src/", import.meta.url);
 
 /** The newest modification time under `dir` (files and directories: a deletion counts too). */
@@ -39,7 +39,7 @@ if (built && (!existsSync(src) || statSync(dist).mtimeMs >= newest(src))) {
 } else {
   if (process.stderr.isTTY) {
     process.stderr.write(
-      `· dist/ is ${built ? "older than src/" : "missing"}: running the sources through tsx ` +
+      `· dist/tcprepro.js is ${built ? "older than src/" : "missing"}: running the sources through tsx ` +
         "(`npm run build` for a fast start)\n",
     );
   }

@@ -22,7 +22,19 @@ import type Docker from "dockerode";
 import { ExecError, RuntimeUnavailableError } from "../../util/errors.js";
 import { onInterrupt } from "../../util/interrupts.js";
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+/**
+ * The package's root: the nearest directory above this module that holds images/Dockerfile. The
+ * sources, dist/ and the CLI bundle (dist/tcprepro.js) sit at different depths below it.
+ */
+function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "images/Dockerfile"))) return dir;
+  }
+  return resolve(here, "../../..");
+}
+
+export const PROJECT_ROOT = packageRoot();
 const AGENT_SOURCE = join(PROJECT_ROOT, "images/agent/tcprepro-agent.c");
 const DOCKERFILE = join(PROJECT_ROOT, "images/Dockerfile");
 export const AGENT_BINARY = join(PROJECT_ROOT, "build/tcprepro-agent");
