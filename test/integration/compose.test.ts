@@ -85,17 +85,6 @@ async function connect(client: string, connections: number, timeoutMs: number) {
   return { run, outcomes };
 }
 
-/** Polls `check` until it returns a value, or fails after `deadlineMs`. */
-async function until<T>(what: string, check: () => Promise<T | undefined>, deadlineMs = 30_000) {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 async function leftovers(): Promise<{ containers: number; networks: number }> {
   const filters = { label: [`com.docker.compose.project=${PROJECT}`] };
   const containers = await docker.listContainers({ all: true, filters });
@@ -118,17 +107,18 @@ describe("docker-compose.yml with docker-compose", () => {
     await new DockerRuntime(await connectDocker()).prepare(() => undefined);
 
     // The file's subnets are fixed; a tcprepro run may hold one of them for a few seconds.
-    await until(
-      "docker-compose up (the file's subnets free)",
-      async () => {
-        const up = await compose(["up", "-d"]);
-        if (up.code === 0) return true;
-        if (!/overlap/i.test(up.stderr)) throw new Error(`docker-compose up: ${up.stderr}`);
-        await compose(["down", "-v", "-t", "1"]);
-        return undefined;
-      },
-      90_000,
-    );
+    await expect
+      .poll(
+        async () => {
+          const up = await compose(["up", "-d"]);
+          if (up.code === 0) return "up";
+          if (!/overlap/i.test(up.stderr)) throw new Error(`docker-compose up: ${up.stderr}`);
+          await compose(["down", "-v", "-t", "1"]);
+          return "a subnet is taken";
+        },
+        { timeout: 90_000, interval: 250, message: "docker-compose up (the file's subnets free)" },
+      )
+      .toBe("up");
 
     const ids = (await compose(["ps", "-q"])).stdout.trim().split("\n").filter(Boolean);
     expect(ids).toHaveLength(exported.services.length);
@@ -136,14 +126,22 @@ describe("docker-compose.yml with docker-compose", () => {
       expect((await docker.getContainer(id).inspect()).State.Running).toBe(true);
 
     // The app listens, the gateway's rules are in: one connection through the gateway gets in.
-    await until("the server listening on 8080", async () => {
-      const ss = await compose(["exec", "-T", "server", "ss", "-lnt"]);
-      return parseSsListen(ss.stdout).some((l) => l.port === 8080) ? true : undefined;
-    });
-    await until("a connection through the gateway", async () => {
-      const { outcomes } = await connect("client-1", 1, 1000);
-      return outcomes.connected === 1 ? true : undefined;
-    });
+    const wait = { timeout: 30_000, interval: 250 };
+    await expect
+      .poll(
+        async () => {
+          const ss = await compose(["exec", "-T", "server", "ss", "-lnt"]);
+          return parseSsListen(ss.stdout).map((l) => l.port);
+        },
+        { ...wait, message: "the server listening on 8080" },
+      )
+      .toContain(8080);
+    await expect
+      .poll(async () => (await connect("client-1", 1, 1000)).outcomes, {
+        ...wait,
+        message: "a connection through the gateway",
+      })
+      .toMatchObject({ connected: 1 });
 
     // The scenario's burst: 2 × 50 at once into a queue of 8 that is never accepted.
     const [a, b] = await Promise.all([

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import pLimit from "p-limit";
 import { RuntimeUnavailableError } from "../../util/errors.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
@@ -46,7 +46,10 @@ export interface DockerRuntimeOptions {
 }
 
 export async function connectDocker(): Promise<Docker> {
-  const docker = new Docker();
+  // Loaded on first use: the engine's client is the largest module a start loads, and commands
+  // that need no engine (validate, list, --version) should not pay for it.
+  const { default: Dockerode } = await import("dockerode");
+  const docker = new Dockerode();
   const where = process.env.DOCKER_HOST ?? "/var/run/docker.sock";
   try {
     await docker.ping();
