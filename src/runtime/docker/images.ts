@@ -52,7 +52,7 @@ export interface ImageOptions {
  * Runs a host command. On Ctrl-C/SIGTERM the command is stopped first and `afterInterrupt`
  * (removing what it was writing) runs once it is gone.
  */
-function run(argv: string[], afterInterrupt?: () => void): Promise<void> {
+export function run(argv: string[], afterInterrupt?: () => void): Promise<void> {
   // Its own process group, so that an interrupt stops debootstrap's children (dpkg, …) too.
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ["ignore", "ignore", "pipe"],
