@@ -8,7 +8,7 @@ import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { RuntimeUnavailableError, UsageError } from "../util/errors.js";
 
-export type RuntimeName = "docker" | "netns" | "auto";
+export type RuntimeName = "docker" | "netns" | "vm" | "auto";
 
 export interface EngineOptions {
   runtime?: RuntimeName;
@@ -17,8 +17,8 @@ export interface EngineOptions {
 }
 
 export function parseRuntimeName(value: string): RuntimeName {
-  if (value === "docker" || value === "netns" || value === "auto") return value;
-  throw new UsageError(`--runtime: "${value}" is not one of docker, netns, auto`);
+  if (value === "docker" || value === "netns" || value === "vm" || value === "auto") return value;
+  throw new UsageError(`--runtime: "${value}" is not one of docker, netns, vm, auto`);
 }
 
 const privileged = () => process.getuid?.() === 0;
@@ -27,7 +27,7 @@ export async function openRuntime(
   opts: EngineOptions,
   say: (message: string) => void = () => undefined,
 ): Promise<Runtime> {
-  const choice = opts.runtime ?? "auto";
+  const choice = opts.runtime === "vm" || !opts.runtime ? "auto" : opts.runtime;
   if (choice === "netns") return new NetnsRuntime({ pool: opts.pool });
   if (choice === "docker")
     return new DockerRuntime(await connectDocker(), { pool: opts.pool, baseImage: opts.base });

@@ -9,6 +9,8 @@ import { hostInventory } from "../run/kernel.js";
 import { exitCodeOf, expandPaths, loadAll, runAll } from "../run/run.js";
 import { UsageError } from "../util/errors.js";
 import { openRuntime, parseRuntimeName, type RuntimeName } from "./engine.js";
+import { runKernelMatrix } from "./run-matrix.js";
+import { kernelLabels } from "./kernel-targets.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -48,7 +50,7 @@ export function registerRun(program: Command): void {
     )
     .option(
       "--runtime <name>",
-      "docker, netns, or auto: docker when an engine answers, else netns as root",
+      "docker, netns, vm, or auto: docker when an engine answers, else netns as root",
       parseRuntimeName,
       "auto",
     )
@@ -57,6 +59,10 @@ export function registerRun(program: Command): void {
       "--base <image>",
       "base image for the node image (default: the offline debootstrap image)",
     )
+    .option("--kernel <list>", "run on these kernels: 5.10, 6.1, 6.12, 7.2 (VMs), host")
+    .option("--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules")
+    .option("--kernel-modules <dir>", "the modules of --kernel-image (…/lib/modules/<release>)")
+    .option("--shard <i/n>", "run only the i-th of n stable parts of (kernel, scenario, variant)")
     .action(
       async (
         paths: string[],
@@ -72,8 +78,17 @@ export function registerRun(program: Command): void {
           capture: boolean;
           captures: string;
           runtime: RuntimeName;
+          kernel?: string;
+          kernelImage?: string;
+          kernelModules?: string;
+          shard?: string;
         },
       ) => {
+        const labels = kernelLabels(opts, opts.runtime);
+        if (labels || opts.shard) {
+          await runKernelMatrix(paths, labels ?? ["host"], opts);
+          return;
+        }
         // Validate everything before touching the engine: bad input creates nothing.
         const scenarios = loadAll(expandPaths(paths), hostKernelFacts);
         const emit = consoleSink();

@@ -1,7 +1,8 @@
-/** What the kernel under test has: sysctls and counters, read once per run. */
+/** What the kernel under test has: sysctls, counters and qdiscs, read once per run. */
 import { existsSync, readFileSync } from "node:fs";
+import { probeNetem } from "../doctor/netem.js";
 import { parseConntrackStat, parseProcNetCounters } from "../evidence/proc.js";
-import type { KernelInventory } from "../verdict/requires.js";
+import type { KernelInventory } from "../runtime/runtime.js";
 
 function read(path: string): string {
   try {
@@ -11,18 +12,27 @@ function read(path: string): string {
   }
 }
 
+/** Counter names from a kernel's /proc/net/netstat, /proc/net/snmp and stat/nf_conntrack. */
+export function counterNames(netstat: string, snmp: string, conntrack: string): Set<string> {
+  return new Set([
+    ...Object.keys(parseProcNetCounters(netstat + "\n" + snmp)),
+    ...Object.keys(parseConntrackStat(conntrack)),
+  ]);
+}
+
 /**
  * The host's inventory. With a local engine (or network namespaces) the nodes run on this very
  * kernel; counter and sysctl names are the same in every network namespace.
  */
 export function hostInventory(release: string): KernelInventory {
-  const counters = new Set([
-    ...Object.keys(parseProcNetCounters(read("/proc/net/netstat") + "\n" + read("/proc/net/snmp"))),
-    ...Object.keys(parseConntrackStat(read("/proc/net/stat/nf_conntrack"))),
-  ]);
   return {
     release,
-    counters,
+    counters: counterNames(
+      read("/proc/net/netstat"),
+      read("/proc/net/snmp"),
+      read("/proc/net/stat/nf_conntrack"),
+    ),
     sysctlExists: (name) => existsSync(`/proc/sys/${name.replaceAll(".", "/")}`),
+    qdiscs: new Set(probeNetem(release).status === "present" ? ["netem"] : []),
   };
 }

@@ -47,18 +47,17 @@ const TRAFFIC_GRACE_MS = 5_000;
 
 /** What this runtime cannot run: a container image needs an engine. */
 function runtimeSkipReason(runtime: Runtime, s: Scenario): string | undefined {
-  if (runtime.name !== "netns") return undefined;
+  const images = runtime.capabilities.userImages;
+  if (images === true) return undefined;
   const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
-  return node
-    ? `node ${name} runs image ${node.image}: the netns runtime runs no container images (use --runtime docker)`
-    : undefined;
+  return node ? `node ${name} runs image ${node.image}: ${images.reason}` : undefined;
 }
 
 export function newRunId(): string {
   return randomBytes(4).toString("hex");
 }
 
-const emptyResult = (
+export const emptyResult = (
   variant: string,
 ): Omit<VariantResult, "verdict" | "reason" | "durationMs"> => ({
   variant,
@@ -158,7 +157,9 @@ async function execute(
       captures.set(inst.name, await NodeCapture.start(node(inst.name), topo.runId));
   }
 
-  const tracer = DropReasonTracer.start(topo.runId);
+  const tracer = ctx.runtime.capabilities.dropReasons
+    ? DropReasonTracer.start(topo.runId)
+    : `drop reasons are not traced on the ${ctx.runtime.name} runtime`;
   if (typeof tracer === "string" && !warnedNoDropReasons) {
     warnedNoDropReasons = true;
     ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });

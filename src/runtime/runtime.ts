@@ -74,8 +74,34 @@ export interface CleanResult {
   networks: number;
 }
 
+/** What a runtime's nodes run on: the kernel under test, not necessarily the host's. */
+export interface KernelInventory {
+  release: string;
+  sysctlExists(name: string): boolean;
+  /** Counter names this kernel exposes (TcpExt…, Tcp…, NfConntrack…). */
+  counters: ReadonlySet<string>;
+  /** Queueing disciplines the kernel can load (netem, …). */
+  qdiscs: ReadonlySet<string>;
+}
+
+export interface RuntimeCapabilities {
+  /** Runs nodes from a user's own container image (`image:`); when false, why not (a SKIP reason). */
+  userImages: true | { reason: string };
+  /** How `pause` freezes a node: the cgroup freezer, or SIGSTOP of the node's processes. */
+  pause: "freeze" | "sigstop";
+  /** Drop reasons (skb:kfree_skb) can be traced on the nodes' kernel. */
+  dropReasons: boolean;
+  /** The whole kernel belongs to the run, so kernel-global knobs (neigh gc_thresh) may be set. */
+  ownsKernel: boolean;
+  /** Variants that can run at once. */
+  maxParallel: number;
+}
+
 export interface Runtime {
   readonly name: string;
+  readonly capabilities: RuntimeCapabilities;
+  /** The inventory of the kernel the nodes run on (read once, cached). */
+  inventory(): Promise<KernelInventory>;
   /** Kernel release the nodes run on. */
   kernel(): Promise<string>;
   /** Make sure the engine answers and the images exist (building them when missing). */

@@ -1,12 +1,8 @@
 /** `requires:` and what the expectations need, against the kernel at hand → a SKIP reason or nothing. */
+import type { KernelInventory } from "../runtime/runtime.js";
 import type { Scenario } from "../scenario/schema.js";
 
-export interface KernelInventory {
-  release: string;
-  sysctlExists(name: string): boolean;
-  /** Counter names this kernel exposes (TcpExt…, Tcp…, NfConntrack…). */
-  counters: ReadonlySet<string>;
-}
+export type { KernelInventory };
 
 /** "6.18.44-fc" → [6, 18, 44]. */
 export function kernelVersion(release: string): number[] {

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import Docker from "dockerode";
 import pLimit from "p-limit";
+import { hostInventory } from "../../run/kernel.js";
 import { RuntimeUnavailableError } from "../../util/errors.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
@@ -17,6 +18,8 @@ import {
   LABEL_PID,
   LABEL_RUN,
   type CleanResult,
+  type KernelInventory,
+  type RuntimeCapabilities,
   type Runtime,
   type StartedNode,
   type StartedTopology,
@@ -63,7 +66,15 @@ export function containerName(runId: string, node: string): string {
 
 export class DockerRuntime implements Runtime {
   readonly name = "docker";
+  readonly capabilities: RuntimeCapabilities = {
+    userImages: true,
+    pause: "freeze",
+    dropReasons: true,
+    ownsKernel: false,
+    maxParallel: 16,
+  };
   private image: string | undefined;
+  private inventoryRead: Promise<KernelInventory> | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -72,6 +83,10 @@ export class DockerRuntime implements Runtime {
 
   async kernel(): Promise<string> {
     return (await this.docker.info()).KernelVersion as string;
+  }
+
+  inventory(): Promise<KernelInventory> {
+    return (this.inventoryRead ??= this.kernel().then(hostInventory));
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {

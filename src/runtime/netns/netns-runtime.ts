@@ -10,12 +10,15 @@
  */
 import { release } from "node:os";
 import { existsSync, readFileSync } from "node:fs";
+import { hostInventory } from "../../run/kernel.js";
 import { RuntimeUnavailableError } from "../../util/errors.js";
 import { waitFor } from "../../util/time.js";
 import { AGENT_BINARY, buildAgent } from "../docker/images.js";
 import type {
   CleanResult,
+  KernelInventory,
   Runtime,
+  RuntimeCapabilities,
   StartedNode,
   StartedTopology,
   TopologyPlan,
@@ -77,11 +80,23 @@ const NODE_TOOLS = ["iptables", "ss", "tcpdump", "hping3", "sysctl"];
 
 export class NetnsRuntime implements Runtime {
   readonly name = "netns";
+  readonly capabilities: RuntimeCapabilities = {
+    userImages: { reason: "the netns runtime runs no container images (use --runtime docker)" },
+    pause: "sigstop",
+    dropReasons: true,
+    ownsKernel: false,
+    maxParallel: 16,
+  };
+  private inventoryRead: Promise<KernelInventory> | undefined;
 
   constructor(private readonly options: NetnsRuntimeOptions = {}) {}
 
   async kernel(): Promise<string> {
     return release();
+  }
+
+  inventory(): Promise<KernelInventory> {
+    return (this.inventoryRead ??= this.kernel().then(hostInventory));
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {
