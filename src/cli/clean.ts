@@ -4,12 +4,13 @@ import { connectDocker, DockerRuntime } from "../runtime/docker/docker-runtime.j
 import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
 import type { CleanResult } from "../runtime/runtime.js";
 import { RuntimeUnavailableError } from "../util/errors.js";
+import { cleanVms } from "../vm/qemu.js";
 
 export function registerClean(program: Command): void {
   program
     .command("clean")
     .description(
-      "remove containers, networks and trace instances left by runs whose process is gone (labs stay)",
+      "remove containers, networks, VMs and trace instances left by runs whose process is gone (labs stay)",
     )
     .option("--all", "remove those of every run, running ones and labs included", false)
     .action(async (opts: { all: boolean }) => {
@@ -27,9 +28,10 @@ export function registerClean(program: Command): void {
         ? await new NetnsRuntime().clean({ all: opts.all })
         : { containers: 0, networks: 0 };
       const traces = removeOrphanTraceInstances(opts.all);
+      const vms = await cleanVms(opts.all);
       process.stdout.write(
         `removed ${docker.containers} container(s), ${docker.networks} network(s)${dockerNote}, ` +
-          `${netns.containers} namespace node(s), ${netns.networks} namespace network(s) and ${traces} trace instance(s)\n`,
+          `${netns.containers} namespace node(s), ${netns.networks} namespace network(s), ${vms} VM(s) and ${traces} trace instance(s)\n`,
       );
     });
 }
