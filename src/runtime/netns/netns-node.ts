@@ -9,7 +9,7 @@ import { AGENT_PATH } from "../../agent/protocol.js";
 import type { ExecResult, NodeProcess, StartedNode } from "../runtime.js";
 import { ExecError } from "../../util/errors.js";
 import { LineFeed } from "../../util/lines.js";
-import { withDeadline } from "../../util/time.js";
+import { waitFor, withDeadline } from "../../util/time.js";
 import type { HostChild, HostExecutor } from "./host.js";
 import { pidsIn, processState, signalAll } from "./ip.js";
 
@@ -112,6 +112,17 @@ export class NetnsNode implements StartedNode {
     const running = pids.filter((_, i) => states[i] !== undefined && !/[TtZ]/.test(states[i]!));
     await signalAll(this.host, running, "SIGSTOP");
     this.paused.push(...running);
+    // A signal is delivered when its target next runs: return once they are all stopped, as
+    // `docker pause` returns once the cgroup is frozen.
+    await waitFor(
+      async () => {
+        const now = await Promise.all(running.map((p) => processState(this.host, p)));
+        return now.every((st) => st === undefined || /[TtZ]/.test(st)) ? true : undefined;
+      },
+      2_000 * this.host.slowdown,
+      `${this.name}: pausing`,
+      5,
+    ).catch(() => undefined);
   }
 
   async unpause(): Promise<void> {
