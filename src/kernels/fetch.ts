@@ -114,13 +114,23 @@ export function depmod(modules: string, release: string): void {
     throw new Error(`depmod of ${modules} made no modules.dep`);
 }
 
-export async function fetchKernel(
+/** Fetches run one at a time: kernels of a matrix share apt's lists, QEMU and busybox. */
+let queue: Promise<unknown> = Promise.resolve();
+
+export function fetchKernel(
   version: string,
   progress: (message: string) => void,
 ): Promise<CachedKernel> {
   checkVersion(version);
-  const cached = readCached(version);
-  if (cached) return cached;
+  const next = queue.then(() => readCached(version) ?? download(version, progress));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+async function download(
+  version: string,
+  progress: (message: string) => void,
+): Promise<CachedKernel> {
   const apt = new Apt(cacheDir(), progress);
   await ensureQemu(apt);
   await ensureBusybox(apt);
