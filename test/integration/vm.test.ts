@@ -53,12 +53,17 @@ function isQemu(pid: number): boolean {
   }
 }
 
+/**
+ * What a run decided per (scenario, variant, kernel): the verdict and each expectation's
+ * outcome (the expected cause among them). Incidental causes (SYN cookies tripping on 6.1 in
+ * one burst and not the next) are the kernel's timing, not the run's decision.
+ */
 const key = (r: RunReport) =>
   r.scenarios
     .flatMap((s) =>
       s.variants.map(
         (v) =>
-          `${s.name}/${v.variant}@${v.kernel}: ${v.verdict} ${v.causes.map((c) => c.cause).join("+")}`,
+          `${s.name}/${v.variant}@${v.kernel}: ${v.verdict} ${v.expectations.map((e) => `${e.path}=${e.ok}`).join(" ")}`,
       ),
     )
     .sort();
