@@ -46,7 +46,9 @@ let warnedNoDropReasons = false;
 const TRAFFIC_GRACE_MS = 5_000;
 
 /** What this runtime cannot run: a container image needs an engine. */
-function runtimeSkipReason(runtime: Runtime, s: Scenario): string | undefined {
+function runtimeSkipReason(runtime: Runtime, s: Scenario, kernel: string): string | undefined {
+  if (!runtime.capabilities.dropReasons && Object.keys(s.expect.drops ?? {}).length > 0)
+    return `expects drop reasons, which the ${runtime.name} runtime does not trace (kernel ${kernel})`;
   const images = runtime.capabilities.userImages;
   if (images === true) return undefined;
   const [name, node] = Object.entries(s.nodes).find(([, n]) => n.image) ?? [];
@@ -72,7 +74,7 @@ export const emptyResult = (
 export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
   const started = performance.now();
   const s = variant.scenario;
-  const skip = skipReason(s, ctx.kernel) ?? runtimeSkipReason(ctx.runtime, s);
+  const skip = skipReason(s, ctx.kernel) ?? runtimeSkipReason(ctx.runtime, s, ctx.kernel.release);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
   const runId = newRunId();

@@ -79,6 +79,7 @@ export class VmRuntime implements Runtime {
     );
     this.bootMs = Math.round(performance.now() - t0);
     say(`up in ${(this.bootMs / 1000).toFixed(1)} s`);
+    await warmUp(this.vm);
     this.inner = new NetnsRuntime({
       pool: this.options.pool,
       host: { exec: this.vm.channel, agentBinary: AGENT_BINARY, state: false },
@@ -117,6 +118,40 @@ export class VmRuntime implements Runtime {
       return undefined;
     }
   }
+}
+
+/** Modules the catalog's steps load on first use (links, netfilter, conntrack, netem). */
+const WARM_MODULES = [
+  "veth",
+  "bridge",
+  "nf_tables",
+  "nft_compat",
+  "nft_chain_nat",
+  "nf_conntrack",
+  "nf_nat",
+  "xt_tcpudp",
+  "xt_conntrack",
+  "xt_MASQUERADE",
+  "xt_LOG",
+  "xt_state",
+  "xt_statistic",
+  "iptable_filter",
+  "iptable_nat",
+  "sch_netem",
+];
+
+/**
+ * Every file a step needs crosses 9p the first time, and the first iptables rule loads a dozen
+ * modules: under emulation that is seconds, enough to make a fault land after the traffic it
+ * should precede. Load the modules and touch the tools once, before any variant's clock starts.
+ */
+async function warmUp(vm: Vm): Promise<void> {
+  await runOn(vm.channel, ["modprobe", "-a", ...WARM_MODULES]);
+  await runOn(vm.channel, [
+    "sh",
+    "-c",
+    "iptables -w -L -n; iptables -w -t nat -L -n; ss -V; tcpdump --version; hping3 -v; sysctl -V; ip -V",
+  ]);
 }
 
 /**
