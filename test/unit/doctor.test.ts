@@ -39,7 +39,7 @@ function facts(
     inventory: {
       release: "6.18.44",
       sysctlExists: (n) => sysctls.has(n),
-    qdiscs: new Set<string>(),
+      qdiscs: new Set<string>(),
       counters: new Set(has.counters ?? ["TcpExtListenOverflows", "NfConntrackInsertFailed"]),
     },
     netem: { status: "present", how: "loaded (/sys/module/sch_netem)" },

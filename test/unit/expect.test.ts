@@ -91,7 +91,7 @@ describe("requires", () => {
       release: "6.18.0",
       counters: new Set(["TcpExtListenOverflows"]),
       sysctlExists: (n: string) => n !== "net.ipv4.tcp_tw_recycle",
-    qdiscs: new Set<string>(),
+      qdiscs: new Set<string>(),
     };
     const base = { requires: {}, nodes: {}, expect: {} } as never;
     expect(skipReason(base, inv)).toBeUndefined();
