@@ -50,8 +50,9 @@ async function catalog(kernel: string) {
   const sampler = setInterval(() => (peak = Math.max(peak, ...qemuRss())), 1000);
   const t0 = performance.now();
   const code = await new Promise<number | null>((resolve) => {
+    // `node` from PATH: the running binary may have been replaced since this process started.
     const child = spawn(
-      process.execPath,
+      "node",
       ["bin/tcprepro.js", "run", "scenarios/", "--kernel", kernel, "--json", json],
       { stdio: ["ignore", "ignore", "inherit"] },
     );

@@ -159,9 +159,11 @@ async function execute(
       captures.set(inst.name, await NodeCapture.start(node(inst.name), topo.runId));
   }
 
-  const tracer = ctx.runtime.capabilities.dropReasons
-    ? DropReasonTracer.start(topo.runId)
-    : `drop reasons are not traced on the ${ctx.runtime.name} runtime`;
+  const tracer = ctx.runtime.traceDrops
+    ? await ctx.runtime.traceDrops(topo.runId)
+    : ctx.runtime.capabilities.dropReasons
+      ? DropReasonTracer.start(topo.runId)
+      : `drop reasons are not traced on the ${ctx.runtime.name} runtime`;
   if (typeof tracer === "string" && !warnedNoDropReasons) {
     warnedNoDropReasons = true;
     ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
@@ -285,7 +287,7 @@ async function execute(
   await sleep(s.settle);
   const timelineMs = Math.round(performance.now() - t0);
   const dropReasons: DropReasons =
-    typeof tracer === "string" ? { counts: null, note: tracer } : tracer.stop();
+    typeof tracer === "string" ? { counts: null, note: tracer } : await tracer.stop();
   // Resume a frozen node so that its capture can stop and teardown is quick.
   for (const f of s.faults)
     if (f.pause)

@@ -19,6 +19,7 @@ import type {
   StartedTopology,
   TopologyPlan,
 } from "../runtime/runtime.js";
+import { type GuestDropTracer, startGuestDropTracer } from "./drops.js";
 import { buildGuest, cleanVms, Vm } from "./qemu.js";
 import { randomBytes } from "node:crypto";
 
@@ -34,8 +35,8 @@ export class VmRuntime implements Runtime {
   readonly capabilities: RuntimeCapabilities = {
     userImages: { reason: "the vm runtime runs no container images (use --runtime docker)" },
     pause: "sigstop",
-    // The host's tracefs sees the host's kernel, not the guest's.
-    dropReasons: false,
+    // Traced in the guest's own tracefs (traceDrops), not the host's.
+    dropReasons: true,
     ownsKernel: true,
     maxParallel: 2,
   };
@@ -88,6 +89,10 @@ export class VmRuntime implements Runtime {
 
   inventory(): Promise<KernelInventory> {
     return (this.inventoryRead ??= readInventory(this.started(), this.cached!));
+  }
+
+  traceDrops(runId: string): Promise<GuestDropTracer | string> {
+    return startGuestDropTracer(this.started().channel, runId, this.cached!.release);
   }
 
   up(plan: TopologyPlan): Promise<StartedTopology> {
