@@ -64,6 +64,8 @@ export async function runMatrix(
   targets: KernelTarget[],
   opts: MatrixOptions,
 ): Promise<RunReport> {
+  if (opts.variant && !scenarios.some((s) => s.variants.some((v) => v.name === opts.variant)))
+    throw new UsageError(`no scenario has a variant named "${opts.variant}"`); // before any boot
   const t0 = performance.now();
   const startedAt = new Date();
   const wanted = (label: string, sc: string, v: string) =>
