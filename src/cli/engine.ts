@@ -9,7 +9,7 @@ import type { Runtime } from "../runtime/runtime.js";
 import { DEFAULT_POOL, parseCidr } from "../runtime/subnets.js";
 import { RuntimeUnavailableError, UsageError } from "../util/errors.js";
 
-export type RuntimeName = "docker" | "netns" | "auto";
+export type RuntimeName = "docker" | "netns" | "vm" | "auto";
 
 export interface EngineOptions {
   runtime?: RuntimeName;
@@ -18,8 +18,8 @@ export interface EngineOptions {
 }
 
 export function parseRuntimeName(value: string): RuntimeName {
-  if (value === "docker" || value === "netns" || value === "auto") return value;
-  throw new UsageError(`--runtime: "${value}" is not one of docker, netns, auto`);
+  if (value === "docker" || value === "netns" || value === "vm" || value === "auto") return value;
+  throw new UsageError(`--runtime: "${value}" is not one of docker, netns, vm, auto`);
 }
 
 /** `--pool`: checked as a CIDR at once (exit 2); its default is TCPREPRO_POOL, else 198.18.0.0/15. */
@@ -54,7 +54,7 @@ export async function openRuntime(
   opts: EngineOptions,
   say: (message: string) => void = () => undefined,
 ): Promise<Runtime> {
-  const choice = opts.runtime ?? "auto";
+  const choice = opts.runtime === "vm" || !opts.runtime ? "auto" : opts.runtime;
   const pool = opts.pool ?? defaultPool();
   if (choice === "netns") return new NetnsRuntime({ pool });
   if (choice === "docker")

@@ -10,6 +10,8 @@ import { runLoaded } from "../api/run.js";
 import { UsageError } from "../util/errors.js";
 import { checkOutputs, writeFileAtomic } from "../util/output.js";
 import { openRuntime, parseRuntimeName, POOL_OPTION, type RuntimeName } from "./engine.js";
+import { kernelLabels } from "./kernel-targets.js";
+import { runKernelMatrix } from "./run-matrix.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -49,7 +51,7 @@ export function registerRun(program: Command): void {
     )
     .option(
       "--runtime <name>",
-      "docker, netns, or auto: docker when an engine answers, else netns as root",
+      "docker, netns, vm, or auto: docker when an engine answers, else netns as root",
       parseRuntimeName,
       "auto",
     )
@@ -63,6 +65,10 @@ export function registerRun(program: Command): void {
       "--base <image>",
       "base image for the node image (default: the offline debootstrap image)",
     )
+    .option("--kernel <list>", "run on these kernels: 5.10, 6.1, 6.12, 7.2 (VMs), host")
+    .option("--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules")
+    .option("--kernel-modules <dir>", "the modules of --kernel-image (…/lib/modules/<release>)")
+    .option("--shard <i/n>", "run only the i-th of n stable parts of (kernel, scenario, variant)")
     .action(
       async (
         paths: string[],
@@ -79,6 +85,10 @@ export function registerRun(program: Command): void {
           captures: string;
           runtime: RuntimeName;
           set?: SetFlag[];
+          kernel?: string;
+          kernelImage?: string;
+          kernelModules?: string;
+          shard?: string;
         },
       ) => {
         // Validate everything before touching the engine: bad input creates nothing. Then once
@@ -99,6 +109,11 @@ export function registerRun(program: Command): void {
           ],
           captures ? [["--captures", opts.captures]] : [],
         );
+        const labels = kernelLabels(opts, opts.runtime);
+        if (labels || opts.shard) {
+          await runKernelMatrix(load, labels ?? ["host"], opts);
+          return;
+        }
         const emit = consoleSink();
         installSignalHandlers(emit);
         const runtime = await openRuntime(opts, (message) => emit({ kind: "prepare", message }));

@@ -27,6 +27,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const anchor = (...parts: string[]) =>
   parts.map((p) => p.replace(/[^A-Za-z0-9_-]/g, "_")).join("--");
 
+/** A variant's name, with its kernel in a kernel matrix: columns become the matrix. */
+const variantLabel = (v: VariantResult) => (v.kernel ? `${v.variant} @${v.kernel}` : v.variant);
+
 function tally(variants: VariantResult[]): string {
   const n = (k: VariantResult["verdict"]) => variants.filter((v) => v.verdict === k).length;
   const out = [`${n("pass")} passed`, `${n("fail") + n("error")} failed`, `${n("skip")} skipped`];
@@ -90,7 +93,7 @@ function variantsTable(s: ScenarioResult): string {
     ),
   );
 
-  const head = `<tr><th></th>${cols.map((v) => `<th scope="col"><a href="#${anchor(s.name, v.variant)}">${e(v.variant)}</a></th>`).join("")}</tr>`;
+  const head = `<tr><th></th>${cols.map((v) => `<th scope="col"><a href="#${anchor(s.name, variantLabel(v))}">${e(variantLabel(v))}</a></th>`).join("")}</tr>`;
   return `<table class="variants" data-scenario="${e(s.name)}">\n<thead>${head}</thead>\n<tbody>\n${rows.join("\n")}\n</tbody></table>`;
 }
 
@@ -221,7 +224,7 @@ function shortReason(v: VariantResult): string {
 
 /** Counters and the accept queue over time, with the faults: when the run sampled them. */
 function timelineBlock(s: ScenarioResult, v: VariantResult): string {
-  const plot = timelinePlot(v.timeline, v.nodes, { variant: `${s.name}/${v.variant}` });
+  const plot = timelinePlot(v.timeline, v.nodes, { variant: `${s.name}/${variantLabel(v)}` });
   return plot ? `<h4>Timeline</h4><figure>${plot}</figure>` : "";
 }
 
@@ -238,10 +241,10 @@ function variantCard(s: ScenarioResult, v: VariantResult): string {
       ? `<details><summary>Not checked (${v.unchecked.length})</summary><ul>${v.unchecked.map((u) => `<li>${e(u)}</li>`).join("")}</ul></details>`
       : "";
   return [
-    `<article class="variant" id="${anchor(s.name, v.variant)}" data-variant="${e(v.variant)}" data-verdict="${v.verdict}">`,
-    `<h3>${badge(v.verdict)} ${e(v.variant)} <small>${e(seconds(v.durationMs))}${timing.length ? ` (${e(timing.join(", "))})` : ""}${e(repeat)}</small></h3>`,
+    `<article class="variant" id="${anchor(s.name, variantLabel(v))}" data-variant="${e(variantLabel(v))}" data-verdict="${v.verdict}">`,
+    `<h3>${badge(v.verdict)} ${e(variantLabel(v))} <small>${e(seconds(v.durationMs))}${timing.length ? ` (${e(timing.join(", "))})` : ""}${e(repeat)}</small></h3>`,
     `<p class="reason">${e(shortReason(v))}</p>`,
-    `<figure>${attemptPlot(v.attempts, { variant: `${s.name}/${v.variant}` })}</figure>`,
+    `<figure>${attemptPlot(v.attempts, { variant: `${s.name}/${variantLabel(v)}` })}</figure>`,
     timelineBlock(s, v),
     causesBlock(v),
     expectationsBlock(v),

@@ -20,7 +20,7 @@ export function xmlEscape(text: string): string {
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 function testcase(scenario: string, file: string, v: VariantResult): string {
-  const open = `    <testcase classname="${xmlEscape(scenario)}" name="${xmlEscape(v.variant)}" file="${xmlEscape(file)}" time="${seconds(v.durationMs)}">`;
+  const open = `    <testcase classname="${xmlEscape(scenario)}" name="${xmlEscape(v.kernel ? `${v.variant} [kernel ${v.kernel}]` : v.variant)}" file="${xmlEscape(file)}" time="${seconds(v.durationMs)}">`;
   const details = failureLines(v).join("\n");
   const causes = v.causes.map((c) => `${c.cause} at ${c.node}: ${c.because}`).join("\n");
   switch (v.verdict) {

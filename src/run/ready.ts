@@ -10,7 +10,7 @@ import { setUpNodes, type ReadyNodes } from "./setup.js";
 export interface Ready extends ReadyNodes {
   captures: Map<string, NodeCapture>;
   /** Tracing the kernel's drop reasons, or why not. */
-  tracer: DropReasonTracer | string;
+  tracer: { stop(): DropReasons | Promise<DropReasons> } | string;
 }
 
 /** "Drop reasons unavailable" is said once per process, not per variant. */
@@ -28,9 +28,12 @@ export async function getReady(
     if (ctx.captureAll || inst.spec.capture)
       captures.set(inst.name, await NodeCapture.start(topo.nodes.get(inst.name)!, topo.runId));
   }
-  const tracer = ctx.runtime.capabilities.dropReasons
-    ? DropReasonTracer.start(topo.runId)
-    : `the ${ctx.runtime.name} runtime cannot trace drop reasons`;
+  // A runtime whose nodes run on another kernel (a VM) traces there; else the host's tracefs.
+  const tracer = ctx.runtime.traceDrops
+    ? await ctx.runtime.traceDrops(topo.runId)
+    : ctx.runtime.capabilities.dropReasons
+      ? DropReasonTracer.start(topo.runId)
+      : `the ${ctx.runtime.name} runtime cannot trace drop reasons`;
   if (typeof tracer === "string" && !warnedNoDropReasons) {
     warnedNoDropReasons = true;
     ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
@@ -39,7 +42,7 @@ export async function getReady(
 }
 
 /** The drop reasons traced while the variant ran; the tracer is done after this. */
-export function stopTracer(ready: Ready): DropReasons {
+export async function stopTracer(ready: Ready): Promise<DropReasons> {
   const { tracer } = ready;
   if (typeof tracer === "string") return { counts: null, note: tracer };
   ready.tracer = "stopped";
@@ -51,6 +54,6 @@ export function stopTracer(ready: Ready): DropReasons {
  * instance keeps tracing, a capture keeps running), keeping nothing of it.
  */
 export function abandon(ready: Ready): void {
-  if (typeof ready.tracer !== "string") stopTracer(ready);
+  if (typeof ready.tracer !== "string") void stopTracer(ready).catch(() => undefined);
   for (const capture of ready.captures.values()) capture.kill();
 }

@@ -38,7 +38,7 @@ export function newRunId(): string {
   return randomBytes(4).toString("hex");
 }
 
-const emptyResult = (
+export const emptyResult = (
   variant: string,
 ): Omit<VariantResult, "verdict" | "reason" | "durationMs"> => ({
   variant,
@@ -70,7 +70,9 @@ function stepper(
 export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
   const started = performance.now();
   const s = variant.scenario;
-  const skip = skipReason(s, ctx.kernel) ?? capabilitySkipReason(s, ctx.runtime.capabilities);
+  const skip =
+    skipReason(s, ctx.kernel) ??
+    capabilitySkipReason(s, ctx.runtime.capabilities, ctx.runtime.name, ctx.kernel.release);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
   const ms: Partial<Record<VariantStep, number>> = {};

@@ -57,6 +57,8 @@ export interface RunOptions {
   emit: EventSink;
   /** Run only this variant (by name) of each scenario. */
   variant?: string;
+  /** Run only the variants this accepts (a shard of a matrix). */
+  select?: (scenario: string, variant: string) => boolean;
   /** Variants run at once (each on its own networks and names). */
   parallel?: number;
   /** Runs of each variant; the verdict stands only if all agree. */
@@ -78,7 +80,9 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   );
   const announced = new Set<string>();
   const jobs = scenarios.map((sc) => {
-    const variants = sc.variants.filter((v) => !opts.variant || v.name === opts.variant);
+    const variants = sc.variants.filter(
+      (v) => (!opts.variant || v.name === opts.variant) && (opts.select?.(sc.name, v.name) ?? true),
+    );
     const announce = () => {
       if (announced.has(sc.file)) return;
       announced.add(sc.file);

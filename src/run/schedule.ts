@@ -79,7 +79,7 @@ export async function playTimeline(
     }
     await sleep(s.settle);
     const timelineMs = since();
-    const dropReasons: DropReasons = stopTracer(ready);
+    const dropReasons: DropReasons = await stopTracer(ready);
     await finishFaults((target) => faultContext(stage, target), log);
     attempts.sort((a, b) => a.startMs - b.startMs);
     return { attempts, timelineMs, dropReasons, sampler };

@@ -1,3 +1,5 @@
+import type { DropReasons } from "../evidence/drop-reasons.js";
+
 /**
  * The one interface between the harness and whatever gives it isolated network stacks.
  * Docker today; network namespaces and VMs later. Nothing above this file imports dockerode.
@@ -129,6 +131,11 @@ export interface Runtime {
   readonly capabilities: RuntimeCapabilities;
   /** The inventory of the kernel the nodes run on (read once, cached). */
   inventory(): Promise<KernelInventory>;
+  /**
+   * Trace drop reasons on the nodes' kernel when it is not this host's (a VM's): a tracer to
+   * stop after the variant, or why not. Absent: the host's tracer applies.
+   */
+  traceDrops?(runId: string): Promise<{ stop(): Promise<DropReasons> } | string>;
   /** Make sure the engine answers and the images exist (building them when missing). */
   prepare(progress: (message: string) => void): Promise<void>;
   /**

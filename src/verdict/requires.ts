@@ -3,6 +3,8 @@ import type { KernelInventory, RuntimeCapabilities } from "../runtime/runtime.js
 import { runsUserSoftware } from "../scenario/semantics-user.js";
 import type { Scenario } from "../scenario/schema.js";
 
+export type { KernelInventory };
+
 /** "6.18.44-fc" → [6, 18, 44]. */
 export function kernelVersion(release: string): number[] {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release);
@@ -62,9 +64,16 @@ export function skipReason(s: Scenario, k: KernelInventory): string | undefined 
 }
 
 /** Why this runtime cannot run this scenario (a node it cannot run), or undefined when it can. */
-export function capabilitySkipReason(s: Scenario, caps: RuntimeCapabilities): string | undefined {
+export function capabilitySkipReason(
+  s: Scenario,
+  caps: RuntimeCapabilities,
+  runtime: string,
+  release: string,
+): string | undefined {
   // The kernel-wide knobs of such a scenario must never reach a shared host's kernel.
   if (s.requires.ownKernel && !caps.ownsKernel) return OWN_KERNEL_REASON;
+  if (!caps.dropReasons && Object.keys(s.expect.drops ?? {}).length > 0)
+    return `expects drop reasons, which the ${runtime} runtime does not trace (kernel ${release})`;
   if (caps.userImages !== true) {
     const [name, node] = Object.entries(s.nodes).find(([, n]) => runsUserSoftware(n)) ?? [];
     if (node)

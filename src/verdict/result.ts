@@ -40,6 +40,8 @@ export interface NodeReport {
 
 export interface VariantResult {
   variant: string;
+  /** The kernel it ran on, in a kernel matrix (`6.1`, `7.2`, `host`); see RunReport.kernels. */
+  kernel?: string;
   verdict: VerdictKind;
   /** Why: the failed expectations, the skip reason, or the error. */
   reason: string;
@@ -102,6 +104,8 @@ export interface RunReport {
   runtime: string;
   startedAt: string;
   durationMs: number;
+  /** A kernel matrix: each kernel label's release and runtime. */
+  kernels?: Record<string, { release: string; runtime: string }>;
   scenarios: ScenarioResult[];
 }
 

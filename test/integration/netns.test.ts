@@ -10,7 +10,16 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { connectArgv, serveArgv, type AgentLine } from "../../src/agent/protocol.js";
-import { listNamespaces, pidsIn, processState } from "../../src/runtime/netns/ip.js";
+import { localExecutor } from "../../src/runtime/netns/host.js";
+import {
+  listNamespaces as listOn,
+  pidsIn as pidsOn,
+  processState as stateOn,
+} from "../../src/runtime/netns/ip.js";
+
+const listNamespaces = () => listOn(localExecutor);
+const pidsIn = (names: string[]) => pidsOn(localExecutor, names);
+const processState = (pid: number) => stateOn(localExecutor, pid);
 import { NetnsRuntime } from "../../src/runtime/netns/netns-runtime.js";
 import { statePath } from "../../src/runtime/netns/state.js";
 import type { StartedNode, TopologyPlan } from "../../src/runtime/runtime.js";

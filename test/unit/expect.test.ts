@@ -90,8 +90,8 @@ describe("requires", () => {
     const inv = {
       release: "6.18.0",
       counters: new Set(["TcpExtListenOverflows"]),
-      qdiscs: new Set<string>(),
       sysctlExists: (n: string) => n !== "net.ipv4.tcp_tw_recycle",
+      qdiscs: new Set<string>(),
     };
     const base = { requires: {}, nodes: {}, expect: {} } as never;
     expect(skipReason(base, inv)).toBeUndefined();

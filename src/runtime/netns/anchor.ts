@@ -5,9 +5,8 @@
  * reads the node's /proc/net. One fork per node instead of three: from Node a process costs
  * ~5 ms to start, which is most of the topology's start-up.
  */
-import { spawn } from "node:child_process";
-import { readlink } from "node:fs/promises";
 import { waitFor } from "../../util/time.js";
+import type { HostExecutor } from "./host.js";
 
 /**
  * Constant: everything variable goes in as positional arguments ("$@": the sysctls) and the
@@ -28,6 +27,7 @@ export interface AnchorOptions {
   links: string[];
   sysctls: Record<string, string>;
   agentBinary: string;
+  exec: HostExecutor;
 }
 
 /**
@@ -37,36 +37,33 @@ export interface AnchorOptions {
  */
 export async function startAnchor(o: AnchorOptions): Promise<number> {
   const settings = Object.entries(o.sysctls).map(([k, v]) => `${k}=${v}`);
-  const child = spawn("ip", ["netns", "exec", o.namespace, "sh", "-c", SCRIPT, "sh", ...settings], {
-    stdio: ["pipe", "ignore", "pipe"],
-    detached: true,
-    env: { ...process.env, TCPREPRO_AGENT: o.agentBinary },
-  });
-  child.unref();
+  const child = await o.exec.spawn(
+    ["ip", "netns", "exec", o.namespace, "sh", "-c", SCRIPT, "sh", ...settings],
+    {
+      input: o.links.join("\n") + "\n",
+      env: { TCPREPRO_AGENT: o.agentBinary },
+      background: true,
+    },
+  );
   let stderr = "";
-  const setupOver = new Promise<void>((resolve, reject) => {
-    child.once("error", reject);
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stderr!.on("close", () => resolve());
-  });
-  child.stdin!.end(o.links.join("\n") + "\n");
-  await setupOver;
-  const pid = child.pid!;
+  child.onData((fd, d) => (fd === 2 ? (stderr += d.toString()) : undefined));
+  await child.stderrClosed;
+  const pid = child.pid;
   // The pipe closed at the shell's exit or at the redirection just before its exec: the agent's
   // binary as the process's image says it got there.
   const started = await waitFor(
     async () => {
-      const exe = await readlink(`/proc/${pid}/exe`).catch(() => undefined);
+      const exe = await o.exec.readlink(`/proc/${pid}/exe`);
       if (exe === o.agentBinary) return true;
       // Exited (a zombie's exe cannot be read): the setup failed.
-      return exe === undefined || child.exitCode !== null ? false : undefined;
+      return exe === undefined || child.ended ? false : undefined;
     },
-    5_000,
+    5_000 * o.exec.slowdown,
     `node ${o.node}: anchor starting`,
     1,
   );
   if (started) return pid;
-  const code = await exitCode(child);
+  const code = await child.exited;
   if (code === 11) {
     const key =
       Object.keys(o.sysctls).find(
@@ -77,9 +74,4 @@ export async function startAnchor(o: AnchorOptions): Promise<number> {
   if (code === 10)
     throw new Error(`node ${o.node}: configuring its links failed: ${stderr.trim()}`);
   throw new Error(`node ${o.node}: its anchor did not start (exit ${code}): ${stderr.trim()}`);
-}
-
-function exitCode(child: ReturnType<typeof spawn>): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }

@@ -9,6 +9,10 @@
  * teardown, or `tcprepro clean` after a SIGKILL, finds everything without a list in memory.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { sumClean } from "../shared/clean.js";
+import { hostInventory } from "../shared/host-inventory.js";
+import { ownerIsAlive } from "../shared/liveness.js";
+import { SweptTopology } from "../shared/topology.js";
 import { RuntimeUnavailableError } from "../../util/errors.js";
 import { waitFor } from "../../util/time.js";
 import { AGENT_BINARY, buildAgent } from "../shared/agent.js";
@@ -20,10 +24,6 @@ import type {
   StartedTopology,
   TopologyPlan,
 } from "../runtime.js";
-import { sumClean } from "../shared/clean.js";
-import { hostInventory } from "../shared/host-inventory.js";
-import { ownerIsAlive } from "../shared/liveness.js";
-import { SweptTopology } from "../shared/topology.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
   ipBatch,
@@ -36,6 +36,7 @@ import {
   switchNamespace,
 } from "./ip.js";
 import { startAnchor } from "./anchor.js";
+import { type HostExecutor, localExecutor } from "./host.js";
 import { NetnsNode } from "./netns-node.js";
 import { readState, removeState, stateRunIds, usedSubnets, writeState } from "./state.js";
 
@@ -53,7 +54,20 @@ export class ImageUnsupportedError extends Error {
 export interface NetnsRuntimeOptions {
   /** Address pool for the networks' /24s. @default 198.18.0.0/15 (or TCPREPRO_POOL) */
   pool?: string;
+  /** Where the namespaces are made. @default this machine */
+  host?: NetnsHost;
 }
+
+/** The kernel the namespaces are made on, and how to reach it. */
+export interface NetnsHost {
+  exec: HostExecutor;
+  /** The agent binary's path there. */
+  agentBinary: string;
+  /** Keep state files under /run/tcprepro (on this machine; a VM's kernel dies with its run). */
+  state: boolean;
+}
+
+const LOCAL: NetnsHost = { exec: localExecutor, agentBinary: AGENT_BINARY, state: true };
 
 /** Host tools scenarios run inside nodes; a missing one fails only the steps that use it. */
 const NODE_TOOLS = ["iptables", "ss", "tcpdump", "hping3", "sysctl"];
@@ -71,13 +85,12 @@ export class NetnsRuntime implements Runtime {
     ownsKernel: false,
     maxParallel: 16,
   };
-  private inventoryRead: KernelInventory | undefined;
+  private inventoryRead: Promise<KernelInventory> | undefined;
 
   constructor(private readonly options: NetnsRuntimeOptions = {}) {}
 
-  async inventory(): Promise<KernelInventory> {
-    this.inventoryRead ??= hostInventory();
-    return this.inventoryRead;
+  inventory(): Promise<KernelInventory> {
+    return (this.inventoryRead ??= Promise.resolve(hostInventory()));
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {
@@ -103,9 +116,10 @@ export class NetnsRuntime implements Runtime {
       throw new ImageUnsupportedError(
         `node ${withImage.name} runs image ${withImage.image}: ${NO_IMAGES}`,
       );
-    const topology = new SweptTopology(plan.runId, (id) => removeRun(id));
+    const host = this.options.host ?? LOCAL;
+    const topology = new SweptTopology(plan.runId, (id) => removeRun(id, undefined, host));
     try {
-      await build(plan, topology, this.options.pool);
+      await build(plan, topology, host, this.options.pool);
       return topology;
     } catch (err) {
       await topology.down();
@@ -114,11 +128,11 @@ export class NetnsRuntime implements Runtime {
   }
 
   async remove(runId: string): Promise<void> {
-    await removeRun(runId);
+    await removeRun(runId, undefined, this.options.host);
   }
 
   async clean({ all }: { all: boolean }): Promise<CleanResult> {
-    const names = await listNamespaces();
+    const names = await listNamespaces(localExecutor);
     const known = stateRunIds();
     const runs = new Set(known);
     for (const n of names) runs.add(runIdOf(n, known));
@@ -164,16 +178,23 @@ function hasNetnsCapabilities(): boolean {
   }
 }
 
-async function build(plan: TopologyPlan, topology: SweptTopology, pool?: string): Promise<void> {
+async function build(
+  plan: TopologyPlan,
+  topology: SweptTopology,
+  host: NetnsHost,
+  pool?: string,
+): Promise<void> {
   const { runId } = plan;
-  const candidates = freeSubnets(pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, usedSubnets());
+  const { exec } = host;
+  const used = host.state ? usedSubnets() : [];
+  const candidates = freeSubnets(pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, used);
   if (candidates.length < plan.networks.length)
     throw new RuntimeUnavailableError(
       "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
     );
   plan.networks.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
   // The state file first: whatever exists after this line, `clean` can find and judge.
-  await writeState(runId, topology.subnets);
+  if (host.state) await writeState(runId, topology.subnets);
 
   const sw = switchNamespace(runId);
   const netIndex = new Map(plan.networks.map((n, j) => [n.name, j]));
@@ -186,16 +207,16 @@ async function build(plan: TopologyPlan, topology: SweptTopology, pool?: string)
 
   // 1. One `ip` for every namespace and link. Each link is created directly in its namespace
   //    (IFLA_NET_NS_FD), so not even a transient veth appears in the host's.
-  const host: string[] = [`netns add ${sw}`];
-  for (const n of nodes) host.push(`netns add ${n.ns}`);
-  plan.networks.forEach((_, j) => host.push(`link add br${j} netns ${sw} type bridge`));
+  const links: string[] = [`netns add ${sw}`];
+  for (const n of nodes) links.push(`netns add ${n.ns}`);
+  plan.networks.forEach((_, j) => links.push(`link add br${j} netns ${sw} type bridge`));
   for (const n of nodes)
     n.plan.networks.forEach((net, k) =>
-      host.push(
+      links.push(
         `link add eth${k} netns ${n.ns} type veth peer name n${n.i}e${netIndex.get(net)} netns ${sw}`,
       ),
     );
-  await ipBatch(host);
+  await ipBatch(exec, links);
 
   // 2. In parallel: wire the switch, address each node, apply its sysctls, start its anchor.
   const switchLines = plan.networks.map((_, j) => `link set br${j} up`);
@@ -205,7 +226,7 @@ async function build(plan: TopologyPlan, topology: SweptTopology, pool?: string)
       switchLines.push(`link set ${port} master br${netIndex.get(net)}`, `link set ${port} up`);
     }
   await Promise.all([
-    ipBatch(switchLines, { netns: sw }),
+    ipBatch(exec, switchLines, { netns: sw }),
     ...nodes.map(async (n) => {
       const lines = ["link set lo up"];
       n.plan.networks.forEach((net, k) =>
@@ -218,11 +239,12 @@ async function build(plan: TopologyPlan, topology: SweptTopology, pool?: string)
         // IPv6 off, as Docker leaves it on a network without IPv6: no router solicitations or
         // DAD in the captures. Only net.* keys are per namespace, and that is what scenarios set.
         sysctls: { "net.ipv6.conf.all.disable_ipv6": "1", ...n.plan.sysctls },
-        agentBinary: AGENT_BINARY,
+        agentBinary: host.agentBinary,
+        exec,
       });
       topology.nodes.set(
         n.plan.name,
-        new NetnsNode(n.plan.name, n.addresses, n.ns, anchor, AGENT_BINARY),
+        new NetnsNode(n.plan.name, n.addresses, n.ns, anchor, host.agentBinary, exec),
       );
     }),
   ]);
@@ -233,30 +255,36 @@ async function build(plan: TopologyPlan, topology: SweptTopology, pool?: string)
  * ones too), wait until they are gone, delete the namespaces — the switch's deletion takes the
  * bridges and the veths with it — and the state file. Idempotent.
  */
-export async function removeRun(runId: string, names?: string[]): Promise<CleanResult> {
-  const ours = (names ?? (await listNamespaces())).filter((n) =>
+export async function removeRun(
+  runId: string,
+  names?: string[],
+  host: NetnsHost = LOCAL,
+): Promise<CleanResult> {
+  const { exec } = host;
+  const ours = (names ?? (await listNamespaces(exec))).filter((n) =>
     n.startsWith(`${PREFIX}${runId}-`),
   );
   const networks = Object.keys(readState(runId)?.subnets ?? {}).length;
   if (ours.length > 0) {
-    const pids = await pidsIn(ours);
-    signalAll(pids, "SIGKILL");
+    const pids = await pidsIn(exec, ours);
+    await signalAll(exec, pids, "SIGKILL");
     await waitFor(
       async () => {
-        const states = await Promise.all(pids.map(processState));
+        const states = await Promise.all(pids.map((p) => processState(exec, p)));
         // A zombie has already left its namespaces.
         return states.every((s) => s === undefined || s === "Z") ? true : undefined;
       },
-      KILL_WAIT_MS,
+      KILL_WAIT_MS * exec.slowdown,
       `run ${runId}: processes gone`,
       2,
     ).catch(() => undefined);
     await ipBatch(
+      exec,
       ours.map((n) => `netns delete ${n}`),
       { force: true },
     );
   }
-  await removeState(runId);
+  if (host.state) await removeState(runId);
   const sw = switchNamespace(runId);
   return {
     nodes: ours.filter((n) => n !== sw).length,

@@ -13,15 +13,24 @@ function read(path: string): string {
   }
 }
 
+/** Counter names from a kernel's /proc/net/netstat, /proc/net/snmp and stat/nf_conntrack. */
+export function counterNames(netstat: string, snmp: string, conntrack: string): Set<string> {
+  return new Set([
+    ...Object.keys(parseProcNetCounters(netstat + "\n" + snmp)),
+    ...Object.keys(parseConntrackStat(conntrack)),
+  ]);
+}
+
 /**
  * The host's inventory. With a local engine (or network namespaces) the nodes run on this very
  * kernel; counter and sysctl names are the same in every network namespace.
  */
 export function hostInventory(release: string = osRelease()): KernelInventory {
-  const counters = new Set([
-    ...Object.keys(parseProcNetCounters(read("/proc/net/netstat") + "\n" + read("/proc/net/snmp"))),
-    ...Object.keys(parseConntrackStat(read("/proc/net/stat/nf_conntrack"))),
-  ]);
+  const counters = counterNames(
+    read("/proc/net/netstat"),
+    read("/proc/net/snmp"),
+    read("/proc/net/stat/nf_conntrack"),
+  );
   return {
     release,
     counters,

@@ -1,0 +1,186 @@
+/**
+ * `tcprepro kernels fetch`: Debian's generic amd64 kernel of a version, downloaded and extracted
+ * (never installed) into the cache, its modules indexed, and an initramfs built for it. QEMU 10
+ * comes from bookworm-backports (QEMU 7.2 oopses 6.12 guests), busybox from busybox-static.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { RuntimeUnavailableError, UsageError } from "../util/errors.js";
+import { Apt } from "./apt.js";
+import {
+  busyboxPath,
+  type CachedKernel,
+  cacheDir,
+  checkVersion,
+  kernelDir,
+  readCached,
+} from "./cache.js";
+import { buildInitramfs } from "./initramfs.js";
+
+export const QEMU = "qemu-system-x86_64";
+
+function sh(argv: string[], what: string): string {
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
+  if (r.error || r.status !== 0)
+    throw new Error(`${what} failed: ${r.error?.message ?? r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** QEMU's major version on PATH, or undefined when it is missing. */
+export function qemuMajor(): number | undefined {
+  const r = spawnSync(QEMU, ["--version"], { encoding: "utf8" });
+  if (r.error || r.status !== 0) return undefined;
+  return Number(/version (\d+)/.exec(r.stdout)?.[1] ?? 0);
+}
+
+/** QEMU ≥ 10 on PATH; installed from bookworm-backports through the private apt lists if not. */
+export async function ensureQemu(apt: Apt): Promise<void> {
+  const major = qemuMajor();
+  if (major !== undefined && major >= 10) return;
+  if (process.getuid?.() !== 0)
+    throw new RuntimeUnavailableError(
+      `QEMU 10 is needed (found ${major ?? "none"}): as root, \`tcprepro kernels fetch\` installs qemu-system-x86 from bookworm-backports`,
+    );
+  await apt.update("qemu");
+  await apt.install(["qemu-system-x86"]);
+}
+
+async function ensureBusybox(apt: Apt): Promise<void> {
+  if (existsSync(busyboxPath())) return;
+  await apt.update("qemu");
+  const tmp = join(cacheDir(), "debs-busybox");
+  rmSync(tmp, { recursive: true, force: true });
+  await apt.download("qemu", ["busybox-static"], tmp);
+  const deb = readdirSync(tmp).find((f) => f.endsWith(".deb"))!;
+  sh(["dpkg-deb", "-x", join(tmp, deb), join(tmp, "x")], "extracting busybox-static");
+  copyFileSync(join(tmp, "x", "bin", "busybox"), busyboxPath());
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+/** "6.1.0-50" < "6.1.0-51"; "7.2.13+deb14" by its numbers. */
+function abiKey(abi: string): number[] {
+  return (abi.match(/\d+/g) ?? []).map(Number);
+}
+
+function newest(abis: string[]): string | undefined {
+  return [...abis].sort((a, b) => {
+    const ka = abiKey(a);
+    const kb = abiKey(b);
+    for (let i = 0; i < Math.max(ka.length, kb.length); i++) {
+      const d = (ka[i] ?? 0) - (kb[i] ?? 0);
+      if (d !== 0) return d;
+    }
+    return 0;
+  })[abis.length - 1];
+}
+
+/** The packages holding the newest generic kernel of `version`: from 7.x, binary + modules. */
+async function pickPackages(apt: Apt, version: string): Promise<string[]> {
+  const v = version.replace(".", "\\.");
+  const re = new RegExp(
+    `^linux-(image|binary)-(${v}(?:\\.\\d+)?(?:-\\d+)?(?:\\+[a-z0-9]+)?)-amd64$`,
+  );
+  const names = await apt.names("kernels", "linux-");
+  const found = names.map((n) => re.exec(n)).filter((m): m is RegExpExecArray => m !== null);
+  const abi = newest(found.map((m) => m[2]!));
+  if (!abi) throw new UsageError(`kernel ${version}: no generic amd64 kernel on the mirror`);
+  const binary = `linux-binary-${abi}-amd64`;
+  return names.includes(binary)
+    ? [binary, `linux-modules-${abi}-amd64`]
+    : [`linux-image-${abi}-amd64`];
+}
+
+function findFirst(dir: string, match: (path: string) => boolean, depth = 5): string | undefined {
+  if (depth < 0 || !existsSync(dir)) return undefined;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (match(p)) return p;
+    if (e.isDirectory()) {
+      const hit = findFirst(p, match, depth - 1);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+/** Index a module tree (`modules.dep`) with busybox's depmod: the .debs do not ship it. */
+export function depmod(modules: string, release: string): void {
+  if (existsSync(join(modules, "modules.dep"))) return;
+  // busybox depmod -b BASE looks in BASE/lib/modules/RELEASE.
+  const base = join(modules, "..", "..", "..");
+  spawnSync(busyboxPath(), ["depmod", "-b", base, release], { cwd: modules });
+  if (!existsSync(join(modules, "modules.dep")))
+    throw new Error(`depmod of ${modules} made no modules.dep`);
+}
+
+/** Fetches run one at a time: kernels of a matrix share apt's lists, QEMU and busybox. */
+let queue: Promise<unknown> = Promise.resolve();
+
+export function fetchKernel(
+  version: string,
+  progress: (message: string) => void,
+): Promise<CachedKernel> {
+  checkVersion(version);
+  const next = queue.then(() => readCached(version) ?? download(version, progress));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+async function download(
+  version: string,
+  progress: (message: string) => void,
+): Promise<CachedKernel> {
+  const apt = new Apt(cacheDir(), progress);
+  await ensureQemu(apt);
+  await ensureBusybox(apt);
+  await apt.update("kernels");
+  const packages = await pickPackages(apt, version);
+  const dir = kernelDir(version);
+  rmSync(dir, { recursive: true, force: true });
+  const debs = join(dir, "debs");
+  await apt.download("kernels", packages, debs);
+  const root = join(dir, "root");
+  mkdirSync(root, { recursive: true });
+  for (const deb of readdirSync(debs)) {
+    progress(`extracting ${deb}`);
+    sh(["dpkg-deb", "-x", join(debs, deb), root], `extracting ${deb}`);
+  }
+  rmSync(debs, { recursive: true, force: true });
+  const modules = findFirst(
+    root,
+    (p) => /\/lib\/modules\/[^/]+$/.test(p) && existsSync(join(p, "kernel")),
+  );
+  if (!modules) throw new Error(`${packages.join(", ")}: no lib/modules/<release> inside`);
+  const release = modules.split("/").pop()!;
+  const vmlinuz = findFirst(root, (p) => /\/vmlinuz(-[^/]*)?$/.test(p));
+  if (!vmlinuz) throw new Error(`${packages.join(", ")}: no vmlinuz inside`);
+  progress(`indexing the modules of ${release}`);
+  depmod(modules, release);
+  const initrd = join(dir, "initrd.gz");
+  await buildInitramfs({ modules, busybox: busyboxPath(), out: initrd });
+  const kernel: CachedKernel = { version, release, packages, vmlinuz, modules, initrd };
+  writeFileSync(join(dir, "kernel.json"), JSON.stringify(kernel, null, 2) + "\n");
+  progress(`kernel ${version} (${release}) is ready`);
+  return kernel;
+}
+
+/** `--kernel-image PATH --kernel-modules DIR`: a kernel a user built, with its own initramfs. */
+export async function customKernel(
+  vmlinuz: string,
+  modules: string,
+  progress: (message: string) => void,
+): Promise<CachedKernel> {
+  for (const p of [vmlinuz, modules])
+    if (!existsSync(p)) throw new UsageError(`--kernel-image: ${p} does not exist`);
+  const apt = new Apt(cacheDir(), progress);
+  await ensureQemu(apt);
+  await ensureBusybox(apt);
+  const release = modules.replace(/\/+$/, "").split("/").pop()!;
+  depmod(modules, release);
+  const dir = kernelDir(`custom-${release}`);
+  mkdirSync(dir, { recursive: true });
+  const initrd = join(dir, "initrd.gz");
+  await buildInitramfs({ modules, busybox: busyboxPath(), out: initrd });
+  return { version: release, release, packages: [], vmlinuz, modules, initrd };
+}

@@ -1,0 +1,51 @@
+/**
+ * Drop reasons (skb:kfree_skb) of a VM's kernel: the host's tracer (src/evidence/drop-reasons.ts)
+ * reads the host's tracefs, which sees the host's kernel; this one keeps a trace instance in the
+ * guest's tracefs, driven through the guest agent. The guest dies with the run, so nothing of it
+ * can outlive the run.
+ */
+import { type DropReasons, parseDropReasons } from "../evidence/drop-reasons.js";
+import { type HostExecutor, runOn } from "../runtime/netns/host.js";
+
+const TRACEFS = "/sys/kernel/tracing";
+
+export interface GuestDropTracer {
+  stop(): Promise<DropReasons>;
+}
+
+export async function startGuestDropTracer(
+  exec: HostExecutor,
+  runId: string,
+  kernel: string,
+): Promise<GuestDropTracer | string> {
+  const instance = `${TRACEFS}/instances/tcprepro-${runId}`;
+  const event = `${instance}/events/skb/kfree_skb`;
+  const start = await runOn(exec, [
+    "sh",
+    "-c",
+    `mountpoint -q ${TRACEFS} || mount -t tracefs nodev ${TRACEFS} || exit 1
+     mkdir "$1" && [ -d "$2" ] || { rmdir "$1" 2>/dev/null; exit 2; }
+     echo 'protocol == 2048' > "$2/filter" && echo 1 > "$2/enable"`,
+    "sh",
+    instance,
+    event,
+  ]);
+  if (start.code !== 0)
+    return `drop reasons not recorded on kernel ${kernel}: ${start.code === 2 ? "no skb:kfree_skb tracepoint" : start.stderr.trim() || "tracefs unavailable"}`;
+  return {
+    async stop() {
+      const r = await runOn(exec, [
+        "sh",
+        "-c",
+        'echo 0 > "$2/enable"; cat "$1/trace"; rmdir "$1"',
+        "sh",
+        instance,
+        event,
+      ]);
+      return {
+        counts: parseDropReasons(r.stdout),
+        note: `every IPv4 drop in kernel ${kernel} (the VM) during the variant's run`,
+      };
+    },
+  };
+}

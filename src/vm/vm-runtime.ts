@@ -1,0 +1,206 @@
+/**
+ * The VM runtime: the netns runtime's topology, built inside a VM booted on the kernel under
+ * test. One VM per kernel per run, booted in `prepare` and powered off by `close`; every
+ * variant's namespaces are made inside it through the guest agent, so the boot is paid once.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type CachedKernel, kernelDir, readCached } from "../kernels/cache.js";
+import { customKernel, fetchKernel } from "../kernels/fetch.js";
+import { counterNames } from "../runtime/shared/host-inventory.js";
+import { AGENT_BINARY, buildAgent } from "../runtime/shared/agent.js";
+import { runOn } from "../runtime/netns/host.js";
+import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
+import type {
+  CleanResult,
+  KernelInventory,
+  Runtime,
+  RuntimeCapabilities,
+  StartedTopology,
+  TopologyPlan,
+} from "../runtime/runtime.js";
+import { type GuestDropTracer, startGuestDropTracer } from "./drops.js";
+import { buildGuest, cleanVms, Vm } from "./qemu.js";
+import { randomBytes } from "node:crypto";
+
+/** A kernel to boot: a fetched (or fetchable) version, or a user's own image and modules. */
+export type KernelSpec = { version: string } | { image: string; modules: string };
+
+export function kernelLabel(spec: KernelSpec): string {
+  return "version" in spec ? spec.version : spec.modules.replace(/\/+$/, "").split("/").pop()!;
+}
+
+export class VmRuntime implements Runtime {
+  readonly name: string;
+  readonly capabilities: RuntimeCapabilities = {
+    userImages: { reason: "the vm runtime runs no container images (use --runtime docker)" },
+    pause: "sigstop",
+    // Traced in the guest's own tracefs (traceDrops), not the host's.
+    dropReasons: true,
+    ownsKernel: true,
+    maxParallel: 2,
+  };
+  private vm: Vm | undefined;
+  private inner: NetnsRuntime | undefined;
+  private cached: CachedKernel | undefined;
+  private inventoryRead: Promise<KernelInventory> | undefined;
+  /** Milliseconds from QEMU's start to the guest agent's first answer. */
+  bootMs: number | undefined;
+
+  constructor(
+    readonly spec: KernelSpec,
+    private readonly options: { pool?: string } = {},
+  ) {
+    this.name = `vm:${kernelLabel(spec)}`;
+  }
+
+  async kernel(): Promise<string> {
+    return this.started().kernel.release;
+  }
+
+  private started(): Vm {
+    if (!this.vm) throw new Error(`${this.name}: prepare() boots the VM first`);
+    return this.vm;
+  }
+
+  async prepare(progress: (message: string) => void): Promise<void> {
+    if (this.vm) return;
+    const say = (m: string) => progress(`${this.name}: ${m}`);
+    this.cached =
+      "version" in this.spec
+        ? (readCached(this.spec.version) ?? (await fetchKernel(this.spec.version, say)))
+        : await customKernel(this.spec.image, this.spec.modules, say);
+    await buildAgent(say);
+    await buildGuest(say);
+    const t0 = performance.now();
+    say(`booting ${this.cached.release}`);
+    this.vm = await Vm.boot(
+      this.cached,
+      `${randomBytes(3).toString("hex")}-${kernelLabel(this.spec)}`,
+    );
+    this.bootMs = Math.round(performance.now() - t0);
+    say(`up in ${(this.bootMs / 1000).toFixed(1)} s`);
+    await warmUp(this.vm);
+    this.inner = new NetnsRuntime({
+      pool: this.options.pool,
+      host: { exec: this.vm.channel, agentBinary: AGENT_BINARY, state: false },
+    });
+  }
+
+  inventory(): Promise<KernelInventory> {
+    return (this.inventoryRead ??= readInventory(this.started(), this.cached!));
+  }
+
+  traceDrops(runId: string): Promise<GuestDropTracer | string> {
+    return startGuestDropTracer(this.started().channel, runId, this.cached!.release);
+  }
+
+  up(plan: TopologyPlan): Promise<StartedTopology> {
+    if (!this.inner) throw new Error(`${this.name}: prepare() boots the VM first`);
+    return this.inner.up(plan);
+  }
+
+  async remove(runId: string): Promise<void> {
+    await this.inner?.remove(runId);
+  }
+
+  async clean({ all }: { all: boolean }): Promise<CleanResult> {
+    return { nodes: 0, networks: 0, other: await cleanVms(all) };
+  }
+
+  /** Power the VM off. */
+  async close(): Promise<void> {
+    await this.vm?.stop();
+  }
+
+  /** QEMU's resident memory now, in MB (for the bench). */
+  rssMb(): number | undefined {
+    if (!this.vm) return undefined;
+    try {
+      const status = readFileSync(`/proc/${this.vm.qemuPid}/status`, "utf8");
+      return Math.round(Number(/VmRSS:\s*(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Modules the catalog's steps load on first use (links, netfilter, conntrack, netem). */
+const WARM_MODULES = [
+  "veth",
+  "bridge",
+  "nf_tables",
+  "nft_compat",
+  "nft_chain_nat",
+  "nf_conntrack",
+  "nf_nat",
+  "xt_tcpudp",
+  "xt_conntrack",
+  "xt_MASQUERADE",
+  "xt_LOG",
+  "xt_state",
+  "xt_statistic",
+  "iptable_filter",
+  "iptable_nat",
+  "sch_netem",
+];
+
+/**
+ * Every file a step needs crosses 9p the first time, and the first iptables rule loads a dozen
+ * modules: under emulation that is seconds, enough to make a fault land after the traffic it
+ * should precede. Load the modules and touch the tools once, before any variant's clock starts.
+ */
+async function warmUp(vm: Vm): Promise<void> {
+  await runOn(vm.channel, ["modprobe", "-a", ...WARM_MODULES]);
+  await runOn(vm.channel, [
+    "sh",
+    "-c",
+    "iptables -w -L -n; iptables -w -t nat -L -n; ss -V; tcpdump --version; hping3 -v; sysctl -V; ip -V",
+  ]);
+}
+
+/**
+ * The guest kernel's own names: counters from its /proc/net (nf_conntrack loaded first, so its
+ * statistics exist as they would once a scenario's rules load it), every sysctl under
+ * /proc/sys, and the qdiscs its module tree has.
+ */
+async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInventory> {
+  const ch = vm.channel;
+  await runOn(ch, ["modprobe", "-a", "nf_conntrack", "sch_netem"]);
+  const read = async (p: string) => (await ch.readFile(p))?.toString() ?? "";
+  const [netstat, snmp, conntrack, sysctls] = await Promise.all([
+    read("/proc/net/netstat"),
+    read("/proc/net/snmp"),
+    read("/proc/net/stat/nf_conntrack"),
+    runOn(ch, ["find", "/proc/sys", "-type", "f"]),
+  ]);
+  const names = new Set(
+    sysctls.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((p) => p.slice("/proc/sys/".length).replaceAll("/", ".")),
+  );
+  // Kept for validating scenarios before the next boot (see matrixFacts).
+  if (readCached(kernel.version))
+    writeFileSync(join(kernelDir(kernel.version), "sysctls.txt"), [...names].join("\n"));
+  return {
+    release: kernel.release,
+    counters: counterNames(netstat, snmp, conntrack),
+    sysctlExists: (name) => names.has(name.replaceAll("/", ".")),
+    qdiscs: qdiscsOf(kernel.modules),
+  };
+}
+
+/** `sch_netem.ko…` in modules.dep or modules.builtin → `netem`. */
+export function qdiscsOf(modules: string): Set<string> {
+  const text = ["modules.dep", "modules.builtin"]
+    .map((f) => {
+      try {
+        return readFileSync(join(modules, f), "utf8");
+      } catch {
+        return "";
+      }
+    })
+    .join("\n");
+  return new Set([...text.matchAll(/\/sch_(\w+)\.ko/g)].map((m) => m[1]!));
+}
