@@ -62,7 +62,14 @@ export function planTopology(
       });
     }
   }
-  return { plan: { runId, networks: s.networks.map((name) => ({ name })), nodes }, instances };
+  const kernelSysctls = Object.entries(s.kernelSysctls ?? {}).map(([k, v]) => [k, String(v)]);
+  const plan: TopologyPlan = {
+    runId,
+    networks: s.networks.map((name) => ({ name })),
+    nodes,
+    ...(kernelSysctls.length > 0 ? { kernelSysctls: Object.fromEntries(kernelSysctls) } : {}),
+  };
+  return { plan, instances };
 }
 
 /** A network both nodes are on, if any. */

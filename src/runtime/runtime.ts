@@ -31,6 +31,12 @@ export interface TopologyPlan {
   runId: string;
   networks: NetworkPlan[];
   nodes: NodePlan[];
+  /**
+   * Sysctls of the whole kernel (its initial namespace: `net.ipv4.neigh.default.gc_thresh3`),
+   * from `kernelSysctls:`. Only a runtime that owns its kernel (`capabilities.ownsKernel`) gets a
+   * plan with them: it sets them for this topology alone and restores them at its teardown.
+   */
+  kernelSysctls?: Record<string, string>;
 }
 
 export interface ExecResult {

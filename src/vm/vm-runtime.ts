@@ -9,7 +9,7 @@ import { type CachedKernel, kernelDir, readCached } from "../kernels/cache.js";
 import { customKernel, fetchKernel } from "../kernels/fetch.js";
 import { counterNames } from "../runtime/shared/host-inventory.js";
 import { AGENT_BINARY, buildAgent } from "../runtime/shared/agent.js";
-import { runOn } from "../runtime/netns/host.js";
+import { type HostExecutor, runOn } from "../runtime/netns/host.js";
 import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
 import type {
   CleanResult,
@@ -44,6 +44,8 @@ export class VmRuntime implements Runtime {
   private inner: NetnsRuntime | undefined;
   private cached: CachedKernel | undefined;
   private inventoryRead: Promise<KernelInventory> | undefined;
+  /** Topologies share the VM's kernel; one with kernel-wide sysctls has it alone. */
+  private readonly kernelUse = new SharedOrExclusive();
   /** Milliseconds from QEMU's start to the guest agent's first answer. */
   bootMs: number | undefined;
 
@@ -95,9 +97,31 @@ export class VmRuntime implements Runtime {
     return startGuestDropTracer(this.started().channel, runId, this.cached!.release);
   }
 
-  up(plan: TopologyPlan): Promise<StartedTopology> {
-    if (!this.inner) throw new Error(`${this.name}: prepare() boots the VM first`);
-    return this.inner.up(plan);
+  async up(plan: TopologyPlan): Promise<StartedTopology> {
+    const inner = this.inner;
+    if (!inner) throw new Error(`${this.name}: prepare() boots the VM first`);
+    const sysctls = plan.kernelSysctls ?? {};
+    // Kernel-wide knobs change every topology in this VM: such a topology runs alone.
+    const release = await this.kernelUse.acquire(Object.keys(sysctls).length > 0);
+    let restore: Record<string, string> = {};
+    try {
+      restore = await setKernelSysctls(this.started().channel, sysctls);
+      const topology = await inner.up(plan);
+      const down = topology.down.bind(topology);
+      let released = false;
+      topology.down = async () => {
+        await down();
+        if (released) return;
+        released = true;
+        await setKernelSysctls(this.started().channel, restore).catch(() => undefined);
+        release();
+      };
+      return topology;
+    } catch (err) {
+      await setKernelSysctls(this.started().channel, restore).catch(() => undefined);
+      release();
+      throw err;
+    }
   }
 
   async remove(runId: string): Promise<void> {
@@ -203,4 +227,58 @@ export function qdiscsOf(modules: string): Set<string> {
     })
     .join("\n");
   return new Set([...text.matchAll(/\/sch_(\w+)\.ko/g)].map((m) => m[1]!));
+}
+
+/** Set sysctls in the guest's initial namespace; returns the values they had, to restore. */
+async function setKernelSysctls(
+  exec: HostExecutor,
+  sysctls: Record<string, string>,
+): Promise<Record<string, string>> {
+  const before: Record<string, string> = {};
+  for (const [name, value] of Object.entries(sysctls)) {
+    const old = await runOn(exec, ["sysctl", "-n", name]);
+    if (old.code !== 0) throw new Error(`kernelSysctls: ${name}: ${old.stderr.trim()}`);
+    before[name] = old.stdout.trim();
+    const set = await runOn(exec, ["sysctl", "-w", `${name}=${value}`]);
+    if (set.code !== 0) throw new Error(`kernelSysctls: ${name}=${value}: ${set.stderr.trim()}`);
+  }
+  return before;
+}
+
+/** Many shared holders at once, or one exclusive holder alone; waiters are served in order. */
+class SharedOrExclusive {
+  private shared = 0;
+  private exclusive = false;
+  private readonly queue: { exclusive: boolean; go: () => void }[] = [];
+
+  /** Resolves with the release once the hold is granted. */
+  acquire(exclusive: boolean): Promise<() => void> {
+    return new Promise((resolve) => {
+      this.queue.push({
+        exclusive,
+        go: () => {
+          let done = false;
+          resolve(() => {
+            if (done) return;
+            done = true;
+            if (exclusive) this.exclusive = false;
+            else this.shared--;
+            this.pump();
+          });
+        },
+      });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && !this.exclusive) {
+      const next = this.queue[0]!;
+      if (next.exclusive ? this.shared > 0 : false) return;
+      this.queue.shift();
+      if (next.exclusive) this.exclusive = true;
+      else this.shared++;
+      next.go();
+    }
+  }
 }
