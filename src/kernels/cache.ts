@@ -17,6 +17,8 @@ export interface CachedKernel {
   /** Debian package(s) it came from. */
   packages: string[];
   vmlinuz: string;
+  /** Its uncompressed ELF with a PVH entry, booted instead when present (see vmlinux.ts). */
+  vmlinux?: string;
   /** `…/lib/modules/<release>`, with modules.dep. */
   modules: string;
   initrd: string;

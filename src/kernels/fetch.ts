@@ -17,6 +17,7 @@ import {
   readCached,
 } from "./cache.js";
 import { buildInitramfs } from "./initramfs.js";
+import { withVmlinux } from "./vmlinux.js";
 
 export const QEMU = "qemu-system-x86_64";
 
@@ -159,7 +160,8 @@ async function download(
   depmod(modules, release);
   const initrd = join(dir, "initrd.gz");
   await buildInitramfs({ modules, busybox: busyboxPath(), out: initrd });
-  const kernel: CachedKernel = { version, release, packages, vmlinuz, modules, initrd };
+  progress(`uncompressing the kernel (a faster boot under emulation)`);
+  const kernel = withVmlinux({ version, release, packages, vmlinuz, modules, initrd });
   writeFileSync(join(dir, "kernel.json"), JSON.stringify(kernel, null, 2) + "\n");
   progress(`kernel ${version} (${release}) is ready`);
   return kernel;

@@ -104,7 +104,7 @@ export class Vm {
       "-serial",
       `file:${join(dir, "console.log")}`,
       "-kernel",
-      kernel.vmlinuz,
+      kernel.vmlinux ?? kernel.vmlinuz,
       "-initrd",
       kernel.initrd,
       "-append",

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CachedKernel, kernelDir, readCached } from "../kernels/cache.js";
 import { customKernel, fetchKernel } from "../kernels/fetch.js";
+import { withVmlinux } from "../kernels/vmlinux.js";
 import { counterNames } from "../runtime/shared/host-inventory.js";
 import { AGENT_BINARY, buildAgent } from "../runtime/shared/agent.js";
 import { type HostExecutor, runOn } from "../runtime/netns/host.js";
@@ -68,10 +69,11 @@ export class VmRuntime implements Runtime {
   async prepare(progress: (message: string) => void): Promise<void> {
     if (this.vm) return;
     const say = (m: string) => progress(`${this.name}: ${m}`);
-    this.cached =
+    this.cached = withVmlinux(
       "version" in this.spec
         ? (readCached(this.spec.version) ?? (await fetchKernel(this.spec.version, say)))
-        : await customKernel(this.spec.image, this.spec.modules, say);
+        : await customKernel(this.spec.image, this.spec.modules, say),
+    );
     await buildAgent(say);
     await buildGuest(say);
     const t0 = performance.now();

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { kernelLabels } from "../../src/cli/kernel-targets.js";
 import { loadOrder } from "../../src/kernels/initramfs.js";
+import { bzPayload, hasPvhEntry } from "../../src/kernels/vmlinux.js";
 import { formatMatrix } from "../../src/report/matrix-table.js";
 import { inShard, joinReports, kernelReport, parseShard } from "../../src/run/matrix.js";
 import { UsageError } from "../../src/util/errors.js";
@@ -148,5 +149,22 @@ describe("a kernel's module tree", () => {
     );
     writeFileSync(join(dir, "modules.builtin"), "kernel/net/sched/sch_fq_codel.ko\n");
     expect([...qdiscsOf(dir)].sort()).toEqual(["fq_codel", "netem", "tbf"]);
+  });
+});
+
+describe("the uncompressed kernel", () => {
+  it("finds a bzImage's payload from its header and an ELF's PVH entry note", () => {
+    const image = Buffer.alloc(4096);
+    image[0x1f1] = 1; // one setup sector: protected-mode code at 1024
+    image.write("HdrS", 0x202, "latin1");
+    image.writeUInt32LE(16, 0x248);
+    image.writeUInt32LE(6, 0x24c);
+    image.write("\xfd7zXZ\x00", 1024 + 16, "latin1");
+    expect(bzPayload(image)?.toString("latin1")).toBe("\xfd7zXZ\x00");
+    expect(bzPayload(Buffer.alloc(4096))).toBeUndefined();
+    const note = Buffer.from([4, 0, 0, 0, 8, 0, 0, 0, 0x12, 0, 0, 0, 0x58, 0x65, 0x6e, 0]);
+    expect(hasPvhEntry(Buffer.concat([Buffer.alloc(100), note, Buffer.alloc(8)]))).toBe(true);
+    note[8] = 0x11; // another Xen note
+    expect(hasPvhEntry(Buffer.concat([Buffer.alloc(100), note]))).toBe(false);
   });
 });
