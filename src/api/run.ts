@@ -2,7 +2,7 @@
  * `run(scenarios, options)`: what `tcprepro run` does, as a function that resolves to the JSON
  * report (`report.scenarios[i].variants[j]`). The CLI calls it too, with its console as the sink.
  */
-import { openRuntime, type RuntimeName } from "../cli/engine.js";
+import { openRuntime, type RuntimeName } from "../runtime/open.js";
 import type { EventSink, RunEvent } from "../report/events.js";
 import { runAll } from "../run/run.js";
 import type { Runtime } from "../runtime/runtime.js";
