@@ -22,6 +22,8 @@ export interface CachedKernel {
   /** `…/lib/modules/<release>`, with modules.dep. */
   modules: string;
   initrd: string;
+  /** INIT_HASH of the init script the initrd was built with (absent: an older one). */
+  initHash?: string;
 }
 
 /** Versions we know where to find on Debian's mirror (suite per version). */

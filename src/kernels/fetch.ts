@@ -16,7 +16,7 @@ import {
   kernelDir,
   readCached,
 } from "./cache.js";
-import { buildInitramfs } from "./initramfs.js";
+import { buildInitramfs, INIT_HASH } from "./initramfs.js";
 import { withVmlinux } from "./vmlinux.js";
 
 export const QEMU = "qemu-system-x86_64";
@@ -123,7 +123,10 @@ export function fetchKernel(
   progress: (message: string) => void,
 ): Promise<CachedKernel> {
   checkVersion(version);
-  const next = queue.then(() => readCached(version) ?? download(version, progress));
+  const next = queue.then(async () => {
+    const cached = readCached(version);
+    return cached ? currentInitramfs(cached, progress) : download(version, progress);
+  });
   queue = next.catch(() => undefined);
   return next;
 }
@@ -161,10 +164,34 @@ async function download(
   const initrd = join(dir, "initrd.gz");
   await buildInitramfs({ modules, busybox: busyboxPath(), out: initrd });
   progress(`uncompressing the kernel (a faster boot under emulation)`);
-  const kernel = withVmlinux({ version, release, packages, vmlinuz, modules, initrd });
+  const kernel = withVmlinux({
+    version,
+    release,
+    packages,
+    vmlinuz,
+    modules,
+    initrd,
+    initHash: INIT_HASH,
+  });
   writeFileSync(join(dir, "kernel.json"), JSON.stringify(kernel, null, 2) + "\n");
   progress(`kernel ${version} (${release}) is ready`);
   return kernel;
+}
+
+/** A cached kernel whose initramfs came from another init script gets a new one (seconds). */
+export async function currentInitramfs(
+  kernel: CachedKernel,
+  progress: (message: string) => void,
+): Promise<CachedKernel> {
+  if (kernel.initHash === INIT_HASH) return kernel;
+  progress(`rebuilding the initramfs of ${kernel.release} (its init script changed)`);
+  await buildInitramfs({ modules: kernel.modules, busybox: busyboxPath(), out: kernel.initrd });
+  const updated = { ...kernel, initHash: INIT_HASH };
+  writeFileSync(
+    join(kernelDir(kernel.version), "kernel.json"),
+    JSON.stringify(updated, null, 2) + "\n",
+  );
+  return updated;
 }
 
 /** `--kernel-image PATH --kernel-modules DIR`: a kernel a user built, with its own initramfs. */

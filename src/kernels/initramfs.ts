@@ -4,6 +4,7 @@
  * over 9p under a tmpfs overlay and hands PID 1 to the guest agent on the virtio-serial port.
  * The guest thus runs the host's tools (ip, iptables, tcpdump, the agent) without an image.
  */
+import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -39,7 +40,6 @@ for p in /sys/class/virtio-ports/*; do [ "$(cat $p/name)" = ${PORT_NAME} ] && PO
 for a in $(cat /proc/cmdline); do case $a in tcprepro.guest=*) GUEST=\${a#*=};; esac; done
 for d in proc sys dev; do mount --move /$d /newroot/$d; done
 mount -t tmpfs tmpfs /newroot/run; mkdir -p /newroot/run/bin /newroot/run/netns
-mount -t tmpfs tmpfs /newroot/tmp
 cp /bin/busybox /newroot/run/busybox
 K=$(uname -r); mkdir -p /newroot/usr/lib/modules; ln -sfn "$(cat /moddir)" /newroot/usr/lib/modules/$K
 ln -s /run/busybox /newroot/run/bin/modprobe; ln -s /run/busybox /newroot/run/bin/poweroff
@@ -48,6 +48,13 @@ echo 1 > /newroot/proc/sys/net/netfilter/nf_log_all_netns 2>/dev/null
 export PATH=/run/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 exec switch_root /newroot "$GUEST" "$PORT"
 `;
+
+/**
+ * What the init script is, by content: a cached initramfs built from another one is rebuilt.
+ * (/tmp is the overlay's, not a tmpfs of its own: a checkout under the host's /tmp, as CI's
+ * clones may be, has to be visible to the guest.)
+ */
+export const INIT_HASH = createHash("sha256").update(INIT).digest("hex").slice(0, 12);
 
 function decompress(src: string, dst: string): void {
   const tool = src.endsWith(".xz")

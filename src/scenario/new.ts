@@ -4,7 +4,7 @@
  * sysctls, the listener's observed queue limit) with comments saying where each came from.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import {
   Document,
   isMap,
@@ -21,10 +21,12 @@ import { MITIGATIONS } from "../diagnosis/mitigations.js";
 import type { CauseName } from "../diagnosis/causes.js";
 import type { Snapshot, SnapshotListener } from "../snapshot/snapshot.js";
 import { UsageError } from "../util/errors.js";
+import { PROJECT_ROOT } from "../util/project.js";
 import { tuneAcceptQueue } from "./new-accept-queue.js";
 
-export const CATALOG_DIR = fileURLToPath(new URL("../../scenarios/", import.meta.url));
-const SCHEMA_FILE = fileURLToPath(new URL("../../schema/scenario.schema.json", import.meta.url));
+// From the package's root: the CLI bundle (dist/tcprepro.js) sits at another depth than this file.
+export const CATALOG_DIR = join(PROJECT_ROOT, "scenarios") + "/";
+const SCHEMA_FILE = join(PROJECT_ROOT, "schema", "scenario.schema.json");
 
 /** A comment line broken into lines of at most `width` characters (each starting with a space). */
 function wrap(line: string, width: number): string[] {

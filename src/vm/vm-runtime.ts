@@ -71,7 +71,7 @@ export class VmRuntime implements Runtime {
     const say = (m: string) => progress(`${this.name}: ${m}`);
     this.cached = withVmlinux(
       "version" in this.spec
-        ? (readCached(this.spec.version) ?? (await fetchKernel(this.spec.version, say)))
+        ? await fetchKernel(this.spec.version, say)
         : await customKernel(this.spec.image, this.spec.modules, say),
     );
     await buildAgent(say);
