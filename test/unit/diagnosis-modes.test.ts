@@ -239,6 +239,21 @@ describe("lossy-path", () => {
     );
     expect(names(blackhole)).not.toContain("lossy-path");
   });
+
+  it("is a rate: a few repaired drops among thousands of segments are not a lossy path", () => {
+    const run = (retrans: number) =>
+      diagnose(
+        evidence({
+          client: {
+            role: "client",
+            counters: { TcpOutSegs: 6000, TcpRetransSegs: retrans, TcpExtTCPFastRetrans: retrans },
+          },
+        }),
+      );
+    // 24 of 6000 (0.4 %): a busy machine's own drops; 228 of 6088 was 5 % random loss.
+    expect(names(run(24))).not.toContain("lossy-path");
+    expect(names(run(228))).toContain("lossy-path");
+  });
 });
 
 describe("udp-local-firewall and neighbour-table-full", () => {
