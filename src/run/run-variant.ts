@@ -21,7 +21,7 @@ import { collect } from "./collect.js";
 import { judge } from "./judge.js";
 import { planTopology } from "./plan.js";
 import { abandon, getReady } from "./ready.js";
-import { playTimeline } from "./schedule.js";
+import { playTimeline, type Played } from "./schedule.js";
 
 export interface VariantContext {
   runtime: Runtime;
@@ -91,18 +91,22 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
     ctx.emit({ kind: "topology.up", ...where, ...size, ms: ms.up! });
     const onTopology = async () => {
       const ready = await step("ready", () => getReady(ctx, s, topo, instances));
+      let played: Played | undefined;
       try {
         const before = await step("baseline", () => snapshotAll(topo.nodes.values()));
-        const played = await step("timeline", () =>
+        played = await step("timeline", () =>
           playTimeline(ctx, variant.name, s, topo, instances, ready, before, aborter.signal),
         );
+        const done = played;
         const collected = await step("collect", () =>
-          collect(ctx, variant.name, topo, instances, ready, before, played),
+          collect(ctx, variant.name, topo, instances, ready, before, done),
         );
-        return { ...collected, timelineMs: played.timelineMs };
+        return { ...collected, timelineMs: done.timelineMs };
       } catch (err) {
-        // Nothing that `ready` started may keep the process alive after an ERROR.
+        // Nothing that `ready` or the timeline started may keep the process alive after an
+        // ERROR: the tracer, the captures, and the sampler (it runs on into collect).
         abandon(ready);
+        played?.sampler.cancel();
         throw err;
       }
     };
