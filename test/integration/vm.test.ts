@@ -11,7 +11,10 @@ import type { RunReport } from "../../src/verdict/result.js";
 import { cli } from "./helpers.js";
 
 const KERNELS = ["6.1", "7.2"];
-const SCENARIOS = ["scenarios/accept-queue-overflow.yaml", "scenarios/connection-refused.yaml"];
+// Counter-driven scenarios: accept-queue-overflow's burst is timing-sensitive on one emulated
+// vCPU (in 1 CI run of ~8 every SYN of the burst was answered before the first handshake
+// completed on 6.1, and all 100 clients connected); see the note in docs/kernel-behaviour.md.
+const SCENARIOS = ["scenarios/tw-bucket-overflow.yaml", "scenarios/connection-refused.yaml"];
 const STATE_DIR = "/run/tcprepro";
 const dir = mkdtempSync(join(tmpdir(), "tcprepro-vm-test-"));
 
@@ -86,13 +89,13 @@ describe("kernel matrix in VMs", () => {
     expect(whole.kernels!["7.2"]!.release).toMatch(/^7\.2\./);
     for (const k of KERNELS) {
       const base = whole.scenarios
-        .find((s) => s.name === "accept-queue-overflow")!
+        .find((s) => s.name === "tw-bucket-overflow")!
         .variants.find((v) => v.variant === "baseline" && v.kernel === k)!;
       expect(base.verdict).toBe("pass");
-      expect(base.nodes.server!.counters.TcpExtListenOverflows).toBeGreaterThan(0);
-      expect(base.causes.map((c) => c.cause)).toContain("accept-queue-overflow");
+      expect(base.nodes.server!.counters.TcpExtTCPTimeWaitOverflow).toBeGreaterThan(0);
+      expect(base.causes.map((c) => c.cause)).toContain("tw-bucket-overflow");
     }
-    expect(run.stdout).toMatch(/accept-queue-overflow\/baseline\s+PASS/);
+    expect(run.stdout).toMatch(/tw-bucket-overflow\/baseline\s+PASS/);
     expect(run.stdout).toContain("what differs between kernel 6.1 and kernel 7.2");
     expect(vmsOf(run.pid)).toEqual([]);
   });
@@ -121,7 +124,7 @@ describe("kernel matrix in VMs", () => {
     expect(key(merged)).toEqual(key(whole));
     const compare = await cli(["compare", out, "--kernels", KERNELS.join(",")]);
     expect(compare.code, compare.stderr).toBe(0);
-    expect(compare.stdout).toContain("accept-queue-overflow/baseline");
+    expect(compare.stdout).toContain("tw-bucket-overflow/baseline");
   });
 
   for (const signal of ["SIGINT", "SIGKILL"] as const) {
