@@ -48,7 +48,7 @@
     "  " PROG " connect --host IPv4 --port P --connections N --concurrency C --rate R\n"       \
     "        --connect-timeout-ms T --payload-bytes B [--expect-reply] --reply-timeout-ms T\n" \
     "        --hold-ms H --close client|server --max-ms M\n"                                  \
-    "        [--udp] [--nodelay] [--split-writes] [--requests K] [--half-close]\n"            \
+    "        [--udp [--recverr]] [--nodelay] [--split-writes] [--requests K] [--half-close]\n" \
     "        [--keepalive IDLE,INTVL,CNT]\n"
 
 /*
@@ -906,7 +906,7 @@ static struct {
     long long payload;
     bool expect_reply;
     bool close_server;
-    bool udp, nodelay, split, half_close;
+    bool udp, recverr, nodelay, split, half_close;
     long long requests;   /* request/reply rounds per connection (1 unless --requests) */
     bool requests_given;  /* report requestUs (only then: older output stays byte-identical) */
     bool keepalive;
@@ -1115,8 +1115,11 @@ static void cli_connected(int id, int64_t now)
 
 /*
  * --udp: one datagram of the payload per attempt, on a connected UDP socket. There is no
- * handshake: an output firewall's DROP comes back from send() at once as EPERM, and so does
- * a neighbour the kernel could not create (EINVAL) — where TCP would retransmit and time out.
+ * handshake: an output firewall's DROP comes back from send() at once as EPERM — where TCP
+ * would retransmit and time out. A datagram dropped further down (no neighbour entry could be
+ * created) fails send() with EINVAL before Linux 6.5 (and its stable backports); since then it
+ * is ENOBUFS, which UDP swallows unless the socket asked for errors with IP_RECVERR (--recverr,
+ * as ping does): without it send() succeeds and the datagram is gone (UdpSndbufErrors).
  */
 static void cli_udp_send(int id, int64_t now)
 {
@@ -1135,10 +1138,14 @@ static void cli_udp_send(int id, int64_t now)
     cli_finish(id, "connected", "done", false);
 }
 
-/* --nodelay, --keepalive: socket options set before connect(). 0, or the errno. */
+/* --recverr, --nodelay, --keepalive: socket options set before connect(). 0, or the errno. */
 static int cli_sockopts(int fd)
 {
     int one = 1;
+    if (C.udp)
+        return C.recverr && setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one) != 0
+                   ? errno
+                   : 0;
     if (C.nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
         return errno;
     if (!C.keepalive)
@@ -1175,7 +1182,7 @@ static void cli_start(int64_t now)
         cli_finish(id, errno_name(errno), "connect", false); /* EMFILE, ENFILE, ENOBUFS */
         return;
     }
-    int opt_err = C.udp ? 0 : cli_sockopts(c->fd);
+    int opt_err = cli_sockopts(c->fd);
     if (opt_err != 0) {
         cli_finish(id, errno_name(opt_err), "connect", false);
         return;
@@ -1319,6 +1326,7 @@ static int cmd_connect(int argc, char **argv)
         {"close", true, true, false, NULL},
         {"max-ms", true, true, false, NULL},
         {"udp", false, false, false, NULL},
+        {"recverr", false, false, false, NULL},
         {"nodelay", false, false, false, NULL},
         {"split-writes", false, false, false, NULL},
         {"requests", true, false, false, NULL},
@@ -1365,6 +1373,9 @@ static int cmd_connect(int argc, char **argv)
         usage_error("--close: expected client or server, got \"%s\"", close_by);
     C.max_us = parse_int("max-ms", flag_get(flags, nf, "max-ms")->value, 0, ms_max) * 1000;
     C.udp = flag_get(flags, nf, "udp")->seen;
+    C.recverr = flag_get(flags, nf, "recverr")->seen;
+    if (C.recverr && !C.udp)
+        usage_error("--recverr is for --udp (TCP reports send errors anyway)");
     C.nodelay = flag_get(flags, nf, "nodelay")->seen;
     C.split = flag_get(flags, nf, "split-writes")->seen;
     C.half_close = flag_get(flags, nf, "half-close")->seen;

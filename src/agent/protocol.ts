@@ -101,6 +101,8 @@ export interface ConnectOptions {
   maxMs: number;
   /** One UDP datagram of the payload per attempt instead of a TCP connection. */
   udp?: boolean;
+  /** IP_RECVERR on the UDP socket: a datagram the kernel drops on the way out fails send(). */
+  recverr?: boolean;
   /** TCP_NODELAY: small writes go out at once (no Nagle). */
   nodelay?: boolean;
   /** Write each request as two send() calls (half, then the rest): write-write-read. */
@@ -122,6 +124,7 @@ export function connectArgv(o: ConnectOptions): string[] {
   argv.push("--reply-timeout-ms", String(o.replyTimeoutMs), "--hold-ms", String(o.holdMs));
   argv.push("--close", o.close, "--max-ms", String(o.maxMs));
   if (o.udp) argv.push("--udp");
+  if (o.recverr) argv.push("--recverr");
   if (o.nodelay) argv.push("--nodelay");
   if (o.splitWrites) argv.push("--split-writes");
   if (o.requests !== undefined) argv.push("--requests", String(o.requests));

@@ -150,7 +150,7 @@ export const MITIGATIONS: Readonly<Record<Exclude<CauseName, "none" | "unexplain
     "neighbour-table-full": {
       change:
         "raise net.ipv4.neigh.default.gc_thresh1/2/3 (kernel-wide) above the number of neighbours",
-      // scenarios/experimental/neighbour-table-full.yaml does not reproduce it yet.
+      scenario: "neighbour-table-full",
       hostSysctls: {},
     },
     "udp-local-firewall": {

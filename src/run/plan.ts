@@ -207,6 +207,7 @@ function clientBehaviour(t: Traffic): Partial<ConnectOptions> {
   const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
   return {
     ...(t.protocol === "udp" ? { udp: true } : {}),
+    ...(t.recverr ? { recverr: true } : {}),
     ...(t.nodelay ? { nodelay: true } : {}),
     ...(t.splitWrites ? { splitWrites: true } : {}),
     ...(t.requests !== undefined ? { requests: t.requests } : {}),

@@ -127,7 +127,11 @@ export const NodeSchema = z.strictObject({
 const TrafficBehaviour = {
   protocol: z.enum(["tcp", "udp"]).optional().meta({
     description:
-      "udp: one datagram of the payload per attempt (outcome connected, or send()'s errno: EPERM, EINVAL)",
+      "udp: one datagram of the payload per attempt (outcome connected, or send()'s errno: EPERM, ENOBUFS, EINVAL)",
+  }),
+  recverr: z.boolean().optional().meta({
+    description:
+      "udp: IP_RECVERR on the socket (as ping does): a datagram the kernel drops on its way out fails send() with ENOBUFS instead of vanishing",
   }),
   nodelay: z.boolean().optional().meta({ description: "TCP_NODELAY on the client's sockets" }),
   splitWrites: z.boolean().optional().meta({

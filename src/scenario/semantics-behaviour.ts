@@ -11,6 +11,11 @@ export function checkBehaviour(s: Scenario): SemanticProblem[] {
   s.traffic.forEach((t, i) => {
     if (t.requests !== undefined && !t.expectReply)
       add(["traffic", i, "requests"], "requests needs expectReply: true (each is answered)");
+    if (t.recverr && t.protocol !== "udp")
+      add(
+        ["traffic", i, "recverr"],
+        "recverr is for protocol udp (TCP reports send errors anyway)",
+      );
     if (t.protocol !== "udp") return;
     const tcpOnly = (
       [

@@ -100,6 +100,33 @@ describe("kernel matrix in VMs", () => {
     expect(vmsOf(run.pid)).toEqual([]);
   });
 
+  it("reproduces a full neighbour table, which needs the whole kernel, on 6.1 and 7.2", async () => {
+    const json = join(dir, "neighbour.json");
+    const run = await cli([
+      "run",
+      "scenarios/neighbour-table-full.yaml",
+      "--kernel",
+      KERNELS.join(","),
+      "--json",
+      json,
+    ]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const report = JSON.parse(readFileSync(json, "utf8")) as RunReport;
+    const variants = report.scenarios[0]!.variants;
+    for (const k of KERNELS) {
+      const at = (name: string) => variants.find((v) => v.variant === name && v.kernel === k)!;
+      // Both kernels have the 6.5 change: ENOBUFS with IP_RECVERR, a silent drop without.
+      const base = at("baseline");
+      expect(base.clients.outcomes.ENOBUFS).toBeGreaterThan(10);
+      expect(base.dropReasons?.counts?.NEIGH_CREATEFAIL).toBeGreaterThan(10);
+      const silent = at("silent");
+      expect(silent.clients.outcomes.connected).toBe(silent.clients.attempts);
+      expect(silent.causes.map((c) => c.cause)).toEqual(["neighbour-table-full"]);
+      expect(at("mitigated").causes.map((c) => c.cause)).toEqual(["none"]);
+    }
+    expect(vmsOf(run.pid)).toEqual([]);
+  });
+
   it("gives the same report from two shards merged as from one run", async () => {
     const parts = [];
     for (const shard of ["1/2", "2/2"]) {

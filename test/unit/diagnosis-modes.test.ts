@@ -279,7 +279,7 @@ describe("udp-local-firewall and neighbour-table-full", () => {
     expect(names(d)).not.toContain("unexplained");
   });
 
-  it("names EINVAL at send() as a full neighbour table", () => {
+  it("names EINVAL at send() as a full neighbour table (kernels before 6.5)", () => {
     const d = diagnose(
       evidence({ client: { role: "client" } }, [
         ...attempts("client", 30, "EINVAL", "connect"),
@@ -290,5 +290,46 @@ describe("udp-local-firewall and neighbour-table-full", () => {
       confidence: "strong",
       numbers: { einval: 30, attempts: 40 },
     });
+  });
+
+  // As measured on 6.1 and 7.2 in VMs: 72 of 96 datagrams dropped, NEIGH_CREATEFAIL ×72.
+  const neighbourDrops = (
+    outcome: "ENOBUFS" | "connected",
+    drops: Record<string, number> | null,
+  ): Diagnosis =>
+    diagnose({
+      ...evidence({ client: { role: "client", counters: { UdpSndbufErrors: 72 } } }, [
+        ...attempts("client", 72, outcome, outcome === "ENOBUFS" ? "connect" : "done"),
+        ...attempts("client", 24, "connected", "done"),
+      ]),
+      dropReasons: { counts: drops, note: "" },
+    });
+
+  it("names ENOBUFS at send() when the kernel's drop reasons say NEIGH_CREATEFAIL", () => {
+    const c = cause(
+      neighbourDrops("ENOBUFS", { NEIGH_CREATEFAIL: 72, NO_SOCKET: 24 }),
+      "neighbour-table-full",
+    );
+    expect(c).toMatchObject({ confidence: "strong", numbers: { enobufs: 72, silentDrops: 0 } });
+    expect(c.because).toContain("NEIGH_CREATEFAIL ×72");
+  });
+
+  it("names datagrams dropped behind a send() that succeeded (no IP_RECVERR) from UdpSndbufErrors", () => {
+    const d = neighbourDrops("connected", { NEIGH_CREATEFAIL: 72 });
+    const c = cause(d, "neighbour-table-full");
+    expect(c).toMatchObject({ confidence: "strong", numbers: { enobufs: 0, silentDrops: 72 } });
+    expect(c.because).toContain("UdpSndbufErrors +72");
+    expect(c.because).toContain("send() reported success");
+  });
+
+  it("leaves ENOBUFS alone when drop reasons were traced and none was NEIGH_CREATEFAIL", () => {
+    const d = neighbourDrops("ENOBUFS", { QDISC_DROP: 72 });
+    expect(names(d)).not.toContain("neighbour-table-full");
+    expect(names(d)).toContain("unexplained");
+  });
+
+  it("names ENOBUFS weakly when drop reasons could not be traced, and silent drops not at all", () => {
+    expect(cause(neighbourDrops("ENOBUFS", null), "neighbour-table-full").confidence).toBe("weak");
+    expect(names(neighbourDrops("connected", null))).not.toContain("neighbour-table-full");
   });
 });
