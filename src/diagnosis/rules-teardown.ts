@@ -94,7 +94,10 @@ export function twBucketOverflowRule(ctx: DiagnosisContext): void {
 /**
  * SO_KEEPALIVE found an idle connection's peer gone: TCPKeepAlive counts the probes, and after
  * TCP_KEEPCNT unanswered ones the kernel aborts it (TCPAbortOnTimeout) with ETIMEDOUT — after
- * idle + probes × interval. Runs before retransmit-timeout, which takes the aborts left over.
+ * idle + probes × interval. That is the safeguard working, not the failure: the failure is the
+ * connection that hangs because nothing probes it (idleHangRule). So this names no cause; it
+ * explains the aborts and their ETIMEDOUTs, and the `none` verdict says so. Runs before
+ * retransmit-timeout, which takes the aborts left over.
  */
 export function keepaliveAbortRule(ctx: DiagnosisContext): void {
   for (const g of ctx.groups) {
@@ -104,15 +107,14 @@ export function keepaliveAbortRule(ctx: DiagnosisContext): void {
     // Every aborted connection sent its probes first: at least one per abort.
     if (probes <= 0 || established <= 0 || probes < established) continue;
     const failed = g.outcomes.count("ETIMEDOUT", ["reply", "done"]);
-    ctx.add({
-      cause: "keepalive-dead-peer",
+    ctx.handle({
       node: g.name,
-      confidence: failed > 0 || established >= MANY ? "strong" : "weak",
       because: joinParts(
         `${g.name}: ${delta("TcpExtTCPKeepAlive", probes)}, ${delta("TcpExtTCPAbortOnTimeout", aborts)}: ` +
-          "keepalive probes on idle connections went unanswered and the kernel aborted them " +
-          "(after idle + probes × interval): the peer had vanished",
-        failed > 0 ? `${plural(failed, "attempt")} ETIMEDOUT on an established connection` : "",
+          `keepalive found the peers of ${plural(established, "idle connection")} gone and the ` +
+          "kernel aborted them (after idle + probes × interval), as SO_KEEPALIVE is meant to: " +
+          "nothing hung",
+        failed > 0 ? `${plural(failed, "attempt")} saw ETIMEDOUT on an established connection` : "",
       ),
       numbers: {
         TcpExtTCPKeepAlive: probes,

@@ -186,16 +186,23 @@ function healthy(ctx: DiagnosisContext): Cause {
       numbers[`${g.name}.${c}`] = v;
     }
   }
+  for (const h of ctx.handled) {
+    for (const [k, v] of Object.entries(h.numbers)) numbers[`${h.node}.${k}`] = v;
+  }
   const o = ctx.clientOutcomes();
   const clientsFine = ctx.hasClientEvidence;
   if (clientsFine) numbers["clientAttempts"] = o.attempts;
+  const failed = o.attempts - o.connected;
   return {
     cause: "none",
     node: ctx.groups.length === 1 ? ctx.groups[0]!.name : "all",
     confidence: clientsFine && symptoms.length === 0 ? "strong" : "weak",
     because: [
+      ...ctx.handled.map((h) => h.because),
       clientsFine
-        ? `all ${o.attempts} client attempts connected and no cause counter moved`
+        ? failed > 0
+          ? `${failed} of ${o.attempts} client attempts failed, each as said above; no other failure and no cause counter moved`
+          : `all ${o.attempts} client attempts connected and no cause counter moved`
         : "no cause counter moved (no client outcomes to confirm)",
       ...(symptoms.length > 0 ? [`${symptoms.join(", ")} (alone these name no cause)`] : []),
     ].join("; "),

@@ -44,6 +44,18 @@ export interface Finding extends Cause {
   claims: Claim[];
 }
 
+/**
+ * Something abnormal-looking that is a safeguard doing its job, not a failure of its own
+ * (keepalive finding a vanished peer): it explains what it claims, names no cause, and is said
+ * in the `none` verdict.
+ */
+export interface Handled {
+  node: string;
+  because: string;
+  numbers: Record<string, number>;
+  claims: Claim[];
+}
+
 const baseName = (node: string): string => node.replace(/\.\d+$/, "");
 
 function buildGroups(ev: Evidence): Group[] {
@@ -135,6 +147,7 @@ export interface NeedOptions {
 export class DiagnosisContext {
   readonly groups: Group[];
   readonly findings: Finding[] = [];
+  readonly handled: Handled[] = [];
   /** Per group: sentences that belong to an `unexplained` there, if one is reported. */
   readonly hints = new Map<string, string[]>();
   private readonly claims = new Set<string>();
@@ -223,6 +236,12 @@ export class DiagnosisContext {
   add(f: Finding): void {
     this.findings.push(f);
     for (const c of f.claims) this.claims.add(claimKey(c));
+  }
+
+  /** A safeguard that did its job: what it claims is explained, and no cause is named for it. */
+  handle(h: Handled): void {
+    this.handled.push(h);
+    this.claimOnly(h.claims);
   }
 
   /** Mark counters or failures as accounted for without a finding of their own. */

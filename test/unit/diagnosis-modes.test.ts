@@ -87,7 +87,7 @@ describe("tw-bucket-overflow", () => {
 });
 
 describe("keepalive-dead-peer", () => {
-  it("names keepalive's abort of idle connections (probes, then ETIMEDOUT)", () => {
+  it("calls keepalive's abort of idle connections (probes, then ETIMEDOUT) the safeguard working: none", () => {
     // 2/1/3 timers, partition after connect: 3 probes and one abort per connection.
     const d = diagnose(
       evidence(
@@ -101,11 +101,16 @@ describe("keepalive-dead-peer", () => {
         attempts("client", 3, "ETIMEDOUT", "reply", 0.4),
       ),
     );
-    const c = cause(d, "keepalive-dead-peer");
-    expect(c).toMatchObject({ node: "client", confidence: "strong" });
-    expect(c.numbers).toMatchObject({ TcpExtTCPKeepAlive: 9, keepaliveAborts: 3 });
-    expect(names(d)).not.toContain("retransmit-timeout");
-    expect(names(d)).not.toContain("unexplained");
+    expect(names(d)).toEqual(["none"]);
+    const c = cause(d, "none");
+    expect(c.confidence).toBe("strong");
+    expect(c.numbers).toMatchObject({
+      "client.TcpExtTCPKeepAlive": 9,
+      "client.keepaliveAborts": 3,
+      clientAttempts: 3,
+    });
+    expect(c.because).toContain("keepalive found the peers of 3 idle connections gone");
+    expect(c.because).toContain("3 of 3 client attempts failed, each as said above");
   });
 
   it("leaves tcp_retries2 aborts (no probes) to retransmit-timeout", () => {
