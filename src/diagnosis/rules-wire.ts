@@ -149,52 +149,48 @@ export function udpFirewallRule(ctx: DiagnosisContext): void {
  * entry for the next hop: the table is past gc_thresh3 and nothing could be collected
  * ("neighbor table overflow", drop reason NEIGH_CREATEFAIL). The gc_thresh knobs are global to
  * the kernel. What the sender sees depends on the kernel (docs/kernel-behaviour.md, "Neighbour
- * table full"):
- * send() fails with EINVAL before Linux 6.5 and its stable backports; since, with ENOBUFS —
- * which UDP reports only on a socket with IP_RECVERR and otherwise swallows: send() succeeds,
- * the datagram is gone, and only UdpSndbufErrors counts it. ENOBUFS and the swallowed drops
- * name this cause only when the kernel's drop reasons say NEIGH_CREATEFAIL (a full qdisc gives
- * ENOBUFS too); when drop reasons could not be traced, ENOBUFS names it weakly.
+ * table full"): send() fails with EINVAL before Linux 6.5 and its stable backports; since, with
+ * ENOBUFS — which UDP reports only on a socket with IP_RECVERR and otherwise swallows: send()
+ * succeeds, the datagram is gone, and only UdpSndbufErrors counts it. ENOBUFS and the swallowed
+ * drops name this cause only when the kernel's drop reasons say NEIGH_CREATEFAIL (a full qdisc
+ * gives ENOBUFS too); when drop reasons could not be traced, ENOBUFS names it weakly.
  */
 export function neighbourTableRule(ctx: DiagnosisContext): void {
   const traced = ctx.evidence.dropReasons?.counts ?? null;
-  const createFails = traced?.["NEIGH_CREATEFAIL"] ?? 0;
+  const confirmed = (traced?.["NEIGH_CREATEFAIL"] ?? 0) > 0;
+  const why =
+    "no neighbour entry could be created for the next hop (the neighbour table is past " +
+    "gc_thresh3, global to the kernel)";
   for (const g of ctx.clients()) {
     const einval = g.outcomes.count("EINVAL");
-    const enobufs = g.outcomes.count("ENOBUFS");
+    const enobufsAll = g.outcomes.count("ENOBUFS");
+    const enobufs = confirmed || traced === null ? enobufsAll : 0;
     // UdpSndbufErrors counts every ENOBUFS, reported or not.
-    const swallowed = Math.max(0, (ctx.get(g, "UdpSndbufErrors") ?? 0) - enobufs);
-    const confirmed = createFails > 0;
-    const dropped = enobufs + (confirmed ? swallowed : 0);
-    if (einval === 0 && (dropped === 0 || (traced !== null && !confirmed))) continue;
+    const silent = confirmed ? Math.max(0, (ctx.get(g, "UdpSndbufErrors") ?? 0) - enobufsAll) : 0;
+    if (einval + enobufs + silent === 0) continue;
     const failed = einval + enobufs;
+    const errnos = [
+      ...(einval > 0 ? [`EINVAL ×${einval}`] : []),
+      ...(enobufs > 0 ? [`ENOBUFS ×${enobufs}`] : []),
+    ];
     ctx.add({
       cause: "neighbour-table-full",
       node: g.name,
       confidence: confirmed || einval >= MANY ? "strong" : "weak",
       because: joinParts(
         failed > 0
-          ? `${g.name}: ${failed} of ${g.outcomes.attempts} attempts failed at send() ` +
-              `(${[einval > 0 ? `EINVAL ×${einval}` : "", enobufs > 0 ? `ENOBUFS ×${enobufs}` : ""]
-                .filter(Boolean)
-                .join(", ")}): no neighbour entry could be created for the next hop (the ` +
-              "neighbour table is past gc_thresh3, global to the kernel)"
-          : `${g.name}: ${delta("UdpSndbufErrors", swallowed)}: datagrams dropped on their way ` +
-              "out while send() reported success (no IP_RECVERR): no neighbour entry could be " +
-              "created for the next hop (the neighbour table is past gc_thresh3, global to the kernel)",
-        failed > 0 && confirmed && swallowed > 0
-          ? `${delta("UdpSndbufErrors", swallowed)} more dropped silently`
-          : "",
+          ? `${g.name}: ${failed} of ${g.outcomes.attempts} attempts failed at send() (${errnos.join(", ")}): ${why}`
+          : `${g.name}: ${delta("UdpSndbufErrors", silent)}: datagrams dropped on their way out ` +
+              `while send() reported success (no IP_RECVERR): ${why}`,
+        failed > 0 && silent > 0 ? `${delta("UdpSndbufErrors", silent)} more dropped silently` : "",
       ),
-      numbers: {
-        einval,
-        enobufs,
-        silentDrops: confirmed ? swallowed : 0,
-        attempts: g.outcomes.attempts,
-      },
+      numbers: { einval, enobufs, silentDrops: silent, attempts: g.outcomes.attempts },
       claims: [
-        ...outcomeClaims([g], (o) => [...o.keys("EINVAL"), ...o.keys("ENOBUFS")]),
-        ...counterClaims(g, "UdpSndbufErrors"),
+        ...outcomeClaims([g], (o) => [
+          ...o.keys("EINVAL"),
+          ...(enobufs > 0 ? o.keys("ENOBUFS") : []),
+        ]),
+        ...(silent > 0 ? counterClaims(g, "UdpSndbufErrors") : []),
       ],
     });
   }
