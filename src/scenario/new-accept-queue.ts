@@ -34,17 +34,21 @@ export function tuneAcceptQueue(
       (somaxconn !== undefined ? `, somaxconn ${somaxconn}` : ""),
   );
 
-  // The catalog's traffic, sized so that every replica's attempts together overflow the queue.
+  // The catalog's two waves, sized for this queue: the first fills it (it holds Send-Q + 1),
+  // the second meets it full; every replica sends its share of each.
   const replicas = Number(ed.get(["nodes", "client", "replicas"]) ?? 1);
-  const total = queue + 1 + Math.max(OVERFLOW_BY, Math.ceil(queue / 4));
-  const each = Math.ceil(total / replicas);
-  const attempts = each * replicas;
-  ed.set(["traffic", "0", "connections"], each);
-  ed.set(["traffic", "0", "concurrency"], each);
+  const fill = Math.ceil((queue + 1) / replicas);
+  const burst = Math.ceil(Math.max(OVERFLOW_BY, Math.ceil(queue / 4)) / replicas);
+  const attempts = (fill + burst) * replicas;
+  for (const [i, n] of [fill, burst].entries()) {
+    ed.set(["traffic", String(i), "connections"], n);
+    ed.set(["traffic", String(i), "concurrency"], n);
+  }
   ed.note(
     ["traffic"],
-    `${replicas} × ${each} = ${attempts} connections at once, more than the queue of ${queue} holds. A dropped SYN is retried after 1 s, so a 2 s ` +
-      "connect timeout shows the stall without sitting out the kernel's whole SYN retry schedule.",
+    `${replicas} × ${fill} connections that fill the queue of ${queue}, then ${replicas} × ${burst} at once that ` +
+      `meet it full: ${attempts} in all. A dropped SYN is retried after 1 s, so a 2 s connect timeout ` +
+      "shows the stall without sitting out the kernel's whole SYN retry schedule.",
   );
   ed.set(
     ["summary"],

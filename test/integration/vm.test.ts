@@ -11,9 +11,7 @@ import type { RunReport } from "../../src/verdict/result.js";
 import { cli } from "./helpers.js";
 
 const KERNELS = ["6.1", "7.2"];
-// Counter-driven scenarios: accept-queue-overflow's burst is timing-sensitive on one emulated
-// vCPU (in 1 CI run of ~8 every SYN of the burst was answered before the first handshake
-// completed on 6.1, and all 100 clients connected); see the note in docs/kernel-behaviour.md.
+// Two quick scenarios of the catalog; `run scenarios/ --kernel …` runs all of it (README).
 const SCENARIOS = ["scenarios/tw-bucket-overflow.yaml", "scenarios/connection-refused.yaml"];
 const STATE_DIR = "/run/tcprepro";
 const dir = mkdtempSync(join(tmpdir(), "tcprepro-vm-test-"));
