@@ -22,6 +22,7 @@ const NOT_MONOTONIC = new Set([
   "IpForwarding",
   "IpDefaultTTL",
   "MPTcpExtMPCurrEstab",
+  "ArpCacheEntries",
 ]);
 
 /** What counters from one host cannot tell, whatever they say. */

@@ -8,7 +8,9 @@
  *   ("nf_conntrack: table full, dropping packet");
  * - TIME_WAIT sockets near the size of ip_local_port_range: connections to one destination
  *   (address and port) cannot reuse a local port still in TIME_WAIT (without tcp_tw_reuse),
- *   so a host talking to few destinations runs out of ports.
+ *   so a host talking to few destinations runs out of ports;
+ * - the neighbour (ARP) table near gc_thresh3: past it, an entry nothing can free is not
+ *   created and sends to a new neighbour are dropped.
  */
 import { portRange, sysctlNumber, type Snapshot } from "../snapshot/snapshot.js";
 import type { Cause } from "./causes.js";
@@ -16,6 +18,7 @@ import type { Cause } from "./causes.js";
 /** Fractions of a limit that count as "near". */
 export const CONNTRACK_NEAR = 0.9;
 export const TIMEWAIT_NEAR = 0.8;
+export const NEIGH_NEAR = 0.9;
 
 export interface SnapshotFindings {
   causes: Cause[];
@@ -88,6 +91,19 @@ export function snapshotFindings(s: Snapshot): SnapshotFindings {
         numbers: { timeWait: tw, localPorts: ports },
       });
     }
+  }
+  const entries = s.counters["ArpCacheEntries"];
+  const thresh3 = sysctlNumber(s, "net.ipv4.neigh.default.gc_thresh3");
+  if (entries !== undefined && thresh3 !== undefined && entries >= NEIGH_NEAR * thresh3) {
+    causes.push({
+      cause: "neighbour-table-full",
+      node: "server",
+      confidence: "weak",
+      because:
+        `the neighbour (ARP) table holds ${entries} entries, gc_thresh3 is ${thresh3}: past it an ` +
+        "entry that nothing can free is not created, and sends to that neighbour are dropped",
+      numbers: { neighbourEntries: entries, gcThresh3: thresh3 },
+    });
   }
   return { causes, observations };
 }

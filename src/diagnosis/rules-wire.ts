@@ -153,9 +153,27 @@ export function udpFirewallRule(ctx: DiagnosisContext): void {
  * ENOBUFS — which UDP reports only on a socket with IP_RECVERR and otherwise swallows: send()
  * succeeds, the datagram is gone, and only UdpSndbufErrors counts it. ENOBUFS and the swallowed
  * drops name this cause only when the kernel's drop reasons say NEIGH_CREATEFAIL (a full qdisc
- * gives ENOBUFS too); when drop reasons could not be traced, ENOBUFS names it weakly.
+ * gives ENOBUFS too); when drop reasons could not be traced, ENOBUFS names it weakly. Where the
+ * table's own statistics were read (a host snapshot: /proc/net/stat/arp_cache exists only in the
+ * initial namespace), `table_fulls` counts the entries that could not be created.
  */
 export function neighbourTableRule(ctx: DiagnosisContext): void {
+  for (const g of ctx.groups) {
+    const fulls = ctx.get(g, "ArpCacheTableFulls") ?? 0;
+    if (fulls <= 0) continue;
+    ctx.add({
+      cause: "neighbour-table-full",
+      node: g.name,
+      confidence: "strong",
+      because:
+        `${g.name}: ${delta("ArpCacheTableFulls", fulls)} (/proc/net/stat/arp_cache table_fulls): ` +
+        `the neighbour table was past gc_thresh3 and ${fulls === 1 ? "1 entry" : `${fulls} entries`} could not ` +
+        "be created; what was sent to those next hops was dropped (send() says EINVAL before " +
+        "Linux 6.5; since, ENOBUFS — or nothing at all, for UDP without IP_RECVERR)",
+      numbers: { ArpCacheTableFulls: fulls },
+      claims: counterClaims(g, "ArpCacheTableFulls"),
+    });
+  }
   const traced = ctx.evidence.dropReasons?.counts ?? null;
   const confirmed = (traced?.["NEIGH_CREATEFAIL"] ?? 0) > 0;
   const why =

@@ -82,6 +82,7 @@ const CAUSE_COUNTERS = [
   "TcpExtTCPAbortOnLinger",
   "TcpExtTCPAbortOnTimeout",
   "TcpExtTCPTimeWaitOverflow",
+  "ArpCacheTableFulls",
 ];
 
 /** Counters that move with trouble but name no cause alone (loss, resets of other sockets). */

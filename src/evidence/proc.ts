@@ -69,6 +69,26 @@ export function parseCounterDump(text: string): Counters {
  * before/after difference of it means nothing, so it is left out.
  */
 export function parseConntrackStat(text: string): Counters {
+  return parseStatTable(text, "NfConntrack");
+}
+
+/**
+ * /proc/net/stat/arp_cache, the IPv4 neighbour table's statistics (only in the initial network
+ * namespace: the table is the kernel's), in the same layout: `ArpCacheTableFulls` counts entries
+ * that could not be created because the table was past gc_thresh3. `entries` — the same in every
+ * row, the table's size now — is kept as the level `ArpCacheEntries`.
+ */
+export function parseArpCacheStat(text: string): Counters {
+  const counters = parseStatTable(text, "ArpCache");
+  const [header, first] = text.split("\n").filter((l) => l.trim() !== "");
+  const at = header?.trim().split(/\s+/).indexOf("entries") ?? -1;
+  const entries = at >= 0 ? parseInt(first?.trim().split(/\s+/)[at] ?? "", 16) : NaN;
+  if (Number.isFinite(entries)) counters["ArpCacheEntries"] = entries;
+  return counters;
+}
+
+/** A /proc/net/stat table: per-CPU hex rows summed, `entries` left out, `prefix` + CamelCase. */
+function parseStatTable(text: string, prefix: string): Counters {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   if (lines.length < 2) return {};
   const names = lines[0]!.trim().split(/\s+/);
@@ -80,8 +100,7 @@ export function parseConntrackStat(text: string): Counters {
       .forEach((hex, k) => {
         const field = names[k];
         if (field === undefined || field === "entries") return;
-        const key =
-          "NfConntrack" + field.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase());
+        const key = prefix + field.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase());
         const v = parseInt(hex, 16);
         if (!Number.isFinite(v)) return;
         counters[key] = (counters[key] ?? 0) + v;

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { parseConntrackStat, parseProcNetCounters } from "../evidence/proc.js";
+import { parseArpCacheStat, parseConntrackStat, parseProcNetCounters } from "../evidence/proc.js";
 import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type Snapshot } from "./snapshot.js";
 import { addProcNetTcp, matchSendQ, parseSsRows, type ProcSockets } from "./sockets.js";
 
@@ -97,6 +97,13 @@ export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
   if (ct === undefined)
     notes.push("conntrack statistics: no /proc/net/stat/nf_conntrack (conntrack not loaded here)");
   else Object.assign(counters, parseConntrackStat(ct));
+  const arp = readText(join(proc, "net/stat/arp_cache"));
+  if (arp === undefined)
+    notes.push(
+      "neighbour table statistics: no /proc/net/stat/arp_cache (it exists only in the initial " +
+        "network namespace): neighbour-table-full not checked",
+    );
+  else Object.assign(counters, parseArpCacheStat(arp));
 
   const sockets: ProcSockets = { states: {}, listen: [] };
   for (const [file, family] of [

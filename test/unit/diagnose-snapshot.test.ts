@@ -122,6 +122,36 @@ describe("diagnose from snapshots", () => {
     ]);
   });
 
+  it("the neighbour table: table_fulls moving, and entries near gc_thresh3", () => {
+    const arp = { ArpCacheEntries: 30, ArpCacheTableFulls: 0, ArpCacheForcedGcRuns: 2 };
+    const before = quietHost(
+      { sysctls: { ...quietHost().sysctls, "net.ipv4.neigh.default.gc_thresh3": 32 } },
+      arp,
+    );
+    const after = later({
+      ...before,
+      counters: { ...before.counters, ArpCacheEntries: 31, ArpCacheTableFulls: 72 },
+    });
+    const d = diagnoseHost(json(after), json(before));
+    expect(d.causes.map((c) => c.cause)).toEqual(["neighbour-table-full"]);
+    const c = d.causes[0]!;
+    expect(c.confidence).toBe("strong");
+    expect(c.because).toMatch(/ArpCacheTableFulls \+72 .*72 entries could not be created/);
+    expect(c.because).toMatch(/holds 31 entries, gc_thresh3 is 32/);
+    expect(d.whatToTry[0]).toMatchObject({
+      cause: "neighbour-table-full",
+      scenario: "scenarios/neighbour-table-full.yaml",
+    });
+    // Entries well below gc_thresh3 and no table_fulls: nothing to say.
+    const calm = quietHost(
+      { sysctls: { ...quietHost().sysctls, "net.ipv4.neigh.default.gc_thresh3": 1024 } },
+      arp,
+    );
+    expect(diagnoseHost(json(later(calm)), json(calm)).causes.map((x) => x.cause)).toEqual([
+      "none",
+    ]);
+  });
+
   it("another kernel's counters: unknown ones are fine, missing ones are named as unchecked", () => {
     const strange = quietHost({ kernel: "3.10.0-el7" });
     const { TcpExtListenOverflows: _a, TcpExtListenDrops: _b, ...rest } = strange.counters;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import {
   counterDeltas,
+  parseArpCacheStat,
   parseConntrackStat,
   parseCounterDump,
   parseNstat,
@@ -66,6 +67,22 @@ describe("nf_conntrack stats", () => {
     const c = parseConntrackStat(fixture("nf_conntrack.txt"));
     expect(c).toHaveProperty("NfConntrackInsertFailed");
     expect(c).toHaveProperty("NfConntrackDrop");
+  });
+});
+
+describe("/proc/net/stat/arp_cache", () => {
+  it("sums the per-CPU counters and keeps entries, the table's size, as a level", () => {
+    const text =
+      "entries  allocs   destroys table_fulls forced_gc_runs\n" +
+      "00000010 00000020 00000004 00000008    00000001\n" +
+      "00000010 00000002 00000001 00000000    00000002\n";
+    expect(parseArpCacheStat(text)).toEqual({
+      ArpCacheEntries: 16,
+      ArpCacheAllocs: 34,
+      ArpCacheDestroys: 5,
+      ArpCacheTableFulls: 8,
+      ArpCacheForcedGcRuns: 3,
+    });
   });
 });
 
