@@ -158,6 +158,12 @@ export function udpFirewallRule(ctx: DiagnosisContext): void {
  * initial namespace), `table_fulls` counts the entries that could not be created.
  */
 export function neighbourTableRule(ctx: DiagnosisContext): void {
+  tableFullsRule(ctx);
+  failedSendsRule(ctx);
+}
+
+/** `table_fulls` moved: entries were refused, whatever the senders were told. */
+function tableFullsRule(ctx: DiagnosisContext): void {
   for (const g of ctx.groups) {
     const fulls = ctx.get(g, "ArpCacheTableFulls") ?? 0;
     if (fulls <= 0) continue;
@@ -174,6 +180,10 @@ export function neighbourTableRule(ctx: DiagnosisContext): void {
       claims: counterClaims(g, "ArpCacheTableFulls"),
     });
   }
+}
+
+/** The clients' sends that failed, or vanished behind a send() that succeeded. */
+function failedSendsRule(ctx: DiagnosisContext): void {
   const traced = ctx.evidence.dropReasons?.counts ?? null;
   const confirmed = (traced?.["NEIGH_CREATEFAIL"] ?? 0) > 0;
   const why =
