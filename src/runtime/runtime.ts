@@ -113,6 +113,11 @@ export interface KernelInventory {
   counters: ReadonlySet<string>;
   /** Queueing disciplines the kernel can load (netem, …). */
   qdiscs: ReadonlySet<string>;
+  /**
+   * Why this kernel cannot give drop reasons although the runtime traces them (skb:kfree_skb
+   * has a `reason` only since 5.17); undefined when it can.
+   */
+  noDropReasons?: string;
 }
 
 export interface RuntimeCapabilities {

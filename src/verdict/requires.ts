@@ -48,6 +48,8 @@ export const OWN_KERNEL_REASON =
 export function skipReason(s: Scenario, k: KernelInventory): string | undefined {
   if (s.requires.kernel && !kernelSatisfies(k.release, s.requires.kernel))
     return `needs kernel ${s.requires.kernel}; this is ${k.release}`;
+  if (k.noDropReasons && Object.keys(s.expect.drops ?? {}).length > 0)
+    return `expects drop reasons: ${k.noDropReasons}`;
   const sysctls = new Set(s.requires.sysctls ?? []);
   for (const node of Object.values(s.nodes))
     for (const name of Object.keys(node.sysctls)) sysctls.add(name);

@@ -8,6 +8,27 @@ import { type DropReasons, parseDropReasons } from "../evidence/drop-reasons.js"
 import { type HostExecutor, runOn } from "../runtime/netns/host.js";
 
 const TRACEFS = "/sys/kernel/tracing";
+const KFREE_SKB = `${TRACEFS}/events/skb/kfree_skb`;
+
+/**
+ * Why this guest's kernel gives no drop reasons, or undefined when it does: skb:kfree_skb has
+ * carried a `reason` field only since 5.17 (5.10's has a location and a protocol, no reason).
+ */
+export async function guestNoDropReasons(
+  exec: HostExecutor,
+  kernel: string,
+): Promise<string | undefined> {
+  const r = await runOn(exec, [
+    "sh",
+    "-c",
+    `mountpoint -q ${TRACEFS} || mount -t tracefs nodev ${TRACEFS} || exit 1
+     cat ${KFREE_SKB}/format`,
+  ]);
+  if (r.code !== 0) return `kernel ${kernel} has no skb:kfree_skb tracepoint (or no tracefs)`;
+  return /field:[^;]*\breason;/.test(r.stdout)
+    ? undefined
+    : `kernel ${kernel}'s skb:kfree_skb tracepoint has no reason field (drop reasons came in 5.17)`;
+}
 
 export interface GuestDropTracer {
   stop(): Promise<DropReasons>;
@@ -18,6 +39,8 @@ export async function startGuestDropTracer(
   runId: string,
   kernel: string,
 ): Promise<GuestDropTracer | string> {
+  const none = await guestNoDropReasons(exec, kernel);
+  if (none) return `drop reasons not recorded: ${none}`;
   const instance = `${TRACEFS}/instances/tcprepro-${runId}`;
   const event = `${instance}/events/skb/kfree_skb`;
   const start = await runOn(exec, [

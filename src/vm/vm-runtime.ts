@@ -20,7 +20,7 @@ import type {
   StartedTopology,
   TopologyPlan,
 } from "../runtime/runtime.js";
-import { type GuestDropTracer, startGuestDropTracer } from "./drops.js";
+import { type GuestDropTracer, guestNoDropReasons, startGuestDropTracer } from "./drops.js";
 import { buildGuest, cleanVms, Vm } from "./qemu.js";
 import { randomBytes } from "node:crypto";
 
@@ -209,11 +209,13 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
   // Kept for validating scenarios before the next boot (see matrixFacts).
   if (readCached(kernel.version))
     writeFileSync(join(kernelDir(kernel.version), "sysctls.txt"), [...names].join("\n"));
+  const noDropReasons = await guestNoDropReasons(ch, kernel.release);
   return {
     release: kernel.release,
     counters: counterNames(netstat, snmp, conntrack),
     sysctlExists: (name) => names.has(name.replaceAll("/", ".")),
     qdiscs: qdiscsOf(kernel.modules),
+    ...(noDropReasons ? { noDropReasons } : {}),
   };
 }
 

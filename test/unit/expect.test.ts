@@ -113,5 +113,11 @@ describe("requires", () => {
         inv,
       ),
     ).toMatch(/TcpExtPAWSPassive does not exist/);
+    // A kernel whose skb:kfree_skb has no reason (5.10): drop expectations SKIP, others run.
+    const old = { ...inv, noDropReasons: "kernel 5.10's skb:kfree_skb has no reason field" };
+    const drops = { ...(base as object), expect: { drops: { NETFILTER_DROP: {} } } } as never;
+    expect(skipReason(drops, old)).toMatch(/expects drop reasons: kernel 5\.10's/);
+    expect(skipReason(drops, inv)).toBeUndefined();
+    expect(skipReason(base, old)).toBeUndefined();
   });
 });
