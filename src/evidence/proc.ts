@@ -79,16 +79,14 @@ export function parseConntrackStat(text: string): Counters {
  * row, the table's size now — is kept as the level `ArpCacheEntries`.
  */
 export function parseArpCacheStat(text: string): Counters {
-  const counters = parseStatTable(text, "ArpCache");
-  const [header, first] = text.split("\n").filter((l) => l.trim() !== "");
-  const at = header?.trim().split(/\s+/).indexOf("entries") ?? -1;
-  const entries = at >= 0 ? parseInt(first?.trim().split(/\s+/)[at] ?? "", 16) : NaN;
-  if (Number.isFinite(entries)) counters["ArpCacheEntries"] = entries;
-  return counters;
+  return parseStatTable(text, "ArpCache", true);
 }
 
-/** A /proc/net/stat table: per-CPU hex rows summed, `entries` left out, `prefix` + CamelCase. */
-function parseStatTable(text: string, prefix: string): Counters {
+/**
+ * A /proc/net/stat table: per-CPU hex rows summed, named `prefix` + CamelCase. `entries` is left
+ * out, or with `keepEntries` taken once (every row holds the same level) as `prefix` + Entries.
+ */
+function parseStatTable(text: string, prefix: string, keepEntries = false): Counters {
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   if (lines.length < 2) return {};
   const names = lines[0]!.trim().split(/\s+/);
@@ -99,11 +97,11 @@ function parseStatTable(text: string, prefix: string): Counters {
       .split(/\s+/)
       .forEach((hex, k) => {
         const field = names[k];
-        if (field === undefined || field === "entries") return;
+        if (field === undefined || (field === "entries" && !keepEntries)) return;
         const key = prefix + field.replace(/(^|_)([a-z])/g, (_m, _u, c: string) => c.toUpperCase());
         const v = parseInt(hex, 16);
         if (!Number.isFinite(v)) return;
-        counters[key] = (counters[key] ?? 0) + v;
+        counters[key] = field === "entries" ? (counters[key] ?? v) : (counters[key] ?? 0) + v;
       });
   }
   return counters;

@@ -37,14 +37,12 @@ export async function openRuntime(
 ): Promise<Runtime> {
   const choice = opts.runtime === "vm" || !opts.runtime ? "auto" : opts.runtime;
   const pool = opts.pool ?? defaultPool();
+  const docker = async () =>
+    new DockerRuntime(await connectDocker(), { pool, baseImage: opts.base });
   if (choice === "netns") return new NetnsRuntime({ pool });
-  if (choice === "docker")
-    return new DockerRuntime(await connectDocker(), { pool, baseImage: opts.base });
+  if (choice === "docker") return docker();
   try {
-    const runtime = new DockerRuntime(await connectDocker(), {
-      pool,
-      baseImage: opts.base,
-    });
+    const runtime = await docker();
     say("runtime: docker (an engine answers; --runtime netns for network namespaces)");
     return runtime;
   } catch (err) {

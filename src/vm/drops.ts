@@ -34,13 +34,12 @@ export interface GuestDropTracer {
   stop(): Promise<DropReasons>;
 }
 
+/** Starts tracing; the caller has checked `guestNoDropReasons` (the kernel's inventory). */
 export async function startGuestDropTracer(
   exec: HostExecutor,
   runId: string,
   kernel: string,
 ): Promise<GuestDropTracer | string> {
-  const none = await guestNoDropReasons(exec, kernel);
-  if (none) return `drop reasons not recorded: ${none}`;
   const instance = `${TRACEFS}/instances/tcprepro-${runId}`;
   const event = `${instance}/events/skb/kfree_skb`;
   const start = await runOn(exec, [

@@ -95,7 +95,9 @@ export class VmRuntime implements Runtime {
     return (this.inventoryRead ??= readInventory(this.started(), this.cached!));
   }
 
-  traceDrops(runId: string): Promise<GuestDropTracer | string> {
+  async traceDrops(runId: string): Promise<GuestDropTracer | string> {
+    const { noDropReasons } = await this.inventory();
+    if (noDropReasons) return `drop reasons not recorded: ${noDropReasons}`;
     return startGuestDropTracer(this.started().channel, runId, this.cached!.release);
   }
 
