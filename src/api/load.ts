@@ -10,6 +10,7 @@ import { ScenarioError, type ScenarioProblem } from "../util/errors.js";
 import { loadScenario as loadFile, type LoadedScenario } from "../scenario/load.js";
 import type { ScenarioSchema } from "../scenario/schema.js";
 import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
+import { resolveScenarioPath } from "../scenario/catalog.js";
 import type { KernelFacts } from "../scenario/semantics.js";
 
 /** A scenario written as an object: the same keys as a scenario file (durations as "2s" or ms). */
@@ -33,7 +34,7 @@ function objectLabel(input: ScenarioInput): string {
 /** Validate one scenario (file or object); throws ScenarioError with every problem. */
 export function loadScenario(source: ScenarioSource, options: LoadOptions = {}): LoadedScenario {
   const facts = options.kernel ?? hostKernelFacts;
-  if (typeof source === "string") return loadFile(source, facts);
+  if (typeof source === "string") return loadFile(resolveScenarioPath(source), facts);
   return loadFile(objectLabel(source), facts, stringify(source));
 }
 

@@ -30,7 +30,7 @@ export function registerDoctor(program: Command): void {
     .description(
       "what this machine has of what tcprepro and the catalog need: engine, images, privileges, kernel, sysctls, counters, netem, tools",
     )
-    .argument("[paths...]", "the catalog: scenario files or directories", ["scenarios"])
+    .argument("[paths...]", "scenario files, directories or catalog names (default: the catalog)")
     .option("--base <image>", "base image the node image is built from (as run --base)")
     .option("--json", "print the checks as JSON", false)
     .option("--kernel <version>", "check a VM kernel (5.10, 6.1, 6.12, 7.2) instead of this one")

@@ -1,15 +1,27 @@
 import type { Command } from "commander";
 import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
+import { dirname, resolve } from "node:path";
 import { expandPaths, loadAll } from "../run/run.js";
+import { CATALOG_DIR } from "../scenario/catalog.js";
+import { VERSION } from "../util/project.js";
+
+/** Where the scenarios shown live: their directories, the packaged catalog said as such. */
+function whereFrom(files: string[]): string {
+  const dirs = [...new Set(files.map((f) => dirname(f)))];
+  return dirs
+    .map((d) => (resolve(d) === CATALOG_DIR ? `${d} (the catalog tcprepro ${VERSION} ships)` : d))
+    .join(", ");
+}
 
 export function registerList(program: Command): void {
   program
     .command("list")
     .description("the catalog: each scenario's summary, variants and what it needs")
-    .argument("[paths...]", "scenario files or directories", ["scenarios"])
+    .argument("[paths...]", "scenario files, directories or catalog names (default: the catalog)")
     .option("--json", "print as JSON", false)
     .action((paths: string[], opts: { json: boolean }) => {
-      const loaded = loadAll(expandPaths(paths), hostKernelFacts);
+      const files = expandPaths(paths);
+      const loaded = loadAll(files, hostKernelFacts);
       const rows = loaded.map((s) => {
         const base = s.variants[0]!.scenario;
         const sysctls = [
@@ -30,6 +42,7 @@ export function registerList(program: Command): void {
         process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
         return;
       }
+      process.stdout.write(`${rows.length} scenarios from ${whereFrom(files)}\n\n`);
       for (const r of rows) {
         const needs = [
           r.requires.kernel && `kernel ${r.requires.kernel}`,

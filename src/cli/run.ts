@@ -24,7 +24,7 @@ export function registerRun(program: Command): void {
   program
     .command("run")
     .description("run scenarios on real containers and give a verdict per variant")
-    .argument("<paths...>", "scenario files or directories of *.yaml files")
+    .argument("[paths...]", "scenario files, directories of *.yaml files, or catalog names")
     .option("--variant <name>", "run only this variant (baseline, mitigated, …)")
     .option("--json <file>", "write the JSON report to this file")
     .option("--junit <file>", "write JUnit XML (one testcase per variant) to this file")

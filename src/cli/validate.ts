@@ -6,7 +6,7 @@ export function registerValidate(program: Command): void {
   program
     .command("validate")
     .description("check scenario files without running anything")
-    .argument("<paths...>", "scenario files or directories")
+    .argument("[paths...]", "scenario files, directories or catalog names (default: the catalog)")
     .action((paths: string[]) => {
       const loaded = loadAll(expandPaths(paths), hostKernelFacts);
       for (const s of loaded)

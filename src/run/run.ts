@@ -12,13 +12,13 @@ import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result
 import { runVariant } from "./run-variant.js";
 import { isStopping } from "../util/interrupts.js";
 import { VERSION } from "../util/project.js";
+import { resolveScenarioPaths } from "../scenario/catalog.js";
 
 const SCENARIO_FILE = /\.ya?ml$/;
 
 /** Files as given, directories expanded to their *.yaml files (sorted, not recursive). */
 export function expandPaths(paths: string[]): string[] {
-  if (paths.length === 0) throw new UsageError("name at least one scenario file or directory");
-  return paths.flatMap((p) => {
+  return resolveScenarioPaths(paths).flatMap((p) => {
     let st;
     try {
       st = statSync(p);
