@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian machine for tcprepro, as root: the packages it needs, Node 24 when the
-# machine's Node is older than 22.22, a running Docker engine (started here when none answers), the
-# npm dependencies, the build (dist/) and the node image.
+# Sets up a fresh Debian machine for working on tcprepro, as root: Node 24 when the machine's
+# Node is older than 22.22, the npm dependencies, the build (dist/), and then `tcprepro setup`
+# (the Debian packages tcprepro uses, a running Docker engine, the images) — the same command a
+# project that installed tcprepro from npm runs. This script keeps only what `tcprepro setup`
+# cannot do itself: a Node program cannot install the Node it needs, and the packages only the
+# repository's own tests use (Chromium, docker-compose) are not a user's concern.
 # Idempotent: on a machine that has everything it only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,22 +17,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 missing=()
-command -v gcc >/dev/null || missing+=(gcc libc6-dev)
-[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || missing+=(libc6-dev)
-command -v debootstrap >/dev/null || missing+=(debootstrap)
-command -v iptables >/dev/null || missing+=(iptables)
-# The netns runtime runs these on the host, inside the nodes' namespaces.
-command -v tcpdump >/dev/null || missing+=(tcpdump)
-command -v hping3 >/dev/null || missing+=(hping3)
 # Headless Chromium renders the HTML report in its test (the report itself needs no browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 # Debian's docker-compose brings docker-compose.yml (the standard topology) up in its test.
 command -v docker-compose >/dev/null || missing+=(docker-compose)
 # npm fetches Node 24 itself below when Debian's Node is too old.
 command -v npm >/dev/null || missing+=(npm)
-if ! docker info >/dev/null 2>&1 && ! command -v dockerd >/dev/null; then missing+=(docker.io); fi
 if [ ${#missing[@]} -gt 0 ]; then
-  say "installing ${missing[*]}"
+  say "installing ${missing[*]} (for the repository's tests)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -65,20 +60,11 @@ if ! node_ok; then
 fi
 say "Node $(node --version) ($(command -v node)), npm $(npm --version)"
 
-if ! docker info >/dev/null 2>&1; then
-  say "starting dockerd (log: /var/log/tcprepro-dockerd.log)"
-  nohup dockerd >/var/log/tcprepro-dockerd.log 2>&1 &
-  for _ in $(seq 1 60); do
-    docker info >/dev/null 2>&1 && break
-    sleep 1
-  done
-  docker info >/dev/null 2>&1 || { echo "dockerd did not come up; see /var/log/tcprepro-dockerd.log" >&2; exit 1; }
-fi
-
 say "npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 say "npm run build (dist/)"
 npm run build --silent
 
-say "building the images (the first time: debootstrap, about a minute)"
-node bin/tcprepro.js images build
+# The machine: packages, engine (started when none answers), images; says what it did.
+# TCPREPRO_KERNELS=6.1,7.2 fetches VM kernels too.
+node bin/tcprepro.js setup ${TCPREPRO_KERNELS:+--kernels "$TCPREPRO_KERNELS"}

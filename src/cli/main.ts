@@ -15,6 +15,7 @@ import { registerMerge } from "./merge.js";
 import { registerRun } from "./run.js";
 import { registerScenario } from "./scenario.js";
 import { registerSchema } from "./schema.js";
+import { registerSetup } from "./setup.js";
 import { registerSnapshot } from "./snapshot.js";
 import { registerValidate } from "./validate.js";
 
@@ -32,6 +33,7 @@ registerSnapshot(program);
 registerScenario(program);
 registerCompare(program);
 registerMerge(program);
+registerSetup(program);
 registerDoctor(program);
 registerImages(program);
 registerKernels(program);

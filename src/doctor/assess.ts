@@ -137,14 +137,14 @@ function engineChecks(f: DoctorFacts, add: Add): void {
     });
   const { node, base } = f.images;
   const build =
-    "npx tcprepro images build (run builds it when missing; about a minute, needs gcc and debootstrap)";
+    "sudo npx tcprepro setup, or npx tcprepro images build (run builds it when missing; about a minute, needs gcc and debootstrap)";
   if (node.present === null)
     add({
       group: "engine",
       name: `image ${node.name}`,
       status: "unknown",
       detail: "the engine did not answer",
-      fix: "start the engine, then run doctor again",
+      fix: "start the engine (sudo npx tcprepro setup starts one), then run doctor again",
     });
   else if (node.present)
     add({ group: "engine", name: `image ${node.name}`, status: "ok", detail: "the node image" });
@@ -186,7 +186,7 @@ function hostChecks(f: DoctorFacts, add: Add): void {
       name: "privileges",
       status: "gap",
       detail: `running as uid ${f.uid}: counters cannot be read through /proc/<pid>/net of the nodes (slower docker exec instead), and the engine's socket may refuse`,
-      fix: "run as root (sudo), as scripts/setup.sh does",
+      fix: "run as root (sudo)",
     });
   const ranged =
     "needs" in f.catalog
@@ -217,19 +217,19 @@ function toolChecks(f: DoctorFacts, add: Add): void {
   tool(
     "gcc",
     f.tools.gcc,
-    "apt-get install -y gcc libc6-dev (or bash scripts/setup.sh)",
+    "sudo npx tcprepro setup (or apt-get install -y gcc libc6-dev)",
     "it compiles the agent",
   );
   tool(
     "static libc",
     f.tools.staticLibc,
-    "apt-get install -y libc6-dev",
+    "sudo npx tcprepro setup (or apt-get install -y libc6-dev)",
     "the agent is linked -static",
   );
   tool(
     "debootstrap",
     f.tools.debootstrap,
-    "apt-get install -y debootstrap (or build with --base debian:bookworm-slim where a registry answers)",
+    "sudo npx tcprepro setup (or apt-get install -y debootstrap; or build with --base debian:bookworm-slim where a registry answers)",
     "it makes the offline base image",
   );
   add(netemCheck(f));

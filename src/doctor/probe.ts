@@ -33,7 +33,7 @@ export function findProgram(name: string): string | null {
 }
 
 /** libc.a, which `gcc -static` links against (Debian: /usr/lib/<triplet>/libc.a, from libc6-dev). */
-function findStaticLibc(): string | null {
+export function findStaticLibc(): string | null {
   const candidates = ["/usr/lib/libc.a", "/usr/lib64/libc.a"];
   try {
     for (const d of readdirSync("/usr/lib"))

@@ -22,7 +22,7 @@ describe("the CLI refuses bad input before creating anything", () => {
     );
   });
 
-  it("no engine with --runtime docker: says what to install and start, exit 2", async () => {
+  it("no engine with --runtime docker: names tcprepro setup and what it installs and starts, exit 2", async () => {
     const run = await cli(
       ["run", "scenarios/accept-queue-overflow.yaml", "--runtime", "docker"],
       undefined,
@@ -32,7 +32,7 @@ describe("the CLI refuses bad input before creating anything", () => {
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /no Docker engine answers at unix:\/\/\/tmp\/tcprepro-no-engine\.sock.*apt-get install -y docker\.io/,
+      /no Docker engine answers at unix:\/\/\/tmp\/tcprepro-no-engine\.sock.*`sudo npx tcprepro setup` installs and starts one.*apt-get install -y docker\.io/,
     );
   });
 

@@ -60,7 +60,7 @@ export async function connectDocker(): Promise<Docker> {
         `permission denied on the Docker engine at ${where}: run as root or add your user to the docker group`,
       );
     throw new RuntimeUnavailableError(
-      `no Docker engine answers at ${where} (${code ?? (err as Error).message}): install one (apt-get install -y docker.io iptables) and start it (dockerd &, or systemctl start docker)`,
+      `no Docker engine answers at ${where} (${code ?? (err as Error).message}): \`sudo npx tcprepro setup\` installs and starts one (or by hand: apt-get install -y docker.io iptables, then dockerd & or systemctl start docker)`,
     );
   }
   return docker;

@@ -104,7 +104,7 @@ async function buildOfflineBase(docker: Docker, progress: (m: string) => void): 
       rmSync(rootfs, { recursive: true, force: true });
       if (err instanceof ExecError && err.exitCode === null)
         throw new RuntimeUnavailableError(
-          "building the offline base image needs debootstrap: apt-get install -y debootstrap (or pass --base debian:bookworm-slim where a registry answers)",
+          "building the offline base image needs debootstrap: `sudo npx tcprepro setup` installs it (or apt-get install -y debootstrap; or pass --base debian:bookworm-slim where a registry answers)",
         );
       throw err;
     }

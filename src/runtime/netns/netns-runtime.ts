@@ -100,7 +100,7 @@ export class NetnsRuntime implements Runtime {
       );
     if (!onPath("ip"))
       throw new RuntimeUnavailableError(
-        "the netns runtime needs iproute2's `ip`: apt-get install -y iproute2",
+        "the netns runtime needs iproute2's `ip`: `sudo npx tcprepro setup` installs it (or apt-get install -y iproute2)",
       );
     const missing = NODE_TOOLS.filter((tool) => !onPath(tool));
     if (missing.length > 0)

@@ -31,7 +31,7 @@ export async function buildAgent(progress: (m: string) => void): Promise<string>
   } catch (err) {
     if (err instanceof ExecError && err.exitCode === null)
       throw new RuntimeUnavailableError(
-        "gcc is needed to build the agent: apt-get install -y gcc libc6-dev",
+        "gcc is needed to build the agent: `sudo npx tcprepro setup` installs it (or apt-get install -y gcc libc6-dev)",
       );
     throw err;
   }
