@@ -122,7 +122,10 @@ export function plan(f: MachineFacts): Plan {
 
   // An engine just started has no images: build them then too.
   if (!f.engine || !f.images.present)
-    steps.push({ kind: "images", what: "the agent and the images" });
+    steps.push({
+      kind: "images",
+      what: f.images.agent ? "the images" : "the agent and the images",
+    });
   else if (!f.images.agent) steps.push({ kind: "images", what: "the agent" });
   else present.push(`image ${f.images.tag}`);
 

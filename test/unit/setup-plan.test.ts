@@ -68,6 +68,8 @@ describe("tcprepro setup: what it decides to do", () => {
   it("dockerd installed but not running: started, not installed; a new engine gets its images", () => {
     const p = plan({ ...ready, engine: null, images: { ...ready.images, present: null } });
     expect(p.steps.map((s) => s.kind)).toEqual(["engine", "images"]);
+    expect(p.steps[1]).toEqual({ kind: "images", what: "the images" });
+    expect(plan(fresh).steps[2]).toEqual({ kind: "images", what: "the agent and the images" });
   });
 
   it("only the agent missing (a fresh npm install on a set-up machine): the agent", () => {
