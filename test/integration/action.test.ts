@@ -73,6 +73,18 @@ describe("action.yml", () => {
     expect(readFileSync(r.outputs.junit!, "utf8")).toContain("<testsuite");
   });
 
+  it("a failing run still sets the outputs, then fails the step with tcprepro's exit code", () => {
+    const r = runAction(
+      ROOT,
+      { scenarios: "no-such-scenario", json: "bad.json" },
+      { workspace: project },
+    );
+    const run = r.steps.at(-1)!;
+    expect([run.name, run.status]).toEqual(["tcprepro run", 2]);
+    expect(run.stderr).toContain("no-such-scenario: neither a file nor a scenario of the catalog");
+    expect(r.outputs).toMatchObject({ json: "", "exit-code": "2" });
+  });
+
   // Uses the report the test above wrote.
   it("merge mode: joins the shards' reports into json, without setting anything up", () => {
     const r = runAction(ROOT, { merge: "report*.json", json: "all.json" }, { workspace: project });
