@@ -56,3 +56,39 @@ describe.skipIf(process.getuid?.() !== 0)("scenario commands on netns", () => {
     expect(trafficDirs()).toEqual(before);
   });
 });
+
+describe("validate before running", () => {
+  it("--explain on the catalog and on a scenario with an image, a build, packages and commands", async () => {
+    const run = await cli([
+      "validate",
+      "--explain",
+      "scenarios/",
+      "test/fixtures/sandbox/everything.yaml",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^how each runtime isolates what a node runs:/);
+    expect(run.stdout).toMatch(/netns: .*host's files read-only/);
+    expect(run.stdout).toMatch(
+      /variant other\n(.*\n)*? {6}command sh -c 'echo other; exec sleep 600'/,
+    );
+    expect(run.stdout).toContain("image nginx:1.27-alpine");
+    expect(run.stdout).toContain("RUN chmod +x /usr/local/bin/announce");
+  });
+
+  it("an iptables fault with --modprobe: exit 2 naming file, line and key, nothing run", async () => {
+    const run = await cli([
+      "run",
+      "test/fixtures/bad/iptables-modprobe.yaml",
+      "--runtime",
+      "netns",
+    ]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /test\/fixtures\/bad\/iptables-modprobe\.yaml:11:\d+: faults\.0\.iptables\.6: "--modprobe=\/bin\/sh"/,
+    );
+    expect(netnsLeftovers(run.pid)).toBe(0);
+    const validate = await cli(["validate", "test/fixtures/bad/iptables-modprobe.yaml"]);
+    expect(validate.code).toBe(2);
+    expect(validate.stderr).toMatch(/iptables-modprobe\.yaml:11:\d+: faults\.0\.iptables\.6/);
+  });
+});
