@@ -24,7 +24,8 @@ export const ISOLATION = [
   "vm:     the netns runtime inside a VM on the kernel under test: the guest sees the host's / read-only over 9p and has no network device; no images",
 ];
 
-const quote = (a: string) => (/^[\w@%+=:,./{}<>-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+const quote = (a: string) =>
+  /^[\w@%+=:,./{}<>-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
 const shell = (argv: readonly string[]) =>
   argv.map((a) => (a === AGENT_PATH ? "tcprepro-agent" : quote(a))).join(" ");
 
