@@ -102,6 +102,11 @@ export class NetnsRuntime implements Runtime {
       throw new RuntimeUnavailableError(
         "the netns runtime needs iproute2's `ip`: apt-get install -y iproute2",
       );
+    // A node's processes are entered with nsenter under setpriv's capability bound (sandbox.ts).
+    if (!onPath("nsenter") || !onPath("setpriv"))
+      throw new RuntimeUnavailableError(
+        "the netns runtime needs util-linux's nsenter and setpriv: apt-get install -y util-linux",
+      );
     const missing = NODE_TOOLS.filter((tool) => !onPath(tool));
     if (missing.length > 0)
       progress(
