@@ -15,12 +15,13 @@ import { SANDBOX_SCRIPT } from "./sandbox.js";
  * environment, never spliced into the script. The anchor's stdio goes to /dev/null, so our
  * stderr pipe closes exactly when the setup is over, whether it failed or not.
  */
-const SCRIPT = [
-  "ip -batch - || exit 10",
-  'sysctl -q -w "$@" || exit 11',
-  ...SANDBOX_SCRIPT,
-  'exec "$TCPREPRO_AGENT" hold </dev/null >/dev/null 2>&1',
-].join("\n");
+const script = (isolate: boolean) =>
+  [
+    "ip -batch - || exit 10",
+    'sysctl -q -w "$@" || exit 11',
+    ...(isolate ? SANDBOX_SCRIPT : []),
+    'exec "$TCPREPRO_AGENT" hold </dev/null >/dev/null 2>&1',
+  ].join("\n");
 
 export interface AnchorOptions {
   /** Node name, for errors. */
@@ -30,6 +31,8 @@ export interface AnchorOptions {
   links: string[];
   sysctls: Record<string, string>;
   agentBinary: string;
+  /** Give the node its own filesystem view (sandbox.ts). */
+  isolate: boolean;
   exec: HostExecutor;
 }
 
@@ -41,7 +44,7 @@ export interface AnchorOptions {
 export async function startAnchor(o: AnchorOptions): Promise<number> {
   const settings = Object.entries(o.sysctls).map(([k, v]) => `${k}=${v}`);
   const child = await o.exec.spawn(
-    ["ip", "netns", "exec", o.namespace, "sh", "-c", SCRIPT, "sh", ...settings],
+    ["ip", "netns", "exec", o.namespace, "sh", "-c", script(o.isolate), "sh", ...settings],
     {
       input: o.links.join("\n") + "\n",
       env: { TCPREPRO_AGENT: o.agentBinary },

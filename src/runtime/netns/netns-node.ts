@@ -30,14 +30,16 @@ export class NetnsNode implements StartedNode {
     /** Host path of the agent binary, standing in for the image's AGENT_PATH. */
     private readonly agentBinary: string,
     private readonly host: HostExecutor,
+    /** In the anchor's mount namespace and capability bound (sandbox.ts), or the network one only. */
+    private readonly isolated = true,
   ) {}
 
   /** argv entered into the node, the image's agent path mapped to the host's binary. */
   private command(argv: string[]): string[] {
-    return enterNode(
-      this.anchorPid,
-      argv.map((a) => (a === AGENT_PATH ? this.agentBinary : a)),
-    );
+    const mapped = argv.map((a) => (a === AGENT_PATH ? this.agentBinary : a));
+    return this.isolated
+      ? enterNode(this.anchorPid, mapped)
+      : ["ip", "netns", "exec", this.namespace, ...mapped];
   }
 
   private start(argv: string[]): Promise<HostChild> {

@@ -31,17 +31,25 @@ export const NODE_CAPABILITIES = [
 /**
  * The node's mounts in one process, with the new mount API (Linux 5.12 for mount_setattr; the
  * syscall numbers from 424 up are the same on every architecture): clone the host's harmless
- * device nodes (open_tree), make every mount read-only and private (one mount_setattr with
- * AT_RECURSIVE: per mount, never the filesystem itself, which is what keeps the host's /
- * writable), then attach fresh tmpfs on /dev, /tmp, /run, /var/tmp (fsopen, fsconfig, fsmount,
+ * device nodes (open_tree); detach what the node's own tmpfs will cover (umount2 MNT_DETACH,
+ * whose number differs by architecture: elsewhere they stay, hidden) — a private copy of
+ * /run/netns would hold every other run's namespaces alive as long as the node lives; make
+ * every mount read-only and private (one mount_setattr with AT_RECURSIVE: per mount, never the
+ * filesystem itself, which is what keeps the host's / writable; private, so that a mount the
+ * host makes later, such as a new container's root, does not appear writable here); then attach fresh tmpfs on /dev, /tmp, /run, /var/tmp (fsopen, fsconfig, fsmount,
  * move_mount) and the device nodes in the new /dev. perl-base is essential on Debian; a
  * one-shot perl is one fork where `mount` would be one per mount point (dozens on a host that
  * runs containers). No single quotes inside: it goes into `perl -e '…'`.
  */
-const PERL = `use strict;
+const PERL = `use strict; use Config;
 sub sys { my ($n, @a) = @_; my $r = syscall($n, @a); die "syscall $n: $!\\n" if $r < 0; $r }
 my ($fdcwd, $empty, %dev) = (-100, "");
 for my $n (qw(null zero full random urandom tty)) { my $p = "/dev/$n"; $dev{$n} = sys(428, $fdcwd, $p, 1) if -e $p }
+if (my $nr = {x86_64 => 166, aarch64 => 39, riscv64 => 39}->{(split /-/, $Config{archname})[0]}) {
+  open(my $mi, "<", "/proc/self/mountinfo") or die "mountinfo: $!\\n";
+  my @covered = grep { m{^/(run|tmp|var/tmp|dev)(/|$)} } map { (split / /)[4] } <$mi>;
+  for my $m (sort { length($a) <=> length($b) } @covered) { $m =~ s/\\\\(\\d{3})/chr(oct($1))/ge; syscall($nr, $m, 2) }
+}
 my ($root, $ro) = ("/", pack("QQQQ", 1, 0, 1 << 18, 0));
 sys(442, $fdcwd, $root, 0x8000, $ro, 32);
 for (["/dev", "755", 2], ["/tmp", "1777", 6], ["/run", "755", 6], ["/var/tmp", "1777", 6]) {
