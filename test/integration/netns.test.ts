@@ -5,10 +5,19 @@
  * `clean` after the owner died — that leaves no namespace, process or state file.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { connectArgv, serveArgv, type AgentLine } from "../../src/agent/protocol.js";
 import { localExecutor } from "../../src/runtime/netns/host.js";
 import {
@@ -21,6 +30,7 @@ const listNamespaces = () => listOn(localExecutor);
 const pidsIn = (names: string[]) => pidsOn(localExecutor, names);
 const processState = (pid: number) => stateOn(localExecutor, pid);
 import { NetnsRuntime } from "../../src/runtime/netns/netns-runtime.js";
+import { AGENT_BINARY } from "../../src/runtime/shared/agent.js";
 import { statePath } from "../../src/runtime/netns/state.js";
 import type { StartedNode, TopologyPlan } from "../../src/runtime/runtime.js";
 
@@ -257,6 +267,25 @@ describe.skipIf(process.getuid?.() !== 0)("netns runtime", () => {
       expect(existsSync(path), path).toBe(false);
     // The read-only remount was the node's alone: the host's / is as it was.
     expect(hostRootOptions()).toBe(rootBefore);
+  });
+
+  it("a checkout under /tmp: the agent stays at its path inside the node's own /tmp", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tcprepro-agent-in-tmp-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const agentBinary = join(dir, "tcprepro-agent");
+    copyFileSync(AGENT_BINARY, agentBinary);
+    const inTmp = new NetnsRuntime({ host: { exec: localExecutor, agentBinary, state: true } });
+    // The anchor is up only once its process runs the agent from that path, inside the node.
+    const topo = await inTmp.up({
+      runId: `nttmp${process.pid}`,
+      networks: [{ name: "lan" }],
+      nodes: [{ name: "a", networks: ["lan"], sysctls: {} }],
+    });
+    try {
+      await topo.nodes.get("a")!.exec(["test", "-x", agentBinary]);
+    } finally {
+      await topo.down();
+    }
   });
 
   it("clean removes a run whose owner is dead and leaves a live one", async () => {

@@ -37,14 +37,16 @@ export const NODE_CAPABILITIES = [
  * every mount read-only and private (one mount_setattr with AT_RECURSIVE: per mount, never the
  * filesystem itself, which is what keeps the host's / writable; private, so that a mount the
  * host makes later, such as a new container's root, does not appear writable here); then attach fresh tmpfs on /dev, /tmp, /run, /var/tmp (fsopen, fsconfig, fsmount,
- * move_mount) and the device nodes in the new /dev. perl-base is essential on Debian; a
+ * move_mount) and the device nodes in the new /dev — and the agent's binary where it was, when
+ * it lies under one of them (a checkout in /tmp). perl-base is essential on Debian; a
  * one-shot perl is one fork where `mount` would be one per mount point (dozens on a host that
  * runs containers). No single quotes inside: it goes into `perl -e '…'`.
  */
-const PERL = `use strict; use Config;
+const PERL = `use strict; use Config; use File::Basename; use File::Path;
 sub sys { my ($n, @a) = @_; my $r = syscall($n, @a); die "syscall $n: $!\\n" if $r < 0; $r }
-my ($fdcwd, $empty, %dev) = (-100, "");
-for my $n (qw(null zero full random urandom tty)) { my $p = "/dev/$n"; $dev{$n} = sys(428, $fdcwd, $p, 1) if -e $p }
+my ($fdcwd, $empty, %keep) = (-100, "");
+my @keep = ((map { "/dev/$_" } qw(null zero full random urandom tty)), grep { m{^/(run|tmp|var/tmp|dev)/} } ($ENV{TCPREPRO_AGENT} // ()));
+for my $p (@keep) { $keep{$p} = sys(428, $fdcwd, $p, 1) if -e $p }
 if (my $nr = {x86_64 => 166, aarch64 => 39, riscv64 => 39}->{(split /-/, $Config{archname})[0]}) {
   open(my $mi, "<", "/proc/self/mountinfo") or die "mountinfo: $!\\n";
   my @covered = grep { m{^/(run|tmp|var/tmp|dev)(/|$)} } map { (split / /)[4] } <$mi>;
@@ -61,7 +63,7 @@ for (["/dev", "755", 2], ["/tmp", "1777", 6], ["/run", "755", 6], ["/var/tmp", "
   sys(431, $fs, 6, 0, 0, 0);
   sys(429, sys(432, $fs, 0, $attr), $empty, $fdcwd, $target, 4);
 }
-for my $n (keys %dev) { my $p = "/dev/$n"; open(my $f, ">", $p) or die "$p: $!\\n"; close $f; sys(429, $dev{$n}, $empty, $fdcwd, $p, 4) }
+for my $p (keys %keep) { mkpath(dirname($p)); open(my $f, ">", $p) or die "$p: $!\\n"; close $f; sys(429, $keep{$p}, $empty, $fdcwd, $p, 4) }
 mkdir "/dev/shm"; chmod 01777, "/dev/shm";
 symlink "/proc/self/fd", "/dev/fd";
 symlink "/proc/self/fd/$_->[1]", "/dev/$_->[0]" for (["stdin", 0], ["stdout", 1], ["stderr", 2]);`;
@@ -77,6 +79,8 @@ symlink "/proc/self/fd/$_->[1]", "/dev/$_->[0]" for (["stdin", 0], ["stdout", 1]
 export const SANDBOX_SCRIPT = [
   `perl -e '${PERL}' 2>/dev/null || {`,
   "  mount -n --make-rprivate / || exit 12",
+  // The agent in a checkout under a covered path: kept open, copied back into the node's tmpfs.
+  '  case "$TCPREPRO_AGENT" in /tmp/* | /run/* | /var/tmp/*) exec 4<"$TCPREPRO_AGENT" ;; esac',
   "  while read -r _ _ _ _ mp opts _; do",
   '    case "$opts" in rw*) ;; *) continue ;; esac',
   // Covered by the node's own tmpfs below: not worth a fork each (/run/netns holds one per namespace).
@@ -92,6 +96,7 @@ export const SANDBOX_SCRIPT = [
   "  mount -n -t tmpfs -o mode=1777,nosuid,nodev tcprepro-tmp /tmp || exit 14",
   "  mount -n -t tmpfs -o mode=755,nosuid,nodev tcprepro-run /run || exit 14",
   "  [ ! -d /var/tmp ] || mount -n -t tmpfs -o mode=1777,nosuid,nodev tcprepro-tmp /var/tmp || exit 14",
+  '  if [ -e /proc/self/fd/4 ]; then mkdir -p "${TCPREPRO_AGENT%/*}" && cat <&4 >"$TCPREPRO_AGENT" && chmod 755 "$TCPREPRO_AGENT" || exit 14; exec 4<&-; fi',
   "}",
 ];
 
