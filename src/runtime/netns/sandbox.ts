@@ -30,17 +30,20 @@ export const NODE_CAPABILITIES = [
 
 /**
  * The node's mounts in one process, with the new mount API (Linux 5.12 for mount_setattr; the
- * syscall numbers from 424 up are the same on every architecture): clone the host's harmless
- * device nodes (open_tree); detach what the node's own tmpfs will cover (umount2 MNT_DETACH,
- * whose number differs by architecture: elsewhere they stay, hidden) — a private copy of
- * /run/netns would hold every other run's namespaces alive as long as the node lives; make
- * every mount read-only and private (one mount_setattr with AT_RECURSIVE: per mount, never the
- * filesystem itself, which is what keeps the host's / writable; private, so that a mount the
- * host makes later, such as a new container's root, does not appear writable here); then attach fresh tmpfs on /dev, /tmp, /run, /var/tmp (fsopen, fsconfig, fsmount,
- * move_mount) and the device nodes in the new /dev — and the agent's binary where it was, when
- * it lies under one of them (a checkout in /tmp). perl-base is essential on Debian; a
- * one-shot perl is one fork where `mount` would be one per mount point (dozens on a host that
- * runs containers). No single quotes inside: it goes into `perl -e '…'`.
+ * syscall numbers from 424 up are the same on every architecture):
+ * 1. clone the host's harmless device nodes, and the agent's binary when it lies under a path
+ *    the node covers (a checkout in /tmp), with open_tree;
+ * 2. detach what the node's tmpfs will cover (umount2 MNT_DETACH; its number differs by
+ *    architecture, elsewhere they stay, hidden): a private copy of /run/netns would hold every
+ *    other run's namespaces alive as long as the node lives;
+ * 3. every mount read-only and private, in one mount_setattr with AT_RECURSIVE: per mount,
+ *    never the filesystem itself, which is what keeps the host's / writable; private, so that a
+ *    mount the host makes later (a new container's root) does not appear writable here;
+ * 4. fresh tmpfs on /dev, /tmp, /run, /var/tmp (fsopen, fsconfig, fsmount, move_mount), and the
+ *    clones of step 1 back at their paths.
+ * perl-base is essential on Debian; a one-shot perl is one fork where `mount` would be one per
+ * mount point (dozens on a host that runs containers). No single quotes inside: it goes into
+ * `perl -e '…'`.
  */
 const PERL = `use strict; use Config; use File::Basename; use File::Path;
 sub sys { my ($n, @a) = @_; my $r = syscall($n, @a); die "syscall $n: $!\\n" if $r < 0; $r }
