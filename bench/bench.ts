@@ -389,6 +389,9 @@ function render(r: Record<string, unknown>): string {
     "",
     `On the netns runtime (network namespaces, no engine): up **${n.upMs} ms**, down **${n.downMs} ms**, total **${round(n.upMs + n.downMs)} ms** (target < 300 ms).`,
     "",
+    // Measured once, before and after (issue 27); the figure above already includes its cost.
+    "Each netns node also gets its own mount namespace (the host's files read-only, private /tmp, /run, /var/tmp, /dev; issue 27): one perl doing the mounts with the new mount API per node, in the anchor's existing fork. Measured on 2026-12-06 with `tsx bench/netns-up-pair.ts 40 <checkout of f21df11> .` (before and after interleaved run by run, on a shared machine at load average 9-11 on 2 cores): up **89.2 \u2192 99.5, 119.7 \u2192 138.4, 144.8 \u2192 148.1 ms** in three runs of 40, about **+10 ms** for the 4-node topology; down unchanged (15.5 \u2192 13.8, 21.8 \u2192 22.3, 29.2 \u2192 30.6 ms). Per node, serially: the anchor's set-up 6.4 \u2192 15.4 ms (median of 40, `ip netns exec` with and without the mount script), most of it perl's start. The same machine idle measured 55.4 ms up before (above, 2026-11-30).",
+    "",
     "## 2. Counter snapshots",
     "",
     `One node (netstat + snmp + nf_conntrack, read from the host through /proc/<pid>/net): **${s.perNodeMs} ms** (target < 20 ms). The whole topology (${s.nodes} nodes, in parallel): **${s.perTopologyMs} ms**. For comparison, one \`docker exec cat\` of the same files: ${s.forComparisonDockerExecCatMs} ms.`,

@@ -17,8 +17,8 @@ export class NodeCapture {
   ) {}
 
   /**
-   * The file is named after the run and the node: nodes of a runtime without a filesystem of
-   * their own (network namespaces) share the host's /tmp.
+   * In the node's own /tmp (a container's, or a netns node's private tmpfs), read back through
+   * the runtime and removed; named after the run and the node all the same.
    */
   static async start(node: StartedNode, runId: string): Promise<NodeCapture> {
     const path = `/tmp/tcprepro-capture-${runId}-${node.name}.pcap`;

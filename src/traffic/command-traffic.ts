@@ -4,6 +4,7 @@
  * not one engine exec per run), times each with the node's clock (the host's: one kernel), keeps
  * each run's stdout and stderr in files and bounds each run by the scenario's time.
  */
+import { randomBytes } from "node:crypto";
 import type { Attempt } from "../evidence/types.js";
 import type { Route } from "../run/plan.js";
 import type { StartedNode } from "../runtime/runtime.js";
@@ -30,7 +31,7 @@ const KEEP_BYTES = 64 * 1024;
  */
 const RUNNER = `
 n=$1; c=$2; t=$3; d=$4; go=$5; shift 5
-mkdir -p "$d" || exit 90
+mkdir -m 700 "$d" || exit 90
 for tool in timeout date mkfifo sleep; do
   command -v $tool >/dev/null || { echo "the client node needs $tool (coreutils)" >&2; exit 91; }
 done
@@ -84,7 +85,7 @@ export interface CommandTrafficOptions {
   atMs: number;
   /** Bound of the whole traffic item (the scenario's time left). */
   boundMs: number;
-  /** Distinguishes the output directories of several traffic items on one node. */
+  /** Names the output directory of this traffic item (a random suffix makes it unique). */
   id: string;
 }
 
@@ -95,7 +96,23 @@ export async function runCommandTraffic(
   opts: CommandTrafficOptions,
 ): Promise<Attempt[]> {
   const argv = substitute(t.command!, route);
-  const dir = `/tmp/tcprepro-traffic-${opts.id}`;
+  // Unique, and made with plain mkdir (never reused): a directory of an earlier run, or of
+  // another node sharing a /tmp, is never mistaken for this one's. Removed once read.
+  const dir = `/tmp/tcprepro-traffic-${opts.id}-${randomBytes(6).toString("hex")}`;
+  try {
+    return await runAndRead(node, t, argv, dir, opts);
+  } finally {
+    await node.exec(["rm", "-rf", dir]).catch(() => undefined);
+  }
+}
+
+async function runAndRead(
+  node: StartedNode,
+  t: Traffic,
+  argv: string[],
+  dir: string,
+  opts: CommandTrafficOptions,
+): Promise<Attempt[]> {
   const boundS = Math.max(1, Math.ceil(opts.boundMs / 1000));
   const proc = await node.spawn([
     "sh",

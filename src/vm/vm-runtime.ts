@@ -87,7 +87,8 @@ export class VmRuntime implements Runtime {
     await warmUp(this.vm);
     this.inner = new NetnsRuntime({
       pool: this.options.pool,
-      host: { exec: this.vm.channel, agentBinary: AGENT_BINARY, state: false },
+      // The guest sees the host read-only already (9p): its nodes need no mount namespace each.
+      host: { exec: this.vm.channel, agentBinary: AGENT_BINARY, state: false, isolateNodes: false },
     });
   }
 

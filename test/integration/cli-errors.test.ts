@@ -1,6 +1,8 @@
 /** Bad input and interrupts, through the real CLI against the real engine. */
-import { describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { cli, leftovers, netnsLeftovers } from "./helpers.js";
 
 describe("the CLI refuses bad input before creating anything", () => {
@@ -109,6 +111,8 @@ describe("Ctrl-C tears the topology down", () => {
 describe("a step that fails ends its variant, and the run exits promptly", () => {
   for (const runtime of ["docker", "netns"]) {
     it(`an iptables fault with a typo on ${runtime}: ERROR with iptables' message, exit 1 within seconds`, async () => {
+      const json = join(tmpdir(), `tcprepro-fault-typo-${runtime}-${process.pid}.json`);
+      onTestFinished(() => rmSync(json, { force: true }));
       const started = performance.now();
       const run = await cli([
         "run",
@@ -116,7 +120,7 @@ describe("a step that fails ends its variant, and the run exits promptly", () =>
         "--runtime",
         runtime,
         "--json",
-        "/tmp/tcprepro-fault-typo.json",
+        json,
       ]);
       const seconds = (performance.now() - started) / 1000;
       expect(run.code, run.stderr).toBe(1);
@@ -129,7 +133,7 @@ describe("a step that fails ends its variant, and the run exits promptly", () =>
       expect(seconds).toBeLessThan(15);
       expect(await leftovers(run.pid)).toEqual({ containers: 0, networks: 0 });
       expect(netnsLeftovers(run.pid)).toBe(0);
-      const report = JSON.parse(readFileSync("/tmp/tcprepro-fault-typo.json", "utf8"));
+      const report = JSON.parse(readFileSync(json, "utf8"));
       expect(report.scenarios[0].variants[0].verdict).toBe("error");
     });
   }

@@ -5,10 +5,19 @@
  * `clean` after the owner died — that leaves no namespace, process or state file.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { connectArgv, serveArgv, type AgentLine } from "../../src/agent/protocol.js";
 import { localExecutor } from "../../src/runtime/netns/host.js";
 import {
@@ -21,6 +30,7 @@ const listNamespaces = () => listOn(localExecutor);
 const pidsIn = (names: string[]) => pidsOn(localExecutor, names);
 const processState = (pid: number) => stateOn(localExecutor, pid);
 import { NetnsRuntime } from "../../src/runtime/netns/netns-runtime.js";
+import { AGENT_BINARY } from "../../src/runtime/shared/agent.js";
 import { statePath } from "../../src/runtime/netns/state.js";
 import type { StartedNode, TopologyPlan } from "../../src/runtime/runtime.js";
 
@@ -54,6 +64,14 @@ function hostLinks(): string[] {
     .stdout.split("\n")
     .filter((l) => l !== "" && !/^\d+: (br-[0-9a-f]{12}|veth[0-9a-f]{7})[:@]/.test(l))
     .sort();
+}
+
+/** Per-mount options of the host's / ("rw,relatime"): a node's read-only view must not reach it. */
+function hostRootOptions(): string {
+  const line = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .find((l) => l.split(" ")[4] === "/");
+  return line!.split(" ")[5]!;
 }
 
 function hostSysctls(): Record<string, string> {
@@ -199,6 +217,75 @@ describe.skipIf(process.getuid?.() !== 0)("netns runtime", () => {
     expect(existsSync(statePath(runId))).toBe(false);
     expect(hostLinks()).toEqual(linksBefore);
     await topo.down(); // twice is fine
+  });
+
+  it("a node sees the host's files read-only, has its own /tmp, /run, /dev, and no CAP_SYS_ADMIN", async () => {
+    const runId = `ntfs${process.pid}`;
+    const probe = `tcprepro-netns-probe-${process.pid}`;
+    const rootBefore = hostRootOptions();
+    const topo = await runtime.up({
+      runId,
+      networks: [{ name: "lan" }],
+      nodes: [
+        { name: "a", networks: ["lan"], sysctls: {} },
+        { name: "b", networks: ["lan"], sysctls: {} },
+      ],
+    });
+    try {
+      const a = topo.nodes.get("a")!;
+      const b = topo.nodes.get("b")!;
+      // Its own /tmp: the write succeeds there, and neither the host nor the other node sees it.
+      await a.exec(["sh", "-c", `echo from-a > /tmp/${probe}`]);
+      expect((await a.readFile(`/tmp/${probe}`))?.toString()).toBe("from-a\n");
+      expect(existsSync(`/tmp/${probe}`)).toBe(false);
+      expect(await b.readFile(`/tmp/${probe}`)).toBeUndefined();
+      // The host's files: read-only, through every mount (a remount needs CAP_SYS_ADMIN).
+      for (const path of [
+        `/etc/${probe}`,
+        `/root/${probe}`,
+        `/var/lib/${probe}`,
+        "/proc/sys/kernel/domainname",
+      ])
+        await expect(a.exec(["sh", "-c", `echo x > ${path}`]), path).rejects.toThrow(
+          /Read-only file system/,
+        );
+      await expect(a.exec(["mount", "-o", "remount,rw", "/"])).rejects.toThrow(
+        /permission denied|not permitted/i,
+      );
+      await expect(a.exec(["mknod", "/tmp/disk", "b", "8", "0"])).rejects.toThrow(/not permitted/);
+      // What it needs works: /dev/null, /run (iptables' xtables lock), the host's tools.
+      await a.exec(["sh", "-c", "echo x > /dev/null && : > /run/xtables.lock && ls /dev/shm"]);
+      await a.exec(["iptables", "-w", "-L", "-n"]);
+      // /sys is the namespace's own: its eth0, read-only.
+      expect((await a.exec(["ls", "/sys/class/net"])).stdout).toMatch(/eth0/);
+      const caps = (await a.exec(["grep", "CapEff", "/proc/self/status"])).stdout;
+      expect((BigInt(`0x${caps.split(/\s+/)[1]}`) >> 21n) & 1n, "CAP_SYS_ADMIN").toBe(0n);
+    } finally {
+      await topo.down();
+    }
+    for (const path of [`/tmp/${probe}`, `/etc/${probe}`, `/root/${probe}`, `/var/lib/${probe}`])
+      expect(existsSync(path), path).toBe(false);
+    // The read-only remount was the node's alone: the host's / is as it was.
+    expect(hostRootOptions()).toBe(rootBefore);
+  });
+
+  it("a checkout under /tmp: the agent stays at its path inside the node's own /tmp", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tcprepro-agent-in-tmp-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const agentBinary = join(dir, "tcprepro-agent");
+    copyFileSync(AGENT_BINARY, agentBinary);
+    const inTmp = new NetnsRuntime({ host: { exec: localExecutor, agentBinary, state: true } });
+    // The anchor is up only once its process runs the agent from that path, inside the node.
+    const topo = await inTmp.up({
+      runId: `nttmp${process.pid}`,
+      networks: [{ name: "lan" }],
+      nodes: [{ name: "a", networks: ["lan"], sysctls: {} }],
+    });
+    try {
+      await topo.nodes.get("a")!.exec(["test", "-x", agentBinary]);
+    } finally {
+      await topo.down();
+    }
   });
 
   it("clean removes a run whose owner is dead and leaves a live one", async () => {

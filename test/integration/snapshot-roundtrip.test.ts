@@ -33,11 +33,13 @@ afterAll(() => {
 const BACKLOG = 64;
 
 /** `tcprepro snapshot -o FILE` run inside the node's network namespace. */
+/** A netns node sees the host's files read-only (its /tmp is its own): the snapshot comes out on stdout. */
 async function snapshotIn(node: StartedNode, file: string): Promise<void> {
-  await node.exec(
-    [process.execPath, join(ROOT, "bin/tcprepro.js"), "snapshot", "-o", file],
+  const { stdout } = await node.exec(
+    [process.execPath, join(ROOT, "bin/tcprepro.js"), "snapshot"],
     60_000,
   );
+  writeFileSync(file, stdout);
 }
 
 describe.skipIf(process.getuid?.() !== 0)("snapshot → diagnose → scenario new → run", () => {

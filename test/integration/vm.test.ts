@@ -3,10 +3,10 @@
  * QEMU, the counters read inside the guests; shards merged give the same report as one run; an
  * interrupted run leaves no QEMU process, no VM directory and no state file.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../../src/verdict/result.js";
 import { cli } from "./helpers.js";
 
@@ -15,6 +15,7 @@ const KERNELS = ["6.1", "7.2"];
 const SCENARIOS = ["scenarios/tw-bucket-overflow.yaml", "scenarios/connection-refused.yaml"];
 const STATE_DIR = "/run/tcprepro";
 const dir = mkdtempSync(join(tmpdir(), "tcprepro-vm-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface VmState {
   pid: number;

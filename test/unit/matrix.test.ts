@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { kernelLabels } from "../../src/cli/kernel-targets.js";
 import { loadOrder } from "../../src/kernels/initramfs.js";
 import { bzPayload, hasPvhEntry } from "../../src/kernels/vmlinux.js";
@@ -143,6 +143,7 @@ describe("a kernel's module tree", () => {
 
   it("lists the qdiscs it can load", () => {
     const dir = mkdtempSync(join(tmpdir(), "tcprepro-mods-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(
       join(dir, "modules.dep"),
       "kernel/net/sched/sch_netem.ko:\nkernel/net/sched/sch_tbf.ko:\n",

@@ -1,15 +1,17 @@
 /** run --set: parsing the flag, the variant it adds, and bad paths and types. */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadScenario } from "../../src/scenario/load.js";
 import type { KernelFacts } from "../../src/scenario/semantics.js";
 import { collectSet, setVariantName, withSetVariant } from "../../src/scenario/set-flag.js";
 import { exitCodeFor, UsageError } from "../../src/util/errors.js";
 
 const facts: KernelFacts = { sysctlExists: (n) => !n.includes("frobnicate") };
-const file = join(mkdtempSync(join(tmpdir(), "tcprepro-set-")), "s.yaml");
+const dir = mkdtempSync(join(tmpdir(), "tcprepro-set-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = join(dir, "s.yaml");
 writeFileSync(
   file,
   `name: s

@@ -1,23 +1,27 @@
 /**
  * A node's setup and its anchor in one process: inside the namespace (`ip netns exec`), `ip`
- * reads the node's link commands from stdin, `sysctl` applies its settings, and the shell then
- * execs `tcprepro-agent hold`, the process that holds the node and through whose PID the host
- * reads the node's /proc/net. One fork per node instead of three: from Node a process costs
- * ~5 ms to start, which is most of the topology's start-up.
+ * reads the node's link commands from stdin, `sysctl` applies its settings, the shell makes the
+ * node's filesystem (sandbox.ts: the host's read-only, its own /tmp, /run, /dev) and then execs
+ * `tcprepro-agent hold`, the process that holds the node and through whose PID the host reads
+ * the node's /proc/net and enters its namespaces. One fork from Node per node instead of three:
+ * from Node a process costs ~5 ms to start, which is most of the topology's start-up.
  */
 import { waitFor } from "../../util/time.js";
 import type { HostExecutor } from "./host.js";
+import { SANDBOX_SCRIPT } from "./sandbox.js";
 
 /**
  * Constant: everything variable goes in as positional arguments ("$@": the sysctls) and the
  * environment, never spliced into the script. The anchor's stdio goes to /dev/null, so our
  * stderr pipe closes exactly when the setup is over, whether it failed or not.
  */
-const SCRIPT = [
-  "ip -batch - || exit 10",
-  'sysctl -q -w "$@" || exit 11',
-  'exec "$TCPREPRO_AGENT" hold </dev/null >/dev/null 2>&1',
-].join("\n");
+const script = (isolate: boolean) =>
+  [
+    "ip -batch - || exit 10",
+    'sysctl -q -w "$@" || exit 11',
+    ...(isolate ? SANDBOX_SCRIPT : []),
+    'exec "$TCPREPRO_AGENT" hold </dev/null >/dev/null 2>&1',
+  ].join("\n");
 
 export interface AnchorOptions {
   /** Node name, for errors. */
@@ -27,6 +31,8 @@ export interface AnchorOptions {
   links: string[];
   sysctls: Record<string, string>;
   agentBinary: string;
+  /** Give the node its own filesystem view (sandbox.ts). */
+  isolate: boolean;
   exec: HostExecutor;
 }
 
@@ -38,7 +44,7 @@ export interface AnchorOptions {
 export async function startAnchor(o: AnchorOptions): Promise<number> {
   const settings = Object.entries(o.sysctls).map(([k, v]) => `${k}=${v}`);
   const child = await o.exec.spawn(
-    ["ip", "netns", "exec", o.namespace, "sh", "-c", SCRIPT, "sh", ...settings],
+    ["ip", "netns", "exec", o.namespace, "sh", "-c", script(o.isolate), "sh", ...settings],
     {
       input: o.links.join("\n") + "\n",
       env: { TCPREPRO_AGENT: o.agentBinary },
@@ -71,6 +77,10 @@ export async function startAnchor(o: AnchorOptions): Promise<number> {
       ) ?? Object.keys(o.sysctls).join(", ");
     throw new Error(`node ${o.node}: sysctl ${key} could not be set: ${stderr.trim()}`);
   }
+  if (code === 12 || code === 13 || code === 14)
+    throw new Error(
+      `node ${o.node}: its filesystem (read-only host, private /tmp, /run, /dev) could not be set up (exit ${code}): ${stderr.trim()}`,
+    );
   if (code === 10)
     throw new Error(`node ${o.node}: configuring its links failed: ${stderr.trim()}`);
   throw new Error(`node ${o.node}: its anchor did not start (exit ${code}): ${stderr.trim()}`);

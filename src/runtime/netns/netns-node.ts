@@ -1,8 +1,10 @@
 /**
- * One node of the netns runtime: a named network namespace, held open by an anchor process
- * (`tcprepro-agent hold`) whose /proc/<pid>/net shows the namespace's own counters without a
- * fork per sample. Commands run as host binaries entered into the namespace with
- * `ip netns exec`, which execs the command in place: the child's PID is the command's.
+ * One node of the netns runtime: a named network namespace and a mount namespace of its own
+ * (sandbox.ts: the host's files read-only, private /tmp, /run, /dev), both held open by an
+ * anchor process (`tcprepro-agent hold`) whose /proc/<pid>/net shows the namespace's own
+ * counters without a fork per sample. Commands run as host binaries entered into the anchor's
+ * namespaces with `nsenter`, which, like the `setpriv` that bounds their capabilities, execs the
+ * command in place: the child's PID is the command's.
  * "Host" is wherever the executor runs them: this machine, or a VM's kernel.
  */
 import { AGENT_PATH } from "../../agent/protocol.js";
@@ -12,6 +14,7 @@ import { LineFeed } from "../../util/lines.js";
 import { waitFor, withDeadline } from "../../util/time.js";
 import type { HostChild, HostExecutor } from "./host.js";
 import { pidsIn, processState, signalAll } from "./ip.js";
+import { enterNode } from "./sandbox.js";
 
 export class NetnsNode implements StartedNode {
   /** Processes that `pause` stopped (and only those: one the scenario stopped itself stays so). */
@@ -27,17 +30,16 @@ export class NetnsNode implements StartedNode {
     /** Host path of the agent binary, standing in for the image's AGENT_PATH. */
     private readonly agentBinary: string,
     private readonly host: HostExecutor,
+    /** In the anchor's mount namespace and capability bound (sandbox.ts), or the network one only. */
+    private readonly isolated = true,
   ) {}
 
-  /** `ip netns exec <ns> argv…`, the image's agent path mapped to the host's binary. */
+  /** argv entered into the node, the image's agent path mapped to the host's binary. */
   private command(argv: string[]): string[] {
-    return [
-      "ip",
-      "netns",
-      "exec",
-      this.namespace,
-      ...argv.map((a) => (a === AGENT_PATH ? this.agentBinary : a)),
-    ];
+    const mapped = argv.map((a) => (a === AGENT_PATH ? this.agentBinary : a));
+    return this.isolated
+      ? enterNode(this.anchorPid, mapped)
+      : ["ip", "netns", "exec", this.namespace, ...mapped];
   }
 
   private start(argv: string[]): Promise<HostChild> {
@@ -80,8 +82,8 @@ export class NetnsNode implements StartedNode {
       exited,
       stderr: () => stderr,
       signal: async (sig) => {
-        // Straight to the command (ip netns exec is gone by now: it exec'd it in place). A
-        // signal right after spawn may still meet `ip` itself, which dies of it just the same.
+        // Straight to the command (nsenter and setpriv are gone by now: they exec'd it in place).
+        // A signal right after spawn may still meet one of them, which dies of it just the same.
         if (child.ended) return;
         await this.host.kill(child.pid, sig);
       },
@@ -93,8 +95,8 @@ export class NetnsNode implements StartedNode {
   }
 
   /**
-   * The node's filesystem is the host's: namespaces isolate the network, not the mounts, so
-   * this reads the host path (through the anchor's root, which is `/`).
+   * Through the anchor's root, which resolves in the node's mount namespace: its own /tmp, not
+   * the host's.
    */
   async readFile(path: string): Promise<Buffer | undefined> {
     return this.host.readFile(`/proc/${this.anchorPid}/root${path}`);

@@ -65,6 +65,13 @@ export interface NetnsHost {
   agentBinary: string;
   /** Keep state files under /run/tcprepro (on this machine; a VM's kernel dies with its run). */
   state: boolean;
+  /**
+   * Each node in its own mount namespace, the host's files read-only, with bounded capabilities
+   * (sandbox.ts). Off only where something else already keeps the host's files out of reach: a
+   * VM's guest sees them read-only over 9p, and there every extra exec costs ~10 times as much.
+   * @default true
+   */
+  isolateNodes?: boolean;
 }
 
 const LOCAL: NetnsHost = { exec: localExecutor, agentBinary: AGENT_BINARY, state: true };
@@ -101,6 +108,11 @@ export class NetnsRuntime implements Runtime {
     if (!onPath("ip"))
       throw new RuntimeUnavailableError(
         "the netns runtime needs iproute2's `ip`: `sudo npx tcprepro setup` installs it (or apt-get install -y iproute2)",
+      );
+    // A node's processes are entered with nsenter under setpriv's capability bound (sandbox.ts).
+    if (!onPath("nsenter") || !onPath("setpriv"))
+      throw new RuntimeUnavailableError(
+        "the netns runtime needs util-linux's nsenter and setpriv: apt-get install -y util-linux",
       );
     const missing = NODE_TOOLS.filter((tool) => !onPath(tool));
     if (missing.length > 0)
@@ -240,11 +252,20 @@ async function build(
         // DAD in the captures. Only net.* keys are per namespace, and that is what scenarios set.
         sysctls: { "net.ipv6.conf.all.disable_ipv6": "1", ...n.plan.sysctls },
         agentBinary: host.agentBinary,
+        isolate: host.isolateNodes !== false,
         exec,
       });
       topology.nodes.set(
         n.plan.name,
-        new NetnsNode(n.plan.name, n.addresses, n.ns, anchor, host.agentBinary, exec),
+        new NetnsNode(
+          n.plan.name,
+          n.addresses,
+          n.ns,
+          anchor,
+          host.agentBinary,
+          exec,
+          host.isolateNodes !== false,
+        ),
       );
     }),
   ]);
