@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { parseArpCacheStat, parseConntrackStat, parseProcNetCounters } from "../evidence/proc.js";
-import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type Snapshot } from "./snapshot.js";
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotError, type Snapshot } from "./snapshot.js";
 import { addProcNetTcp, matchSendQ, parseSsRows, type ProcSockets } from "./sockets.js";
 
 /** Sysctls read besides every `net.ipv4.tcp_*`. Absent ones are skipped (and noted). */
@@ -81,18 +81,37 @@ function readSysctls(proc: string, notes: string[]): Record<string, number | str
   return out;
 }
 
+/**
+ * The files without which a snapshot would lie: a host with no kernel and no counters reads as a
+ * quiet host to `diagnose`. Refused (exit 2) rather than noted.
+ */
+function readEssential(proc: string, rel: string): string {
+  try {
+    const text = readFileSync(join(proc, rel), "utf8");
+    if (text.trim() === "") throw new Error("empty");
+    return text;
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new SnapshotError(
+      `${proc}: ${join(proc, rel)} cannot be read (${why}): ` +
+        (existsSync(proc)
+          ? "not a /proc tree, or one this user may not read"
+          : "no such directory") +
+        "; nothing written",
+    );
+  }
+}
+
 export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
   const proc = opts.procRoot ?? "/proc";
   const notes: string[] = [];
-  const kernel = readText(join(proc, "sys/kernel/osrelease"))?.trim() ?? "";
-  if (kernel === "") notes.push(`kernel: ${proc}/sys/kernel/osrelease not readable`);
-
-  const netText = ["netstat", "snmp"].map((f) => {
-    const t = readText(join(proc, "net", f));
-    if (t === undefined) notes.push(`counters: ${proc}/net/${f} not readable`);
-    return t ?? "";
-  });
+  const kernel = readEssential(proc, "sys/kernel/osrelease").trim();
+  const netText = ["netstat", "snmp"].map((f) => readEssential(proc, `net/${f}`));
   const counters = parseProcNetCounters(netText.join("\n"));
+  if (!Object.keys(counters).some((n) => n.startsWith("TcpExt")))
+    throw new SnapshotError(
+      `${proc}: ${proc}/net/netstat holds no TcpExt counters: not a /proc tree; nothing written`,
+    );
   const ct = readText(join(proc, "net/stat/nf_conntrack"));
   if (ct === undefined)
     notes.push("conntrack statistics: no /proc/net/stat/nf_conntrack (conntrack not loaded here)");
@@ -139,7 +158,7 @@ export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
     version: SNAPSHOT_VERSION,
     takenAt: (opts.now ?? new Date()).toISOString(),
     hostname: hostname(),
-    kernel: kernel || "unknown",
+    kernel,
     source: { proc, listenLimits, notes },
     sysctls: readSysctls(proc, notes),
     counters,

@@ -173,6 +173,7 @@ describe("snapshot, diagnose, scenario new, run --set: bad input from the comman
 
     const cases: [string[], RegExp][] = [
       [["diagnose", truncated], /not valid JSON .*truncated/],
+      [["snapshot", "--proc", "/nonexistent", "-o", gen], /\/nonexistent.*no such directory/],
       [["diagnose", "--before", snap, "--after", foreign], /--after: not a tcprepro snapshot/],
       [["diagnose", "--before", snap], /give --before FILE --after FILE, or one SNAPSHOT/],
       [["diagnose", "--live", "forever"], /--live "forever": a duration/],

@@ -57,6 +57,26 @@ describe("takeSnapshot", () => {
   });
 });
 
+describe("takeSnapshot: a /proc that cannot be read", () => {
+  const refuse = (root: string): string => {
+    try {
+      takeSnapshot({ procRoot: root });
+    } catch (err) {
+      expect(exitCodeFor(err)).toBe(2);
+      return (err as Error).message;
+    }
+    throw new Error("accepted");
+  };
+  it("is refused, not a snapshot of a quiet host with kernel unknown", () => {
+    expect(refuse("/nonexistent")).toMatch(
+      /osrelease cannot be read \(ENOENT\): no such directory/,
+    );
+    expect(refuse(fileURLToPath(new URL("../fixtures", import.meta.url)))).toMatch(
+      /not a \/proc tree/,
+    );
+  });
+});
+
 describe("listeners' Send-Q from ss", () => {
   it("matches ss rows by address and port, or by a port only one row has", () => {
     const sockets = { states: {}, listen: [] };
