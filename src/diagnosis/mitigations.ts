@@ -160,8 +160,12 @@ export const MITIGATIONS: Readonly<Record<Exclude<CauseName, "none" | "unexplain
     },
     "conntrack-table-full": {
       change:
-        "raise net.netfilter.nf_conntrack_max (and the hash size), shorten " +
-        "nf_conntrack_tcp_timeout_time_wait, or exempt the traffic from tracking (NOTRACK)",
+        "raise net.netfilter.nf_conntrack_max (kernel-wide) and the hash size with it " +
+        "(/sys/module/nf_conntrack/parameters/hashsize, or net.netfilter.nf_conntrack_buckets), " +
+        "shorten the timeouts of idle flows (nf_conntrack_tcp_timeout_established, _time_wait), " +
+        "or exempt traffic that needs no tracking (NOTRACK)",
+      scenario: "conntrack-table-full",
+      // A kernel-wide knob: `scenario new` sets it under kernelSysctls, not a node's.
       hostSysctls: {},
     },
   };

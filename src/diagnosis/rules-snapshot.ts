@@ -63,13 +63,23 @@ export function snapshotFindings(s: Snapshot): SnapshotFindings {
   if (ctCount !== undefined && ctMax !== undefined && ctMax > 0) {
     const fill = ctCount / ctMax;
     const text = `nf_conntrack_count ${ctCount} of nf_conntrack_max ${ctMax} (${Math.round(fill * 100)}%)`;
-    if (fill >= CONNTRACK_NEAR) {
+    const logged = s.kernelLog?.["conntrackTableFull"] ?? 0;
+    if (fill >= CONNTRACK_NEAR || logged > 0) {
       causes.push({
         cause: "conntrack-table-full",
         node: "server",
-        confidence: fill >= 1 || (s.counters["NfConntrackDrop"] ?? 0) > 0 ? "strong" : "weak",
-        because: `${text}: new flows are dropped once the table is full`,
-        numbers: { conntrackCount: ctCount, conntrackMax: ctMax },
+        // The log may hold lines from days ago: alone it is weak.
+        confidence: fill >= 1 || (logged > 0 && fill >= CONNTRACK_NEAR) ? "strong" : "weak",
+        because:
+          `${text}: new flows are dropped once the table is full` +
+          (logged > 0
+            ? `; the kernel log holds ${logged} "nf_conntrack: table full, dropping packet" lines`
+            : ""),
+        numbers: {
+          conntrackCount: ctCount,
+          conntrackMax: ctMax,
+          ...(logged > 0 ? { kernelLogTableFull: logged } : {}),
+        },
       });
     }
   }

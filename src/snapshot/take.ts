@@ -30,6 +30,28 @@ export const EXTRA_SYSCTLS = [
 /** Never copied into a file people pass around: the key TCP Fast Open cookies are made with. */
 const SECRET_SYSCTLS = new Set(["tcp_fastopen_key"]);
 
+/** Kernel log lines that name a cause, by the key the snapshot counts them under. */
+export const KERNEL_LOG_LINES: Record<string, RegExp> = {
+  conntrackTableFull: /nf_conntrack: (nf_conntrack: )?table full, dropping packet/,
+  neighbourTableOverflow: /neighbo(u)?r table overflow/,
+};
+
+/** The kernel log's lines that name a cause, counted; undefined when `dmesg` cannot be read. */
+function readKernelLog(notes: string[]): Record<string, number> | undefined {
+  const r = spawnSync("dmesg", [], { encoding: "utf8", timeout: 10_000, maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    notes.push(
+      `kernel log: \`dmesg\` did not run (${r.error?.message ?? r.stderr.trim()}): ` +
+        '"table full, dropping packet" lines not counted',
+    );
+    return undefined;
+  }
+  const out: Record<string, number> = {};
+  for (const [key, re] of Object.entries(KERNEL_LOG_LINES))
+    out[key] = r.stdout.split("\n").filter((l) => re.test(l)).length;
+  return out;
+}
+
 export interface SnapshotOptions {
   /** Root of the /proc to read (default `/proc`). */
   procRoot?: string;
@@ -153,6 +175,8 @@ export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
       );
     }
   }
+  // The log is the live kernel's: not asked for a copied /proc.
+  const kernelLog = (opts.useSs ?? proc === "/proc") ? readKernelLog(notes) : undefined;
   return {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
@@ -164,5 +188,6 @@ export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
     counters,
     listen: sockets.listen,
     states: sockets.states,
+    ...(kernelLog ? { kernelLog } : {}),
   };
 }

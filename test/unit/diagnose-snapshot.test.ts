@@ -122,6 +122,32 @@ describe("diagnose from snapshots", () => {
     ]);
   });
 
+  it("a full conntrack table from two snapshots: drops with no insert failing, not a collision", () => {
+    const ct = (drop: number, count: number, log: number) =>
+      quietHost(
+        {
+          sysctls: {
+            ...quietHost().sysctls,
+            "net.netfilter.nf_conntrack_max": 64,
+            "net.netfilter.nf_conntrack_count": count,
+          },
+          kernelLog: { conntrackTableFull: log },
+        },
+        { NfConntrackDrop: drop, NfConntrackEarlyDrop: 0, NfConntrackInsertFailed: 0 },
+      );
+    const d = diagnoseHost(json(later(ct(168, 64, 10))), json(ct(0, 3, 0)));
+    expect(d.causes.map((c) => c.cause)).toEqual(["conntrack-table-full"]);
+    const c = d.causes[0]!;
+    expect(c.confidence).toBe("strong");
+    expect(c.because).toMatch(/NfConntrackDrop \+168.*NfConntrackInsertFailed \+0/);
+    expect(c.because).toMatch(/nf_conntrack_count 64 of nf_conntrack_max 64 \(100%\)/);
+    expect(c.because).toMatch(/10 "nf_conntrack: table full, dropping packet" lines/);
+    expect(d.whatToTry[0]).toMatchObject({
+      cause: "conntrack-table-full",
+      scenario: "scenarios/conntrack-table-full.yaml",
+    });
+  });
+
   it("the neighbour table: table_fulls moving, and entries near gc_thresh3", () => {
     const arp = { ArpCacheEntries: 30, ArpCacheTableFulls: 0, ArpCacheForcedGcRuns: 2 };
     const before = quietHost(
