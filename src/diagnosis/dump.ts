@@ -5,7 +5,7 @@
  * rule that needs more than its counters says so in `unchecked`.
  */
 import { counterDeltas, looksLikeNstat, parseCounterDump } from "../evidence/proc.js";
-import type { Counters, Evidence, ListenQueueEvidence } from "../evidence/types.js";
+import type { Counters, Evidence, ListenQueueEvidence, SocketEvidence } from "../evidence/types.js";
 import type { Diagnosis } from "./causes.js";
 import { DumpError } from "./errors.js";
 import { NETSTAT_COUNTERS_READ, diagnose } from "./rules.js";
@@ -48,6 +48,8 @@ export interface CounterPairOptions {
   kernel?: string;
   /** The host's listen sockets (from snapshots), when known. */
   listen?: ListenQueueEvidence;
+  /** The host's sockets per state (from snapshots, /proc/net/tcp), when known. */
+  sockets?: SocketEvidence;
 }
 
 /** The rules on one host's counters before and after, as a node "server" with no clients. */
@@ -83,6 +85,7 @@ export function diagnoseCounterPair(
         counters,
         available: [...available],
         ...(opts.listen ? { listen: opts.listen } : {}),
+        ...(opts.sockets ? { sockets: opts.sockets } : {}),
       },
     },
     roles: { server: "server" },
@@ -101,7 +104,11 @@ export function diagnoseCounterPair(
           ]
         : []),
       ...d.unchecked,
-      ...DUMP_UNCHECKED.filter((u) => !(opts.listen && u.startsWith("listen queue:"))),
+      ...DUMP_UNCHECKED.filter(
+        (u) =>
+          !(opts.listen && u.startsWith("listen queue:")) &&
+          !(opts.sockets && u.startsWith("socket states:")),
+      ),
     ],
   };
 }

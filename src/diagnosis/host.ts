@@ -5,7 +5,7 @@
  * max, TIME_WAIT near the port range (rules-snapshot.ts) — and every cause comes with what to try.
  */
 import { looksLikeNstat } from "../evidence/proc.js";
-import type { Counters, ListenQueueEvidence } from "../evidence/types.js";
+import type { Counters, ListenQueueEvidence, SocketEvidence } from "../evidence/types.js";
 import { looksLikeSnapshot, readSnapshot, type Snapshot } from "../snapshot/snapshot.js";
 import type { Cause, Diagnosis } from "./causes.js";
 import { diagnoseCounterPair, readDump } from "./dump.js";
@@ -53,6 +53,13 @@ function listenEvidence(after: Snapshot, before?: Snapshot): ListenQueueEvidence
   };
 }
 
+/** The snapshots' sockets per state as samples: the most of each state, and the last. */
+function socketEvidence(after: Snapshot, before?: Snapshot): SocketEvidence {
+  const max: Record<string, number> = { ...after.states };
+  for (const [k, v] of Object.entries(before?.states ?? {})) max[k] = Math.max(max[k] ?? 0, v);
+  return { max, final: { ...after.states } } as SocketEvidence;
+}
+
 /** Diagnose `before` → `after` texts; `before` undefined: a lone snapshot, counters since boot. */
 export function diagnoseHost(afterText: string, beforeText?: string): HostDiagnosis {
   const after = readInput(afterText, "after");
@@ -72,6 +79,7 @@ export function diagnoseHost(afterText: string, beforeText?: string): HostDiagno
     omitsZeros: after.omitsZeros || (before?.omitsZeros ?? false),
     kernel: a?.kernel,
     listen: a ? listenEvidence(a, b) : undefined,
+    sockets: a ? socketEvidence(a, b) : undefined,
   });
   const unchecked = [...d.unchecked];
   if (!before)
