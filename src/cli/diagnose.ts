@@ -1,10 +1,34 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { diagnoseHost, formatHostDiagnosis } from "../diagnosis/index.js";
+import {
+  diagnoseHost,
+  diagnosePackets,
+  formatHostDiagnosis,
+  withPackets,
+} from "../diagnosis/index.js";
+import { parsePcap, PcapError } from "../evidence/pcap.js";
 import { Duration } from "../scenario/schema.js";
 import { takeSnapshot } from "../snapshot/take.js";
 import { UsageError } from "../util/errors.js";
 import { sleep } from "../util/time.js";
+
+/** Each capture parsed; one that is not a classic pcap is bad input (exit 2), named. */
+function readCaptures(files: string[]) {
+  return files.map((file) => {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`--pcap ${file}: ${(err as Error).message}`);
+    }
+    try {
+      return { file, capture: parsePcap(buf) };
+    } catch (err) {
+      if (err instanceof PcapError) throw new UsageError(`--pcap ${file}: ${err.message}`);
+      throw err;
+    }
+  });
+}
 
 function read(flag: string, file: string): string {
   try {
@@ -57,20 +81,38 @@ export function registerDiagnose(program: Command): void {
       "--keep <prefix>",
       "with --live: keep the snapshots as PREFIX.before.json, PREFIX.after.json",
     )
+    .option(
+      "--pcap <files...>",
+      "packet captures (tcpdump -w, classic pcap), alone or beside snapshots or dumps",
+    )
     .option("--json", "print the diagnosis as JSON", false)
     .action(
       async (
         one: string | undefined,
-        opts: { before?: string; after?: string; live?: number; keep?: string; json: boolean },
+        opts: {
+          before?: string;
+          after?: string;
+          live?: number;
+          keep?: string;
+          pcap?: string[];
+          json: boolean;
+        },
       ) => {
         const given = [one !== undefined, opts.before ?? opts.after, opts.live].filter(Boolean);
-        if (given.length !== 1 || (opts.before === undefined) !== (opts.after === undefined))
+        const captures = opts.pcap ? readCaptures(opts.pcap) : undefined;
+        if (
+          given.length > 1 ||
+          (given.length === 0 && !captures) ||
+          (opts.before === undefined) !== (opts.after === undefined)
+        )
           throw new UsageError(
-            "give --before FILE --after FILE, or one SNAPSHOT, or --live DURATION",
+            "give --before FILE --after FILE, or one SNAPSHOT, or --live DURATION (and/or --pcap FILE…)",
           );
         if (opts.keep && opts.live === undefined) throw new UsageError("--keep goes with --live");
         let d;
-        if (opts.live !== undefined) {
+        if (given.length === 0) {
+          d = undefined;
+        } else if (opts.live !== undefined) {
           const [before, after] = await liveSnapshots(opts.live, opts.keep);
           d = diagnoseHost(after, before);
         } else if (one !== undefined) {
@@ -78,8 +120,9 @@ export function registerDiagnose(program: Command): void {
         } else {
           d = diagnoseHost(read("--after", opts.after!), read("--before", opts.before!));
         }
+        if (captures) d = withPackets(d, diagnosePackets(captures));
         process.stdout.write(
-          opts.json ? JSON.stringify(d, null, 2) + "\n" : formatHostDiagnosis(d),
+          opts.json ? JSON.stringify(d, null, 2) + "\n" : formatHostDiagnosis(d!),
         );
       },
     );
