@@ -337,6 +337,47 @@ export function tuneCloseWait(t: HostTuning): void {
   );
 }
 
+/** neighbour-table-full: the host's gc_thresh1/2/3 (kernel-wide), more neighbours than thresh3. */
+export function tuneNeighbours(t: HostTuning): void {
+  const { ed, s, notes } = t;
+  const host = [1, 2, 3].map((i) => sysctlNumber(s, `net.ipv4.neigh.default.gc_thresh${i}`));
+  const LIMIT = 48;
+  const thresh3 = host[2];
+  if (thresh3 !== undefined && thresh3 <= LIMIT) {
+    host.forEach((v, i) => {
+      if (v !== undefined)
+        ed.set(
+          ["kernelSysctls", `net.ipv4.neigh.default.gc_thresh${i + 1}`],
+          v,
+          `from the snapshot (${s.hostname})`,
+        );
+    });
+    const replicas = 2 * thresh3;
+    ed.set(
+      ["nodes", "client", "replicas"],
+      replicas,
+      `twice gc_thresh3: each client needs an entry on the server`,
+    );
+    const sent = replicas * Number(ed.get(["traffic", "0", "connections"]) ?? 3);
+    ed.set(["variants", "mitigated", "expect", "clients"], {
+      failed: "== 0",
+      connected: `== ${sent}`,
+    });
+  } else if (thresh3 !== undefined) {
+    ed.set(
+      ["kernelSysctls", "net.ipv4.neigh.default.gc_thresh3"],
+      Number(ed.get(["kernelSysctls", "net.ipv4.neigh.default.gc_thresh3"]) ?? 16),
+      `not the host's ${thresh3}: overflowing it takes more than ${thresh3} neighbours on one ` +
+        "network, too many nodes for a test; the catalog's fails the same way",
+    );
+    notes.push(`gc_thresh3: the host has ${thresh3}; the scenario overflows the catalog's`);
+  }
+  notes.push(
+    `neighbour entries on the host: ${s.counters["ArpCacheEntries"] ?? "?"}; not carried over: ` +
+      "its networks and peers (the scenario's clients stand for them)",
+  );
+}
+
 export const HOST_TUNERS: Partial<Record<CauseName, (t: HostTuning) => void>> = {
   "syn-queue-overflow": tuneSynQueue,
   "syn-flood-cookies": tuneSynCookies,
@@ -344,4 +385,5 @@ export const HOST_TUNERS: Partial<Record<CauseName, (t: HostTuning) => void>> = 
   "port-exhaustion": tunePortExhaustion,
   "tw-bucket-overflow": tuneTwBuckets,
   "close-wait-leak": tuneCloseWait,
+  "neighbour-table-full": tuneNeighbours,
 };

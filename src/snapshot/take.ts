@@ -36,6 +36,17 @@ export const KERNEL_LOG_LINES: Record<string, RegExp> = {
   neighbourTableOverflow: /neighbo(u)?r table overflow/,
 };
 
+/** The lines of a kernel log (dmesg's output) that name a cause, counted. */
+export function countKernelLog(text: string): Record<string, number> {
+  const lines = text.split("\n");
+  return Object.fromEntries(
+    Object.entries(KERNEL_LOG_LINES).map(([key, re]) => [
+      key,
+      lines.filter((l) => re.test(l)).length,
+    ]),
+  );
+}
+
 /** The kernel log's lines that name a cause, counted; undefined when `dmesg` cannot be read. */
 function readKernelLog(notes: string[]): Record<string, number> | undefined {
   const r = spawnSync("dmesg", [], { encoding: "utf8", timeout: 10_000, maxBuffer: 64 << 20 });
@@ -46,10 +57,7 @@ function readKernelLog(notes: string[]): Record<string, number> | undefined {
     );
     return undefined;
   }
-  const out: Record<string, number> = {};
-  for (const [key, re] of Object.entries(KERNEL_LOG_LINES))
-    out[key] = r.stdout.split("\n").filter((l) => re.test(l)).length;
-  return out;
+  return countKernelLog(r.stdout);
 }
 
 export interface SnapshotOptions {
@@ -60,6 +68,8 @@ export interface SnapshotOptions {
    * ss asks the kernel of the current namespace, not a copied tree).
    */
   useSs?: boolean;
+  /** A saved kernel log (dmesg's output) to count instead of running dmesg (with a copied /proc). */
+  kernelLogText?: string;
   now?: Date;
 }
 
@@ -176,7 +186,12 @@ export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
     }
   }
   // The log is the live kernel's: not asked for a copied /proc.
-  const kernelLog = (opts.useSs ?? proc === "/proc") ? readKernelLog(notes) : undefined;
+  const kernelLog =
+    opts.kernelLogText !== undefined
+      ? countKernelLog(opts.kernelLogText)
+      : (opts.useSs ?? proc === "/proc")
+        ? readKernelLog(notes)
+        : undefined;
   return {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,

@@ -55,8 +55,11 @@ async function copyProc(node: StartedNode, to: string): Promise<void> {
 async function snapshotOf(node: StartedNode, name: string): Promise<string> {
   const tree = join(dir, `${name}-proc`);
   await copyProc(node, tree);
+  // The guest kernel's log, as `dmesg` in it prints it.
+  const log = join(dir, `${name}.dmesg`);
+  writeFileSync(log, (await node.exec(["dmesg"], 30_000)).stdout);
   const file = join(dir, `${name}.json`);
-  const r = await cli(["snapshot", "--proc", tree, "-o", file]);
+  const r = await cli(["snapshot", "--proc", tree, "--kernel-log", log, "-o", file]);
   expect(r.code, r.stderr).toBe(0);
   return file;
 }
@@ -154,6 +157,9 @@ describe.skipIf(process.getuid?.() !== 0)("a host with its conntrack table full,
       const c = d.causes.find((x) => x.cause === "conntrack-table-full")!;
       expect(c.confidence).toBe("strong");
       expect(c.numbers["NfConntrackInsertFailed"]).toBe(0);
+      // The kernel said so in its log too (rate-limited: at least once).
+      expect(snap.kernelLog?.["conntrackTableFull"]).toBeGreaterThan(0);
+      expect(c.because).toMatch(/"nf_conntrack: table full, dropping packet" lines/);
 
       const gen = join(dir, `gen-${k}.yaml`);
       const made = await cli(["scenario", "new", "--from", after, "-o", gen]);
@@ -170,7 +176,7 @@ describe.skipIf(process.getuid?.() !== 0)("a host with its conntrack table full,
       expect(variants.find((v) => v.variant === "mitigated")!.verdict).toBe("pass");
       process.stderr.write(
         `ROUNDTRIP conntrack ${k}: host count ${String(snap.sysctls["net.netfilter.nf_conntrack_count"])}` +
-          ` drop ${c.numbers["NfConntrackDrop"]}; run ${JSON.stringify(base.clients.outcomes)} ` +
+          ` drop ${c.numbers["NfConntrackDrop"]} log ${snap.kernelLog?.["conntrackTableFull"]}; run ${JSON.stringify(base.clients.outcomes)} ` +
           `gw drop ${base.nodes["gw"]!.counters["NfConntrackDrop"]}\n`,
       );
     });

@@ -180,6 +180,26 @@ describe("scenario new", () => {
     );
   });
 
+  it("neighbour-table-full: the host's gc_thresh (kernel-wide), twice thresh3 clients", () => {
+    const made = newScenario({
+      cause: "neighbour-table-full",
+      snapshot: snapshot({
+        sysctls: {
+          "net.ipv4.neigh.default.gc_thresh1": 8,
+          "net.ipv4.neigh.default.gc_thresh2": 16,
+          "net.ipv4.neigh.default.gc_thresh3": 24,
+        },
+        counters: { ArpCacheEntries: 24, ArpCacheTableFulls: 9, TcpActiveOpens: 1 },
+      }),
+    });
+    const [baseline, , mitigated] = loadScenario("gen.yaml", facts, made.text).variants;
+    expect(baseline!.scenario.kernelSysctls).toMatchObject({
+      "net.ipv4.neigh.default.gc_thresh3": 24,
+    });
+    expect(baseline!.scenario.nodes["client"]!.replicas).toBe(48);
+    expect(mitigated!.name).toBe("mitigated");
+  });
+
   it("tw-bucket-overflow and close-wait-leak: the host's bucket limit, port and leak size", () => {
     const tw = newScenario({
       snapshot: snapshot({

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { addProcNetTcp, matchSendQ, parseSsRows } from "../../src/snapshot/sockets.js";
 import { readSnapshot, SnapshotError } from "../../src/snapshot/snapshot.js";
-import { takeSnapshot } from "../../src/snapshot/take.js";
+import { countKernelLog, takeSnapshot } from "../../src/snapshot/take.js";
 import { exitCodeFor } from "../../src/util/errors.js";
 
 const procRoot = fileURLToPath(new URL("../fixtures/snapshot/proc", import.meta.url));
@@ -74,6 +74,17 @@ describe("takeSnapshot: a /proc that cannot be read", () => {
     expect(refuse(fileURLToPath(new URL("../fixtures", import.meta.url)))).toMatch(
       /not a \/proc tree/,
     );
+  });
+});
+
+describe("the kernel log's cause lines", () => {
+  it("counts conntrack's and the neighbour table's, whatever the prefix", () => {
+    const log =
+      "[  12.5] nf_conntrack: nf_conntrack: table full, dropping packet\n" +
+      "[  13.1] nf_conntrack: table full, dropping packet\n" +
+      "[  14.0] neighbour: arp_cache: neighbor table overflow!\n" +
+      "[  15.0] eth0: link up\n";
+    expect(countKernelLog(log)).toEqual({ conntrackTableFull: 2, neighbourTableOverflow: 1 });
   });
 });
 
