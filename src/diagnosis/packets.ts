@@ -255,7 +255,8 @@ export function withPackets(d: HostDiagnosis | undefined, p: PacketDiagnosis): H
     causes,
     // A capture was given: the "no capture" line of a dump's diagnosis no longer holds.
     unchecked: [
-      ...p.unchecked,
+      // With snapshots or dumps given, the counters are there.
+      ...p.unchecked.filter((u) => !d || !u.startsWith("counters: packets alone")),
       ...(d?.unchecked ?? []).filter((u) => !u.startsWith("packets: no capture")),
     ],
     observations: [...(d?.observations ?? []), ...p.observations],

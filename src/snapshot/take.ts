@@ -32,7 +32,8 @@ const SECRET_SYSCTLS = new Set(["tcp_fastopen_key"]);
 
 /** Kernel log lines that name a cause, by the key the snapshot counts them under. */
 export const KERNEL_LOG_LINES: Record<string, RegExp> = {
-  conntrackTableFull: /nf_conntrack: (nf_conntrack: )?table full, dropping packet/,
+  // 7.2 names the namespace: "nf_conntrack: table full in netns 4026532217, dropping packet".
+  conntrackTableFull: /nf_conntrack: (nf_conntrack: )?table full( in netns \d+)?, dropping packet/,
   neighbourTableOverflow: /neighbo(u)?r table overflow/,
 };
 
@@ -196,7 +197,10 @@ export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     takenAt: (opts.now ?? new Date()).toISOString(),
-    hostname: hostname(),
+    // A copied /proc names its own host (sys/kernel/hostname is per UTS namespace).
+    hostname:
+      (proc === "/proc" ? undefined : readText(join(proc, "sys/kernel/hostname"))?.trim()) ||
+      hostname(),
     kernel,
     source: { proc, listenLimits, notes },
     sysctls: readSysctls(proc, notes),

@@ -27,6 +27,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const PROC_FILES = [
   "/proc/sys/kernel/osrelease",
+  "/proc/sys/kernel/hostname",
   "/proc/net/netstat",
   "/proc/net/snmp",
   "/proc/net/stat/nf_conntrack",
@@ -65,6 +66,29 @@ async function snapshotOf(node: StartedNode, name: string): Promise<string> {
 }
 
 describe.skipIf(process.getuid?.() !== 0)("a host with its conntrack table full, in VMs", () => {
+  it("the catalog's conntrack-table-full passes on 6.1 and 7.2, named from its evidence", async () => {
+    const json = join(dir, "catalog.json");
+    const run = await cli([
+      "run",
+      "scenarios/conntrack-table-full.yaml",
+      "--kernel",
+      KERNELS.join(","),
+      "--json",
+      json,
+    ]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const variants = (JSON.parse(readFileSync(json, "utf8")) as RunReport).scenarios[0]!.variants;
+    for (const k of KERNELS) {
+      const at = (name: string) => variants.find((v) => v.variant === name && v.kernel === k)!;
+      const base = at("baseline");
+      expect(base.causes.map((c) => c.cause)).toEqual(["conntrack-table-full"]);
+      expect(base.nodes["gw"]!.counters["NfConntrackDrop"]).toBeGreaterThan(0);
+      expect(base.nodes["gw"]!.counters["NfConntrackInsertFailed"] ?? 0).toBe(0);
+      expect(base.dropReasons?.counts?.["NETFILTER_DROP"]).toBeGreaterThan(0);
+      expect(at("mitigated").causes.map((c) => c.cause)).toEqual(["none"]);
+    }
+  });
+
   for (const k of KERNELS) {
     it(`${k}: snapshots → diagnose names conntrack-table-full → scenario new → run`, async () => {
       const runtime = new VmRuntime({ version: k });
@@ -158,7 +182,14 @@ describe.skipIf(process.getuid?.() !== 0)("a host with its conntrack table full,
       expect(c.confidence).toBe("strong");
       expect(c.numbers["NfConntrackInsertFailed"]).toBe(0);
       // The kernel said so in its log too (rate-limited: at least once).
-      expect(snap.kernelLog?.["conntrackTableFull"]).toBeGreaterThan(0);
+      const dmesg = readFileSync(join(dir, "after.dmesg"), "utf8");
+      expect(
+        snap.kernelLog?.["conntrackTableFull"],
+        dmesg
+          .split("\n")
+          .filter((l) => /conntrack|nf_ct|table/i.test(l))
+          .join("\n") || dmesg.slice(-3000),
+      ).toBeGreaterThan(0);
       expect(c.because).toMatch(/"nf_conntrack: table full, dropping packet" lines/);
 
       const gen = join(dir, `gen-${k}.yaml`);

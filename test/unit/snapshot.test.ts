@@ -82,9 +82,10 @@ describe("the kernel log's cause lines", () => {
     const log =
       "[  12.5] nf_conntrack: nf_conntrack: table full, dropping packet\n" +
       "[  13.1] nf_conntrack: table full, dropping packet\n" +
+      "[  13.2] nf_conntrack: nf_conntrack: table full in netns 4026532217, dropping packet\n" +
       "[  14.0] neighbour: arp_cache: neighbor table overflow!\n" +
       "[  15.0] eth0: link up\n";
-    expect(countKernelLog(log)).toEqual({ conntrackTableFull: 2, neighbourTableOverflow: 1 });
+    expect(countKernelLog(log)).toEqual({ conntrackTableFull: 3, neighbourTableOverflow: 1 });
   });
 });
 
