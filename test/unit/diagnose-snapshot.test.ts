@@ -148,6 +148,25 @@ describe("diagnose from snapshots", () => {
     });
   });
 
+  it("--live: a queue full between the snapshots counts, and drop reasons are observed", () => {
+    const full = {
+      family: "ipv4" as const,
+      address: "0.0.0.0",
+      port: 8080,
+      recvQ: 512,
+      sendQ: 511,
+    };
+    const sample = quietHost({ listen: [full], states: { LISTEN: 1, CLOSE_WAIT: 2 } });
+    const d = diagnoseHost(json(later(quietHost())), json(quietHost()), {
+      samples: [sample],
+      dropReasons: { counts: { TCP_LISTEN_OVERFLOW: 7 }, note: "every IPv4 drop on this host" },
+    });
+    const c = d.causes.find((x) => x.cause === "accept-queue-overflow")!;
+    expect(c.because).toMatch(/Recv-Q 512 of Send-Q 511/);
+    expect(c.node).toBe("web1");
+    expect(d.observations.join("\n")).toMatch(/kernel drop reasons .*TCP_LISTEN_OVERFLOW ×7/);
+  });
+
   it("the neighbour table: table_fulls moving, and entries near gc_thresh3", () => {
     const arp = { ArpCacheEntries: 30, ArpCacheTableFulls: 0, ArpCacheForcedGcRuns: 2 };
     const before = quietHost(
