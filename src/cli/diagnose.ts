@@ -1,10 +1,37 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { diagnoseHost, formatHostDiagnosis } from "../diagnosis/index.js";
+import {
+  diagnoseHost,
+  diagnosePackets,
+  formatHostDiagnosis,
+  withPackets,
+} from "../diagnosis/index.js";
+import { parsePcap, PcapError } from "../evidence/pcap.js";
 import { Duration } from "../scenario/schema.js";
+import type { LiveSamples } from "../diagnosis/host.js";
+import { DropReasonTracer } from "../evidence/drop-reasons.js";
+import type { Snapshot } from "../snapshot/snapshot.js";
 import { takeSnapshot } from "../snapshot/take.js";
 import { UsageError } from "../util/errors.js";
 import { sleep } from "../util/time.js";
+
+/** Each capture parsed; one that is not a classic pcap is bad input (exit 2), named. */
+function readCaptures(files: string[]) {
+  return files.map((file) => {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`--pcap ${file}: ${(err as Error).message}`);
+    }
+    try {
+      return { file, capture: parsePcap(buf) };
+    } catch (err) {
+      if (err instanceof PcapError) throw new UsageError(`--pcap ${file}: ${err.message}`);
+      throw err;
+    }
+  });
+}
 
 function read(flag: string, file: string): string {
   try {
@@ -24,23 +51,54 @@ function liveMs(value: string): number {
   return ms.data;
 }
 
-/** Two snapshots of this host `ms` apart, with progress on stderr. */
-async function liveSnapshots(ms: number, keep?: string): Promise<[string, string]> {
+/**
+ * Two snapshots of this host `ms` apart, with samples between them (the queues, socket states
+ * and conntrack count at their peaks: a full accept queue drains in a moment) and the kernel's
+ * drop reasons over the window where tracefs is writable. Progress on stderr.
+ */
+async function liveSnapshots(
+  ms: number,
+  keep?: string,
+): Promise<{ before: string; after: string; live: LiveSamples; notes: string[] }> {
+  const notes: string[] = [];
+  const tracer = DropReasonTracer.start("live");
+  if (typeof tracer === "string") notes.push(`drop reasons: ${tracer}`);
   const before = JSON.stringify(takeSnapshot());
-  process.stderr.write(`snapshot 1 taken; the second in ${ms / 1000}s\n`);
+  // At most ~30 samples, at least 1 s apart: bounded whatever the window.
+  const every = Math.min(10_000, Math.max(1_000, Math.floor(ms / 30)));
+  process.stderr.write(
+    `snapshot 1 taken; sampling every ${every / 1000}s; the second in ${ms / 1000}s\n`,
+  );
+  const samples: Snapshot[] = [];
   const end = Date.now() + ms;
-  for (let left = end - Date.now(); left > 0; left = end - Date.now()) {
-    await sleep(Math.min(left, 10_000));
-    const rest = Math.max(0, Math.round((end - Date.now()) / 1000));
-    if (rest > 0) process.stderr.write(`  ${rest}s left\n`);
+  let said = Date.now();
+  try {
+    for (let left = end - Date.now(); left > 0; left = end - Date.now()) {
+      await sleep(Math.min(left, every));
+      if (end - Date.now() <= 0) break;
+      samples.push(takeSnapshot());
+      if (Date.now() - said >= 10_000) {
+        said = Date.now();
+        process.stderr.write(`  ${Math.round((end - Date.now()) / 1000)}s left\n`);
+      }
+    }
+  } catch (err) {
+    if (typeof tracer !== "string") tracer.stop();
+    throw err;
   }
   const after = JSON.stringify(takeSnapshot());
-  process.stderr.write("snapshot 2 taken\n");
+  const dropReasons = typeof tracer === "string" ? undefined : tracer.stop();
+  process.stderr.write(`snapshot 2 taken (${samples.length} samples between)\n`);
   if (keep) {
     writeFileSync(`${keep}.before.json`, before + "\n");
     writeFileSync(`${keep}.after.json`, after + "\n");
   }
-  return [before, after];
+  return {
+    before,
+    after,
+    live: { samples, ...(dropReasons ? { dropReasons } : {}) },
+    notes,
+  };
 }
 
 export function registerDiagnose(program: Command): void {
@@ -57,29 +115,49 @@ export function registerDiagnose(program: Command): void {
       "--keep <prefix>",
       "with --live: keep the snapshots as PREFIX.before.json, PREFIX.after.json",
     )
+    .option(
+      "--pcap <files...>",
+      "packet captures (tcpdump -w, classic pcap), alone or beside snapshots or dumps",
+    )
     .option("--json", "print the diagnosis as JSON", false)
     .action(
       async (
         one: string | undefined,
-        opts: { before?: string; after?: string; live?: number; keep?: string; json: boolean },
+        opts: {
+          before?: string;
+          after?: string;
+          live?: number;
+          keep?: string;
+          pcap?: string[];
+          json: boolean;
+        },
       ) => {
         const given = [one !== undefined, opts.before ?? opts.after, opts.live].filter(Boolean);
-        if (given.length !== 1 || (opts.before === undefined) !== (opts.after === undefined))
+        const captures = opts.pcap ? readCaptures(opts.pcap) : undefined;
+        if (
+          given.length > 1 ||
+          (given.length === 0 && !captures) ||
+          (opts.before === undefined) !== (opts.after === undefined)
+        )
           throw new UsageError(
-            "give --before FILE --after FILE, or one SNAPSHOT, or --live DURATION",
+            "give --before FILE --after FILE, or one SNAPSHOT, or --live DURATION (and/or --pcap FILE…)",
           );
         if (opts.keep && opts.live === undefined) throw new UsageError("--keep goes with --live");
         let d;
-        if (opts.live !== undefined) {
-          const [before, after] = await liveSnapshots(opts.live, opts.keep);
-          d = diagnoseHost(after, before);
+        if (given.length === 0) {
+          d = undefined;
+        } else if (opts.live !== undefined) {
+          const w = await liveSnapshots(opts.live, opts.keep);
+          d = diagnoseHost(w.after, w.before, w.live);
+          d.unchecked.push(...w.notes);
         } else if (one !== undefined) {
           d = diagnoseHost(read("snapshot", one));
         } else {
           d = diagnoseHost(read("--after", opts.after!), read("--before", opts.before!));
         }
+        if (captures) d = withPackets(d, diagnosePackets(captures));
         process.stdout.write(
-          opts.json ? JSON.stringify(d, null, 2) + "\n" : formatHostDiagnosis(d),
+          opts.json ? JSON.stringify(d, null, 2) + "\n" : formatHostDiagnosis(d!),
         );
       },
     );

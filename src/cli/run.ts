@@ -4,6 +4,8 @@ import { htmlReport } from "../report/html.js";
 import { junitXml } from "../report/junit.js";
 import { anyKernel, type KernelFacts } from "../scenario/semantics.js";
 import { collectSet, withSetVariant, type SetFlag } from "../scenario/set-flag.js";
+import * as sweeping from "../scenario/sweep.js";
+import { formatSweeps, withSweepsHtml } from "../report/sweep.js";
 import { installSignalHandlers } from "../util/interrupts.js";
 import { exitCodeOf, expandPaths, loadAll } from "../run/run.js";
 import { runLoaded } from "../api/run.js";
@@ -60,6 +62,11 @@ export function registerRun(program: Command): void {
       "add a variant with this change (repeatable: all together make one variant), expected healthy",
       collectSet,
     )
+    .option(
+      "--sweep <path=v1,v2,…>",
+      "add a variant per value (each as --set), and report the smallest value that made the failure go away",
+      sweeping.parseSweep,
+    )
     .option(...POOL_OPTION)
     .option(
       "--base <image>",
@@ -85,6 +92,7 @@ export function registerRun(program: Command): void {
           captures: string;
           runtime: RuntimeName;
           set?: SetFlag[];
+          sweep?: sweeping.Sweep;
           kernel?: string;
           kernelImage?: string;
           kernelModules?: string;
@@ -95,7 +103,13 @@ export function registerRun(program: Command): void {
         // more against the kernel the nodes will run on, which only the runtime knows.
         const files = expandPaths(paths);
         const load = (kernel: KernelFacts) =>
-          loadAll(files, kernel).map((s) => withSetVariant(s, opts.set ?? [], kernel));
+          loadAll(files, kernel).map((s) =>
+            sweeping.withSweepVariants(
+              withSetVariant(s, opts.set ?? [], kernel),
+              opts.sweep,
+              kernel,
+            ),
+          );
         const captures =
           opts.capture ||
           load(anyKernel).some((s) =>
@@ -124,11 +138,13 @@ export function registerRun(program: Command): void {
           capturesDir: opts.captures,
           onEvent: emit,
         });
-        if (opts.json) writeFileAtomic(opts.json, JSON.stringify(report, null, 2) + "\n");
+        const sweeps = opts.sweep ? sweeping.sweepSummaries(report, opts.sweep) : [];
+        const json = sweeps.length > 0 ? { ...report, sweeps } : report;
+        if (opts.json) writeFileAtomic(opts.json, JSON.stringify(json, null, 2) + "\n");
         if (opts.junit) writeFileAtomic(opts.junit, junitXml(report));
-        if (opts.html) writeFileAtomic(opts.html, htmlReport(report));
-        process.stdout.write("\n" + formatReport(report));
-        process.exitCode = exitCodeOf(report);
+        if (opts.html) writeFileAtomic(opts.html, withSweepsHtml(htmlReport(report), sweeps));
+        process.stdout.write("\n" + formatReport(report) + formatSweeps(sweeps));
+        process.exitCode = exitCodeOf(opts.sweep ? sweeping.withoutSweepVariants(report) : report);
       },
     );
 }

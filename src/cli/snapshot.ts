@@ -1,6 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { takeSnapshot } from "../snapshot/take.js";
+import { UsageError } from "../util/errors.js";
 
 export function registerSnapshot(program: Command): void {
   program
@@ -13,8 +14,20 @@ export function registerSnapshot(program: Command): void {
       "--proc <dir>",
       "read this /proc instead of the live one (ss is then not asked for the listeners' Send-Q)",
     )
-    .action((opts: { output?: string; proc?: string }) => {
-      const snapshot = takeSnapshot({ procRoot: opts.proc });
+    .option(
+      "--kernel-log <file>",
+      "a saved kernel log (dmesg output) to count cause lines in, instead of running dmesg",
+    )
+    .action((opts: { output?: string; proc?: string; kernelLog?: string }) => {
+      let kernelLogText: string | undefined;
+      if (opts.kernelLog !== undefined) {
+        try {
+          kernelLogText = readFileSync(opts.kernelLog, "utf8");
+        } catch (err) {
+          throw new UsageError(`--kernel-log ${opts.kernelLog}: ${(err as Error).message}`);
+        }
+      }
+      const snapshot = takeSnapshot({ procRoot: opts.proc, kernelLogText });
       const text = JSON.stringify(snapshot, null, 2) + "\n";
       if (opts.output) writeFileSync(opts.output, text);
       else process.stdout.write(text);

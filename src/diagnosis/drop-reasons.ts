@@ -19,6 +19,7 @@ const REASONS_FOR_CAUSE: Record<string, string[]> = {
   "lossy-path": ["NETFILTER_DROP"],
   "udp-local-firewall": ["NETFILTER_DROP"],
   "neighbour-table-full": ["NEIGH_CREATEFAIL"],
+  "conntrack-table-full": ["NETFILTER_DROP"],
 };
 
 /** The cause, its `because` and `numbers` extended with the supporting reasons that were counted. */

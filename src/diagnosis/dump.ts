@@ -1,12 +1,14 @@
 /**
  * `tcprepro diagnose --before FILE --after FILE`: the same rules on two counter dumps from a
  * production host, in either format it gives (`nstat -az`, or `cat /proc/net/netstat
- * /proc/net/snmp`). The host is one node with role "server" and no client evidence, so every
- * rule that needs more than its counters says so in `unchecked`.
+ * /proc/net/snmp`). The host is one node — named after the host (its snapshot's hostname), or
+ * "host" for bare dumps — that the rules read as a listener (role "server"), with no client
+ * evidence, so every rule that needs more than its counters says so in `unchecked`.
  */
 import { counterDeltas, looksLikeNstat, parseCounterDump } from "../evidence/proc.js";
-import type { Counters, Evidence, ListenQueueEvidence } from "../evidence/types.js";
+import type { Counters, Evidence, ListenQueueEvidence, SocketEvidence } from "../evidence/types.js";
 import type { Diagnosis } from "./causes.js";
+import type { DropReasons } from "../evidence/drop-reasons.js";
 import { DumpError } from "./errors.js";
 import { NETSTAT_COUNTERS_READ, diagnose } from "./rules.js";
 
@@ -27,7 +29,7 @@ const NOT_MONOTONIC = new Set([
 
 /** What counters from one host cannot tell, whatever they say. */
 const DUMP_UNCHECKED = [
-  "gateway conntrack: no NAT gateway's /proc/net/stat/nf_conntrack was given: snat-conntrack-collision not checked",
+  "conntrack: no /proc/net/stat/nf_conntrack was given (a snapshot of the NAT gateway or node has it): conntrack-table-full and snat-conntrack-collision not checked",
   "packets: no capture: whether SYNs arrived at all, and passive vs active resets (the RST's IP id), not checked",
   "listen queue: no `ss -lnt` samples: accept-queue depth not checked",
   "socket states: no /proc/net/tcp samples: close-wait-leak not checked",
@@ -48,6 +50,12 @@ export interface CounterPairOptions {
   kernel?: string;
   /** The host's listen sockets (from snapshots), when known. */
   listen?: ListenQueueEvidence;
+  /** The host's sockets per state (from snapshots, /proc/net/tcp), when known. */
+  sockets?: SocketEvidence;
+  /** The kernel's drop reasons while the window ran (diagnose --live, where tracefs is readable). */
+  dropReasons?: DropReasons;
+  /** What to call the host in the findings (default "host"). */
+  node?: string;
 }
 
 /** The rules on one host's counters before and after, as a node "server" with no clients. */
@@ -76,16 +84,19 @@ export function diagnoseCounterPair(
       available.add(c);
     }
   }
+  const node = opts.node ?? "host";
   const evidence: Evidence = {
     kernel: opts.kernel ?? "unknown",
+    ...(opts.dropReasons ? { dropReasons: opts.dropReasons } : {}),
     nodes: {
-      server: {
+      [node]: {
         counters,
         available: [...available],
         ...(opts.listen ? { listen: opts.listen } : {}),
+        ...(opts.sockets ? { sockets: opts.sockets } : {}),
       },
     },
-    roles: { server: "server" },
+    roles: { [node]: "server" },
     attempts: [],
     clients: { attempts: 0, outcomes: {}, connectMs: null, replyMs: null },
   };
@@ -101,7 +112,12 @@ export function diagnoseCounterPair(
           ]
         : []),
       ...d.unchecked,
-      ...DUMP_UNCHECKED.filter((u) => !(opts.listen && u.startsWith("listen queue:"))),
+      ...DUMP_UNCHECKED.filter(
+        (u) =>
+          !(opts.listen && u.startsWith("listen queue:")) &&
+          !(available.has("NfConntrackDrop") && u.startsWith("conntrack:")) &&
+          !(opts.sockets && u.startsWith("socket states:")),
+      ),
     ],
   };
 }

@@ -5,7 +5,8 @@
  * max, TIME_WAIT near the port range (rules-snapshot.ts) — and every cause comes with what to try.
  */
 import { looksLikeNstat } from "../evidence/proc.js";
-import type { Counters, ListenQueueEvidence } from "../evidence/types.js";
+import type { DropReasons } from "../evidence/drop-reasons.js";
+import type { Counters, ListenQueueEvidence, SocketEvidence } from "../evidence/types.js";
 import { looksLikeSnapshot, readSnapshot, type Snapshot } from "../snapshot/snapshot.js";
 import type { Cause, Diagnosis } from "./causes.js";
 import { diagnoseCounterPair, readDump } from "./dump.js";
@@ -53,8 +54,64 @@ function listenEvidence(after: Snapshot, before?: Snapshot): ListenQueueEvidence
   };
 }
 
+/** The snapshots' sockets per state as samples: the most of each state, and the last. */
+function socketEvidence(after: Snapshot, before?: Snapshot): SocketEvidence {
+  const max: Record<string, number> = { ...after.states };
+  for (const [k, v] of Object.entries(before?.states ?? {})) max[k] = Math.max(max[k] ?? 0, v);
+  return { max, final: { ...after.states } } as SocketEvidence;
+}
+
+/** What `diagnose --live` saw between its two snapshots. */
+export interface LiveSamples {
+  /** Snapshots taken during the window (the state's peaks: full queues, CLOSE_WAIT, conntrack). */
+  samples: Snapshot[];
+  dropReasons?: DropReasons;
+}
+
+/** The listeners' and states' peaks over the samples, the conntrack count at its highest. */
+function withPeaks(after: Snapshot, samples: Snapshot[]): Snapshot {
+  const count = "net.netfilter.nf_conntrack_count";
+  const peak = Math.max(
+    ...[after, ...samples].map((s) =>
+      typeof s.sysctls[count] === "number" ? s.sysctls[count] : -1,
+    ),
+  );
+  const listen = after.listen.map((l) => ({
+    ...l,
+    recvQ: Math.max(
+      l.recvQ,
+      ...samples.flatMap((s) => s.listen.filter((x) => x.port === l.port).map((x) => x.recvQ)),
+    ),
+  }));
+  const states: Record<string, number> = { ...after.states };
+  for (const s of samples)
+    for (const [k, v] of Object.entries(s.states)) states[k] = Math.max(states[k] ?? 0, v);
+  return {
+    ...after,
+    listen,
+    states,
+    sysctls: peak >= 0 ? { ...after.sysctls, [count]: peak } : after.sysctls,
+  };
+}
+
+/** The kernel's drop reasons over a live window, most frequent first. */
+function dropObservation(drops: DropReasons | undefined): string[] {
+  const counts = Object.entries(drops?.counts ?? {}).sort((x, y) => y[1] - x[1]);
+  if (!drops || counts.length === 0) return [];
+  return [
+    `kernel drop reasons (${drops.note}): ${counts
+      .slice(0, 8)
+      .map(([r, n]) => `${r} ×${n}`)
+      .join(", ")}`,
+  ];
+}
+
 /** Diagnose `before` → `after` texts; `before` undefined: a lone snapshot, counters since boot. */
-export function diagnoseHost(afterText: string, beforeText?: string): HostDiagnosis {
+export function diagnoseHost(
+  afterText: string,
+  beforeText?: string,
+  live?: LiveSamples,
+): HostDiagnosis {
   const after = readInput(afterText, "after");
   const before = beforeText === undefined ? undefined : readInput(beforeText, "before");
   if (!before && !after.snapshot)
@@ -68,10 +125,16 @@ export function diagnoseHost(afterText: string, beforeText?: string): HostDiagno
     );
   if (b && a && Date.parse(b.takenAt) > Date.parse(a.takenAt))
     throw new DumpError("both", `--before was taken after --after (${b.takenAt} > ${a.takenAt})`);
+  const samples = live?.samples ?? [];
+  // Peaks the samples caught between the two snapshots count as the `after` state's.
+  const peak = a && samples.length > 0 ? withPeaks(a, samples) : a;
   const d = diagnoseCounterPair(before?.counters ?? {}, after.counters, {
     omitsZeros: after.omitsZeros || (before?.omitsZeros ?? false),
     kernel: a?.kernel,
-    listen: a ? listenEvidence(a, b) : undefined,
+    listen: peak ? listenEvidence(peak, b) : undefined,
+    sockets: peak ? socketEvidence(peak, b) : undefined,
+    ...(live?.dropReasons ? { dropReasons: live.dropReasons } : {}),
+    node: a?.hostname,
   });
   const unchecked = [...d.unchecked];
   if (!before)
@@ -80,12 +143,12 @@ export function diagnoseHost(afterText: string, beforeText?: string): HostDiagno
         "not over a window: give --before and --after, or --live DURATION",
     );
   for (const s of [b, a]) if (s) unchecked.push(...s.source.notes.map((n) => `snapshot: ${n}`));
-  const state = a ? snapshotFindings(a) : { causes: [], observations: [] };
+  const state = peak ? snapshotFindings(peak) : { causes: [], observations: [] };
   const causes = mergeCauses(d.causes, state.causes);
   return {
     causes,
     unchecked: [...new Set(unchecked)],
-    observations: state.observations,
+    observations: [...state.observations, ...dropObservation(live?.dropReasons)],
     whatToTry: whatToTry(causes),
   };
 }

@@ -8,3 +8,4 @@ export { DumpError } from "./errors.js";
 export { diagnoseHost, type HostDiagnosis } from "./host.js";
 export { formatHostDiagnosis } from "./format.js";
 export { MITIGATIONS, whatToTry, type Mitigation, type WhatToTry } from "./mitigations.js";
+export { diagnosePackets, withPackets, type PacketDiagnosis } from "./packets.js";

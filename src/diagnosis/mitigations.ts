@@ -49,14 +49,28 @@ export const MITIGATIONS: Readonly<Record<Exclude<CauseName, "none" | "unexplain
       change:
         "set net.ipv4.tcp_syncookies=1 and raise net.ipv4.tcp_max_syn_backlog (and the app's backlog)",
       scenario: "syn-flood",
-      hostSysctls: { server: ["net.ipv4.tcp_max_syn_backlog", "net.core.somaxconn"] },
+      hostSysctls: {
+        server: [
+          "net.ipv4.tcp_max_syn_backlog",
+          "net.core.somaxconn",
+          "net.ipv4.tcp_syncookies",
+          "net.ipv4.tcp_synack_retries",
+        ],
+      },
     },
     "syn-flood-cookies": {
       change:
         "nothing urgent: syncookies are answering a SYN flood; raise net.ipv4.tcp_max_syn_backlog " +
         "if legitimate bursts trigger them",
       scenario: "syn-flood",
-      hostSysctls: { server: ["net.ipv4.tcp_max_syn_backlog", "net.core.somaxconn"] },
+      hostSysctls: {
+        server: [
+          "net.ipv4.tcp_max_syn_backlog",
+          "net.core.somaxconn",
+          "net.ipv4.tcp_syncookies",
+          "net.ipv4.tcp_synack_retries",
+        ],
+      },
     },
     "tw-recycle-paws": {
       change: "set net.ipv4.tcp_tw_recycle=0 (removed in Linux 4.12)",
@@ -102,7 +116,8 @@ export const MITIGATIONS: Readonly<Record<Exclude<CauseName, "none" | "unexplain
         "widen net.ipv4.ip_local_port_range, set net.ipv4.tcp_tw_reuse=1 on the connecting side, " +
         "or reuse connections (keep-alive, pooling)",
       scenario: "port-exhaustion",
-      hostSysctls: { client: ["net.ipv4.tcp_tw_reuse"] },
+      // The host is the connecting side: the catalog's client.
+      hostSysctls: { client: ["net.ipv4.tcp_tw_reuse", "net.ipv4.ip_local_port_range"] },
     },
     "retransmit-timeout": {
       change:
@@ -115,7 +130,8 @@ export const MITIGATIONS: Readonly<Record<Exclude<CauseName, "none" | "unexplain
         "make the app close() every connection whose peer closed (read returns 0); " +
         "net.ipv4.tcp_fin_timeout only bounds the peer's orphaned FIN_WAIT2, not CLOSE_WAIT",
       scenario: "close-wait-leak",
-      hostSysctls: { client: ["net.ipv4.tcp_fin_timeout"] },
+      // The host is the leaking server; tcp_fin_timeout is its peers' (the catalog's client's).
+      hostSysctls: {},
     },
     "keepalive-dead-peer": {
       change:
@@ -160,8 +176,12 @@ export const MITIGATIONS: Readonly<Record<Exclude<CauseName, "none" | "unexplain
     },
     "conntrack-table-full": {
       change:
-        "raise net.netfilter.nf_conntrack_max (and the hash size), shorten " +
-        "nf_conntrack_tcp_timeout_time_wait, or exempt the traffic from tracking (NOTRACK)",
+        "raise net.netfilter.nf_conntrack_max (kernel-wide) and the hash size with it " +
+        "(/sys/module/nf_conntrack/parameters/hashsize, or net.netfilter.nf_conntrack_buckets), " +
+        "shorten the timeouts of idle flows (nf_conntrack_tcp_timeout_established, _time_wait), " +
+        "or exempt traffic that needs no tracking (NOTRACK)",
+      scenario: "conntrack-table-full",
+      // A kernel-wide knob: `scenario new` sets it under kernelSysctls, not a node's.
       hostSysctls: {},
     },
   };

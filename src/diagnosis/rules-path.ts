@@ -57,11 +57,12 @@ export function snatCollisionRule(ctx: DiagnosisContext): void {
         "snat-conntrack-collision not checked",
     });
     if (failed === undefined) continue;
+    // Drops with no insert failing are a full table's (conntrackTableFullRule), not a clash.
+    if (failed <= 0) continue;
     const drop = ctx.get(g, "NfConntrackDrop") ?? 0;
-    if (failed <= 0 && drop <= 0) continue;
     const clash = ctx.get(g, "NfConntrackClashres") ?? 0;
     const stalled = clients.connectStalls + clients.slowConnects;
-    const strong = failed > 0 && (stalled > 0 || clientSynRetrans > 0 || failed >= MANY);
+    const strong = stalled > 0 || clientSynRetrans > 0 || failed >= MANY;
     ctx.add({
       cause: "snat-conntrack-collision",
       node: g.name,
@@ -69,10 +70,8 @@ export function snatCollisionRule(ctx: DiagnosisContext): void {
       because: joinParts(
         `${g.name}: ${delta("NfConntrackInsertFailed", failed)}, ${delta("NfConntrackDrop", drop)}` +
           (clash > 0 ? `, ${delta("NfConntrackClashres", clash)}` : "") +
-          (failed > 0
-            ? ": SYNs on a reused SNAT port clashed with the old flow still in the gateway's " +
-              "conntrack and were dropped before reaching the server"
-            : ": conntrack dropped packets, but no insert failed (not a clash on insert)"),
+          ": SYNs on a reused SNAT port clashed with the old flow still in the gateway's " +
+          "conntrack and were dropped before reaching the server",
         describeStalls(clients),
         clientSynRetrans > 0 ? `clients ${delta("TcpExtTCPSynRetrans", clientSynRetrans)}` : "",
       ),

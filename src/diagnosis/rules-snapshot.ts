@@ -40,7 +40,7 @@ export function snapshotFindings(s: Snapshot): SnapshotFindings {
     if (l.sendQ > 0 && l.recvQ >= l.sendQ) {
       causes.push({
         cause: "accept-queue-overflow",
-        node: "server",
+        node: s.hostname,
         confidence: l.recvQ > l.sendQ ? "strong" : "weak",
         because:
           `listener ${where}: Recv-Q ${l.recvQ} of Send-Q ${l.sendQ} in the snapshot: its accept queue is ` +
@@ -63,13 +63,23 @@ export function snapshotFindings(s: Snapshot): SnapshotFindings {
   if (ctCount !== undefined && ctMax !== undefined && ctMax > 0) {
     const fill = ctCount / ctMax;
     const text = `nf_conntrack_count ${ctCount} of nf_conntrack_max ${ctMax} (${Math.round(fill * 100)}%)`;
-    if (fill >= CONNTRACK_NEAR) {
+    const logged = s.kernelLog?.["conntrackTableFull"] ?? 0;
+    if (fill >= CONNTRACK_NEAR || logged > 0) {
       causes.push({
         cause: "conntrack-table-full",
-        node: "server",
-        confidence: fill >= 1 || (s.counters["NfConntrackDrop"] ?? 0) > 0 ? "strong" : "weak",
-        because: `${text}: new flows are dropped once the table is full`,
-        numbers: { conntrackCount: ctCount, conntrackMax: ctMax },
+        node: s.hostname,
+        // The log may hold lines from days ago: alone it is weak.
+        confidence: fill >= 1 || (logged > 0 && fill >= CONNTRACK_NEAR) ? "strong" : "weak",
+        because:
+          `${text}: new flows are dropped once the table is full` +
+          (logged > 0
+            ? `; the kernel log holds ${logged} "nf_conntrack: table full, dropping packet" lines`
+            : ""),
+        numbers: {
+          conntrackCount: ctCount,
+          conntrackMax: ctMax,
+          ...(logged > 0 ? { kernelLogTableFull: logged } : {}),
+        },
       });
     }
   }
@@ -82,7 +92,7 @@ export function snapshotFindings(s: Snapshot): SnapshotFindings {
       const reuse = sysctlNumber(s, "net.ipv4.tcp_tw_reuse");
       causes.push({
         cause: "port-exhaustion",
-        node: "server",
+        node: s.hostname,
         confidence: "weak",
         because:
           `${tw} sockets in TIME_WAIT for a local port range of ${ports} (${range[0]}-${range[1]}), ` +
@@ -97,7 +107,7 @@ export function snapshotFindings(s: Snapshot): SnapshotFindings {
   if (entries !== undefined && thresh3 !== undefined && entries >= NEIGH_NEAR * thresh3) {
     causes.push({
       cause: "neighbour-table-full",
-      node: "server",
+      node: s.hostname,
       confidence: "weak",
       because:
         `the neighbour (ARP) table holds ${entries} entries, gc_thresh3 is ${thresh3}: past it an ` +

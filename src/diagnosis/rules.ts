@@ -9,6 +9,7 @@
 import { withDropReasons } from "./drop-reasons.js";
 import type { Evidence } from "../evidence/types.js";
 import { CAUSE_NAMES, type Cause, type Diagnosis } from "./causes.js";
+import { conntrackTableFullRule } from "./rules-conntrack.js";
 import { acceptQueueRules, synCookiesRule, synQueueRule } from "./rules-listen.js";
 import {
   localFirewallRule,
@@ -46,6 +47,7 @@ const RULES: ReadonlyArray<(ctx: DiagnosisContext) => void> = [
   synQueueRule,
   synCookiesRule,
   twRecycleRule,
+  conntrackTableFullRule,
   snatCollisionRule,
   timewaitPawsRule,
   localFirewallRule,
@@ -77,6 +79,7 @@ const CAUSE_COUNTERS = [
   "TcpExtPAWSTimewait",
   "NfConntrackInsertFailed",
   "NfConntrackDrop",
+  "NfConntrackEarlyDrop",
   "TcpExtTCPRetransFail",
   "TcpExtTCPAbortOnClose",
   "TcpExtTCPAbortOnLinger",

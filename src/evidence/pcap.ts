@@ -35,6 +35,8 @@ export interface TcpPacket {
   ack: number;
   /** TCP payload bytes, from the IP header's lengths: right even when the snaplen cut the packet. */
   payloadLen: number;
+  /** The window field as sent (unscaled): 0 on a segment other than a RST is a zero window. */
+  window?: number;
   /** Timestamp option (RFC 7323), when the segment carries one. */
   tsVal?: number;
   tsEcr?: number;
@@ -222,6 +224,7 @@ function readTcpIpv4(
     seq: frame.readUInt32BE(tcp + 4),
     ack: frame.readUInt32BE(tcp + 8),
     payloadLen,
+    window: frame.readUInt16BE(tcp + 14),
     ...ts,
   };
 }

@@ -23,6 +23,7 @@ import type { Snapshot, SnapshotListener } from "../snapshot/snapshot.js";
 import { UsageError } from "../util/errors.js";
 import { PROJECT_ROOT } from "../util/project.js";
 import { tuneAcceptQueue } from "./new-accept-queue.js";
+import { HOST_TUNERS, hostListener, retarget } from "./new-host.js";
 
 // From the package's root: the CLI bundle (dist/tcprepro.js) sits at another depth than this file.
 export const CATALOG_DIR = join(PROJECT_ROOT, "scenarios") + "/";
@@ -181,13 +182,24 @@ export function newScenario(input: NewScenarioInput): NewScenario {
     );
     ed.set(["name"], `repro-${scenario}`.slice(0, 31), `was ${scenario} in the catalog`);
     copySysctls(ed, s, mitigation.hostSysctls);
+    const tuning = { ed, s, notes };
     if (cause === "accept-queue-overflow") {
       const l = fullestListener(s);
-      if (l) tuneAcceptQueue(ed, s, l, notes);
-      else
+      if (l) {
+        retarget(tuning, l);
+        tuneAcceptQueue(ed, s, l, notes);
+      } else
         notes.push(
           "no listener with a known Send-Q in the snapshot: backlog left as the catalog's",
         );
+    } else if (HOST_TUNERS[cause]) {
+      HOST_TUNERS[cause](tuning);
+    } else {
+      const l = cause === "abort-on-overflow" ? hostListener(s) : undefined;
+      if (l) retarget(tuning, l);
+      notes.push(
+        `${cause}: only the sysctls above come from the host; the traffic and the rest are the catalog's`,
+      );
     }
   }
   // The catalog's own header, less its schema line (relative to scenarios/): ours is absolute.
@@ -218,18 +230,17 @@ function copySysctls(ed: Editor, s: Snapshot, byNode: Record<string, readonly st
       const value = s.sysctls[name];
       if (value === undefined) continue;
       const path = ["nodes", node, "sysctls", name];
+      // The host's value, even where the catalog sets its own: the scenario is about this host's
+      // failure. A tuner replaces it, saying why, where the failure cannot show at it.
       const catalog = ed.get(path);
-      if (catalog !== undefined) {
-        if (String(catalog) !== String(value)) {
-          ed.set(
-            path,
-            catalog as number,
-            `the catalog's value, what makes the failure happen; the host has ${value}`,
-          );
-        }
-        continue;
-      }
-      ed.set(path, value, `from the snapshot (${s.hostname})`);
+      ed.set(
+        path,
+        value,
+        `from the snapshot (${s.hostname})` +
+          (catalog !== undefined && String(catalog) !== String(value)
+            ? `; the catalog has ${String(catalog)}`
+            : ""),
+      );
     }
   }
 }

@@ -37,6 +37,12 @@ export const SnapshotSchema = z.object({
   counters: z.record(z.string(), z.number()),
   listen: z.array(Listener),
   states: z.record(z.string(), z.number().int().min(0)),
+  /**
+   * Lines of the kernel log (`dmesg`, where this user may read it) that name a cause, counted
+   * over what the ring buffer still holds. Absent: the log was not read (a copied /proc, no
+   * permission). Optional, so version-1 readers without it still accept the file.
+   */
+  kernelLog: z.record(z.string(), z.number().int().min(0)).optional(),
 });
 
 export type Snapshot = z.output<typeof SnapshotSchema>;

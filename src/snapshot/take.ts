@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { parseArpCacheStat, parseConntrackStat, parseProcNetCounters } from "../evidence/proc.js";
-import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type Snapshot } from "./snapshot.js";
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotError, type Snapshot } from "./snapshot.js";
 import { addProcNetTcp, matchSendQ, parseSsRows, type ProcSockets } from "./sockets.js";
 
 /** Sysctls read besides every `net.ipv4.tcp_*`. Absent ones are skipped (and noted). */
@@ -30,6 +30,37 @@ export const EXTRA_SYSCTLS = [
 /** Never copied into a file people pass around: the key TCP Fast Open cookies are made with. */
 const SECRET_SYSCTLS = new Set(["tcp_fastopen_key"]);
 
+/** Kernel log lines that name a cause, by the key the snapshot counts them under. */
+export const KERNEL_LOG_LINES: Record<string, RegExp> = {
+  // 7.2 names the namespace: "nf_conntrack: table full in netns 4026532217, dropping packet".
+  conntrackTableFull: /nf_conntrack: (nf_conntrack: )?table full( in netns \d+)?, dropping packet/,
+  neighbourTableOverflow: /neighbo(u)?r table overflow/,
+};
+
+/** The lines of a kernel log (dmesg's output) that name a cause, counted. */
+export function countKernelLog(text: string): Record<string, number> {
+  const lines = text.split("\n");
+  return Object.fromEntries(
+    Object.entries(KERNEL_LOG_LINES).map(([key, re]) => [
+      key,
+      lines.filter((l) => re.test(l)).length,
+    ]),
+  );
+}
+
+/** The kernel log's lines that name a cause, counted; undefined when `dmesg` cannot be read. */
+function readKernelLog(notes: string[]): Record<string, number> | undefined {
+  const r = spawnSync("dmesg", [], { encoding: "utf8", timeout: 10_000, maxBuffer: 64 << 20 });
+  if (r.status !== 0) {
+    notes.push(
+      `kernel log: \`dmesg\` did not run (${r.error?.message ?? r.stderr.trim()}): ` +
+        '"table full, dropping packet" lines not counted',
+    );
+    return undefined;
+  }
+  return countKernelLog(r.stdout);
+}
+
 export interface SnapshotOptions {
   /** Root of the /proc to read (default `/proc`). */
   procRoot?: string;
@@ -38,6 +69,8 @@ export interface SnapshotOptions {
    * ss asks the kernel of the current namespace, not a copied tree).
    */
   useSs?: boolean;
+  /** A saved kernel log (dmesg's output) to count instead of running dmesg (with a copied /proc). */
+  kernelLogText?: string;
   now?: Date;
 }
 
@@ -81,18 +114,37 @@ function readSysctls(proc: string, notes: string[]): Record<string, number | str
   return out;
 }
 
+/**
+ * The files without which a snapshot would lie: a host with no kernel and no counters reads as a
+ * quiet host to `diagnose`. Refused (exit 2) rather than noted.
+ */
+function readEssential(proc: string, rel: string): string {
+  try {
+    const text = readFileSync(join(proc, rel), "utf8");
+    if (text.trim() === "") throw new Error("empty");
+    return text;
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new SnapshotError(
+      `${proc}: ${join(proc, rel)} cannot be read (${why}): ` +
+        (existsSync(proc)
+          ? "not a /proc tree, or one this user may not read"
+          : "no such directory") +
+        "; nothing written",
+    );
+  }
+}
+
 export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
   const proc = opts.procRoot ?? "/proc";
   const notes: string[] = [];
-  const kernel = readText(join(proc, "sys/kernel/osrelease"))?.trim() ?? "";
-  if (kernel === "") notes.push(`kernel: ${proc}/sys/kernel/osrelease not readable`);
-
-  const netText = ["netstat", "snmp"].map((f) => {
-    const t = readText(join(proc, "net", f));
-    if (t === undefined) notes.push(`counters: ${proc}/net/${f} not readable`);
-    return t ?? "";
-  });
+  const kernel = readEssential(proc, "sys/kernel/osrelease").trim();
+  const netText = ["netstat", "snmp"].map((f) => readEssential(proc, `net/${f}`));
   const counters = parseProcNetCounters(netText.join("\n"));
+  if (!Object.keys(counters).some((n) => n.startsWith("TcpExt")))
+    throw new SnapshotError(
+      `${proc}: ${proc}/net/netstat holds no TcpExt counters: not a /proc tree; nothing written`,
+    );
   const ct = readText(join(proc, "net/stat/nf_conntrack"));
   if (ct === undefined)
     notes.push("conntrack statistics: no /proc/net/stat/nf_conntrack (conntrack not loaded here)");
@@ -134,16 +186,27 @@ export function takeSnapshot(opts: SnapshotOptions = {}): Snapshot {
       );
     }
   }
+  // The log is the live kernel's: not asked for a copied /proc.
+  const kernelLog =
+    opts.kernelLogText !== undefined
+      ? countKernelLog(opts.kernelLogText)
+      : (opts.useSs ?? proc === "/proc")
+        ? readKernelLog(notes)
+        : undefined;
   return {
     format: SNAPSHOT_FORMAT,
     version: SNAPSHOT_VERSION,
     takenAt: (opts.now ?? new Date()).toISOString(),
-    hostname: hostname(),
-    kernel: kernel || "unknown",
+    // A copied /proc names its own host (sys/kernel/hostname is per UTS namespace).
+    hostname:
+      (proc === "/proc" ? undefined : readText(join(proc, "sys/kernel/hostname"))?.trim()) ||
+      hostname(),
+    kernel,
     source: { proc, listenLimits, notes },
     sysctls: readSysctls(proc, notes),
     counters,
     listen: sockets.listen,
     states: sockets.states,
+    ...(kernelLog ? { kernelLog } : {}),
   };
 }

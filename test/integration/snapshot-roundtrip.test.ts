@@ -6,7 +6,7 @@
  * scenario on those numbers; `run` reproduces the overflow with them and the mitigation passes.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectArgv, serveArgv } from "../../src/agent/protocol.js";
@@ -175,6 +175,7 @@ describe("snapshot, diagnose, scenario new, run --set: bad input from the comman
 
     const cases: [string[], RegExp][] = [
       [["diagnose", truncated], /not valid JSON .*truncated/],
+      [["snapshot", "--proc", "/nonexistent", "-o", gen], /\/nonexistent.*no such directory/],
       [["diagnose", "--before", snap, "--after", foreign], /--after: not a tcprepro snapshot/],
       [["diagnose", "--before", snap], /give --before FILE --after FILE, or one SNAPSHOT/],
       [["diagnose", "--live", "forever"], /--live "forever": a duration/],
@@ -203,9 +204,15 @@ describe("snapshot, diagnose, scenario new, run --set: bad input from the comman
   it("diagnose --live takes both snapshots itself, with progress on stderr", async () => {
     const r = await cli(["diagnose", "--live", "1s", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/snapshot 1 taken; the second in 1s\n[^]*snapshot 2 taken/);
+    expect(r.stderr).toMatch(
+      /snapshot 1 taken; sampling every 1s; the second in 1s\n[^]*snapshot 2 taken/,
+    );
     const d = JSON.parse(r.stdout) as HostDiagnosis;
     expect(d.causes.length).toBeGreaterThan(0);
-    expect(d.unchecked.join("\n")).not.toMatch(/one snapshot/);
+    const unchecked = d.unchecked.join("\n");
+    expect(unchecked).not.toMatch(/one snapshot/);
+    // It read this host's sockets and listeners itself, and names it by its name.
+    expect(unchecked).not.toMatch(/socket states: no|listen queue: no/);
+    expect(d.causes.map((c) => c.node)).toEqual(d.causes.map(() => hostname()));
   });
 });

@@ -122,6 +122,51 @@ describe("diagnose from snapshots", () => {
     ]);
   });
 
+  it("a full conntrack table from two snapshots: drops with no insert failing, not a collision", () => {
+    const ct = (drop: number, count: number, log: number) =>
+      quietHost(
+        {
+          sysctls: {
+            ...quietHost().sysctls,
+            "net.netfilter.nf_conntrack_max": 64,
+            "net.netfilter.nf_conntrack_count": count,
+          },
+          kernelLog: { conntrackTableFull: log },
+        },
+        { NfConntrackDrop: drop, NfConntrackEarlyDrop: 0, NfConntrackInsertFailed: 0 },
+      );
+    const d = diagnoseHost(json(later(ct(168, 64, 10))), json(ct(0, 3, 0)));
+    expect(d.causes.map((c) => c.cause)).toEqual(["conntrack-table-full"]);
+    const c = d.causes[0]!;
+    expect(c.confidence).toBe("strong");
+    expect(c.because).toMatch(/NfConntrackDrop \+168.*NfConntrackInsertFailed \+0/);
+    expect(c.because).toMatch(/nf_conntrack_count 64 of nf_conntrack_max 64 \(100%\)/);
+    expect(c.because).toMatch(/10 "nf_conntrack: table full, dropping packet" lines/);
+    expect(d.whatToTry[0]).toMatchObject({
+      cause: "conntrack-table-full",
+      scenario: "scenarios/conntrack-table-full.yaml",
+    });
+  });
+
+  it("--live: a queue full between the snapshots counts, and drop reasons are observed", () => {
+    const full = {
+      family: "ipv4" as const,
+      address: "0.0.0.0",
+      port: 8080,
+      recvQ: 512,
+      sendQ: 511,
+    };
+    const sample = quietHost({ listen: [full], states: { LISTEN: 1, CLOSE_WAIT: 2 } });
+    const d = diagnoseHost(json(later(quietHost())), json(quietHost()), {
+      samples: [sample],
+      dropReasons: { counts: { TCP_LISTEN_OVERFLOW: 7 }, note: "every IPv4 drop on this host" },
+    });
+    const c = d.causes.find((x) => x.cause === "accept-queue-overflow")!;
+    expect(c.because).toMatch(/Recv-Q 512 of Send-Q 511/);
+    expect(c.node).toBe("web1");
+    expect(d.observations.join("\n")).toMatch(/kernel drop reasons .*TCP_LISTEN_OVERFLOW ×7/);
+  });
+
   it("the neighbour table: table_fulls moving, and entries near gc_thresh3", () => {
     const arp = { ArpCacheEntries: 30, ArpCacheTableFulls: 0, ArpCacheForcedGcRuns: 2 };
     const before = quietHost(

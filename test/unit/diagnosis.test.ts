@@ -416,6 +416,61 @@ describe("snat-conntrack-collision", () => {
   });
 });
 
+describe("conntrack-table-full", () => {
+  // Measured (7.2 VM, nf_conntrack_max 64): 2 × 60 held connections through the SNAT gateway,
+  // 64 connected, 56 timed out; gw NfConntrackDrop +168, InsertFailed 0, NETFILTER_DROP ×168.
+  const full = (gw: Record<string, number>) => {
+    const ev = evidence(
+      {
+        gw: { role: "gateway", counters: gw },
+        "client.1": {
+          role: "client",
+          counters: { TcpExtTCPSynRetrans: 56, TcpAttemptFails: 28, TcpExtTCPAbortOnTimeout: 28 },
+        },
+        "client.2": {
+          role: "client",
+          counters: { TcpExtTCPSynRetrans: 56, TcpAttemptFails: 28, TcpExtTCPAbortOnTimeout: 28 },
+        },
+        server: { role: "server", counters: { TcpPassiveOpens: 64 } },
+      },
+      [
+        ...attempts("client.1", 32, "connected", "done", 2),
+        ...attempts("client.1", 28, "ETIMEDOUT", "connect"),
+        ...attempts("client.2", 32, "connected", "done", 2),
+        ...attempts("client.2", 28, "ETIMEDOUT", "connect"),
+      ],
+      { gw: "gateway", client: "client", server: "server" },
+    );
+    return diagnose({
+      ...ev,
+      dropReasons: { counts: { NETFILTER_DROP: 168 }, note: "" },
+    } as typeof ev);
+  };
+
+  it("names a full table from drops with no insert failing, not a collision", () => {
+    const d = full({ NfConntrackDrop: 168, NfConntrackInsertFailed: 0 });
+    expect(names(d)).toEqual(["conntrack-table-full"]);
+    const c = cause(d, "conntrack-table-full");
+    expect(c).toMatchObject({ node: "gw", confidence: "strong" });
+    expect(c.because).toMatch(
+      /NfConntrackDrop \+168.*NfConntrackInsertFailed \+0: .*table was full/,
+    );
+    expect(c.because).toContain("56 of 120 client attempts");
+    expect(c.because).toContain("NETFILTER_DROP ×168");
+  });
+
+  it("early drops alone: the table reached its max, weakly", () => {
+    const d = full({ NfConntrackEarlyDrop: 3 });
+    expect(cause(d, "conntrack-table-full").confidence).toBe("weak");
+  });
+
+  it("a clash (insert_failed with its drops) stays snat-conntrack-collision", () => {
+    const d = full({ NfConntrackDrop: 40, NfConntrackInsertFailed: 40 });
+    expect(names(d)).toContain("snat-conntrack-collision");
+    expect(names(d)).not.toContain("conntrack-table-full");
+  });
+});
+
 describe("timewait-paws", () => {
   const paws = (missing: string[] = []) =>
     diagnose(

@@ -46,7 +46,7 @@ describe("parsePcap: one capture, every container", () => {
     expect(reference.skipped).toBe(0);
     expect(reference.truncated).toBe(false);
     // 1795305125.468014 IP (id 44276, length 60) 10.88.0.1.34277 > 10.88.0.2.8081: Flags [S],
-    // seq 1372615287, options [mss 65495,sackOK,TS val 1054364409 ecr 0,nop,wscale 10]
+    // seq 1372615287, win 65495, options [mss 65495,sackOK,TS val 1054364409 ecr 0,nop,wscale 10]
     expect(reference.packets[0]).toEqual({
       tsUs: 1795305125468014,
       src: CLIENT,
@@ -58,6 +58,7 @@ describe("parsePcap: one capture, every container", () => {
       seq: 1372615287,
       ack: 0,
       payloadLen: 0,
+      window: 65495,
       tsVal: 1054364409,
       tsEcr: 0,
     });

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { addProcNetTcp, matchSendQ, parseSsRows } from "../../src/snapshot/sockets.js";
 import { readSnapshot, SnapshotError } from "../../src/snapshot/snapshot.js";
-import { takeSnapshot } from "../../src/snapshot/take.js";
+import { countKernelLog, takeSnapshot } from "../../src/snapshot/take.js";
 import { exitCodeFor } from "../../src/util/errors.js";
 
 const procRoot = fileURLToPath(new URL("../fixtures/snapshot/proc", import.meta.url));
@@ -54,6 +54,38 @@ describe("takeSnapshot", () => {
 
   it("round-trips through JSON", () => {
     expect(readSnapshot(JSON.stringify(s), "s.json")).toEqual(s);
+  });
+});
+
+describe("takeSnapshot: a /proc that cannot be read", () => {
+  const refuse = (root: string): string => {
+    try {
+      takeSnapshot({ procRoot: root });
+    } catch (err) {
+      expect(exitCodeFor(err)).toBe(2);
+      return (err as Error).message;
+    }
+    throw new Error("accepted");
+  };
+  it("is refused, not a snapshot of a quiet host with kernel unknown", () => {
+    expect(refuse("/nonexistent")).toMatch(
+      /osrelease cannot be read \(ENOENT\): no such directory/,
+    );
+    expect(refuse(fileURLToPath(new URL("../fixtures", import.meta.url)))).toMatch(
+      /not a \/proc tree/,
+    );
+  });
+});
+
+describe("the kernel log's cause lines", () => {
+  it("counts conntrack's and the neighbour table's, whatever the prefix", () => {
+    const log =
+      "[  12.5] nf_conntrack: nf_conntrack: table full, dropping packet\n" +
+      "[  13.1] nf_conntrack: table full, dropping packet\n" +
+      "[  13.2] nf_conntrack: nf_conntrack: table full in netns 4026532217, dropping packet\n" +
+      "[  14.0] neighbour: arp_cache: neighbor table overflow!\n" +
+      "[  15.0] eth0: link up\n";
+    expect(countKernelLog(log)).toEqual({ conntrackTableFull: 3, neighbourTableOverflow: 1 });
   });
 });
 
