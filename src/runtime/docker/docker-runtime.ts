@@ -30,9 +30,22 @@ import { SweptTopology } from "../shared/topology.js";
 import { DockerNode } from "./docker-node.js";
 import { ensureImages } from "./images.js";
 import { userImage } from "./user-images.js";
+import {
+  chooseWiring,
+  createSwitch,
+  devicesOf,
+  plug,
+  removeSwitch,
+  switchRunIds,
+  type Port,
+  type Wiring,
+} from "./wiring.js";
+import { usedSubnets as netnsSubnets } from "../netns/state.js";
 
 /** First host number given to nodes in each /24 (.1 is the bridge). */
 const FIRST_HOST = 10;
+/** On a veth-wired run's containers: its subnets, so that other runs pick others. */
+const LABEL_SUBNETS = "tcprepro.subnets";
 
 export interface DockerRuntimeOptions {
   pool?: string;
@@ -83,6 +96,8 @@ export class DockerRuntime implements Runtime {
   };
   private image: string | undefined;
   private inventoryRead: Promise<KernelInventory> | undefined;
+  private engineInfo: Promise<{ KernelVersion?: string; Name?: string }> | undefined;
+  private chosen: { wiring: Wiring; why?: string } | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -91,14 +106,25 @@ export class DockerRuntime implements Runtime {
 
   /** The engine's kernel; with a local engine that is this host's, read from its /proc. */
   inventory(): Promise<KernelInventory> {
-    this.inventoryRead ??= this.docker
-      .info()
-      .then((info: { KernelVersion?: string }) => hostInventory(info.KernelVersion));
+    this.inventoryRead ??= this.info().then((info) => hostInventory(info.KernelVersion));
     return this.inventoryRead;
+  }
+
+  private info(): Promise<{ KernelVersion?: string; Name?: string }> {
+    return (this.engineInfo ??= this.docker.info() as Promise<{
+      KernelVersion?: string;
+      Name?: string;
+    }>);
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {
     this.image ??= await ensureImages(this.docker, { base: this.options.baseImage, progress });
+    this.chosen ??= chooseWiring(await this.info());
+  }
+
+  /** Who wires the containers' networks: tcprepro's veths, or the engine (and why). */
+  get wiring(): { wiring: Wiring; why?: string } | undefined {
+    return this.chosen;
   }
 
   private labels(runId: string): Record<string, string> {
@@ -127,6 +153,12 @@ export class DockerRuntime implements Runtime {
     if (!this.image) throw new Error("DockerRuntime.prepare() must run before up()");
     const topology = new SweptTopology(plan.runId, (id) => removeRun(this.docker, id));
     try {
+      // A switch is judged by its run's containers (wiring.ts): a plan of joined containers
+      // only has none of ours, so the engine wires it.
+      if (this.chosen?.wiring === "veth" && plan.nodes.some((n) => !n.container)) {
+        await this.wireNodes(plan, topology, this.image);
+        return topology;
+      }
       await this.createNetworks(plan, topology);
       await this.createNodes(plan, topology, this.image);
       return topology;
@@ -134,6 +166,105 @@ export class DockerRuntime implements Runtime {
       await topology.down();
       throw err;
     }
+  }
+
+  /**
+   * Containers with NetworkMode none, wired by us (wiring.ts). Subnets are only labels here —
+   * every run has its own bridges — but runs still take distinct ones, so that addresses in
+   * reports and captures are never ambiguous between runs.
+   */
+  private async wireNodes(plan: TopologyPlan, topology: SweptTopology, image: string) {
+    const [networks, containers] = await Promise.all([
+      this.docker.listNetworks(),
+      this.docker.listContainers({ all: true, filters: { label: [LABEL_SUBNETS] } }),
+    ]);
+    const used = [
+      ...networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")),
+      ...containers.flatMap((c) => (c.Labels[LABEL_SUBNETS] ?? "").split(",")),
+      ...netnsSubnets(),
+    ].filter(Boolean);
+    const candidates = freeSubnets(
+      this.options.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL,
+      used,
+    );
+    if (candidates.length < plan.networks.length)
+      throw new RuntimeUnavailableError(
+        "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
+      );
+    plan.networks.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
+    const netIndex = new Map(plan.networks.map((n, j) => [n.name, j]));
+    const labels = {
+      ...this.labels(plan.runId),
+      [LABEL_SUBNETS]: Object.values(topology.subnets).join(","),
+    };
+
+    // Every container of ours exists (labelled) before the switch does: see wiring.ts.
+    const limit = pLimit(8);
+    const created = new Map<string, Docker.Container>();
+    await Promise.all(
+      plan.nodes
+        .filter((n) => !n.container)
+        .map((node) =>
+          limit(async () => {
+            const container = await this.docker.createContainer({
+              name: containerName(plan.runId, node.name),
+              Hostname: node.name.replaceAll(".", "-"),
+              Image: node.image ?? image,
+              Cmd: node.image ? node.command : undefined,
+              Labels: { ...labels, "tcprepro.node": node.name },
+              HostConfig: {
+                NetworkMode: "none",
+                // IPv6 off on the interfaces we add, as the engine leaves a network without
+                // IPv6: no router solicitations or DAD in the captures.
+                Sysctls: { "net.ipv6.conf.default.disable_ipv6": "1", ...node.sysctls },
+                // iptables rules, tcpdump and hping3 inside the node's own namespace.
+                CapAdd: ["NET_ADMIN", "NET_RAW"],
+              },
+            });
+            created.set(node.name, container);
+          }),
+        ),
+    );
+    const switched = createSwitch(plan.runId, plan.networks.length);
+    switched.catch(() => undefined); // awaited by every node below; this only marks it handled
+    await Promise.all(
+      plan.nodes.map((node, i) =>
+        limit(async () => {
+          let container: Docker.Container;
+          if (node.container) {
+            container = this.docker.getContainer(node.container);
+            const info = await container.inspect().catch(() => undefined);
+            if (!info) throw new Error(`no container "${node.container}" to join to the topology`);
+            if (!info.State.Running)
+              throw new Error(`container "${node.container}" is not running`);
+          } else {
+            container = created.get(node.name)!;
+            await container.start();
+          }
+          const pid = (await container.inspect()).State.Pid;
+          // A joined container keeps its own interfaces: ours take the next free ethN.
+          const taken = node.container ? await devicesOf(pid) : new Set<string>();
+          const addresses: Record<string, string> = {};
+          const ports: Port[] = [];
+          let n = 0;
+          for (const net of node.networks) {
+            while (taken.has(`eth${n}`)) n++;
+            addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
+            ports.push({
+              network: netIndex.get(net)!,
+              device: `eth${n++}`,
+              address: addresses[net]!,
+            });
+          }
+          await switched;
+          await plug(plan.runId, pid, i, ports, node.name);
+          const started = new DockerNode(node.name, addresses, container, pid);
+          // Ours have no default route (NetworkMode none); a joined one's goes, as before.
+          if (node.container) await dropDefaultRoute(started, pid);
+          topology.nodes.set(node.name, started);
+        }),
+      ),
+    );
   }
 
   private async createNetworks(plan: TopologyPlan, topology: SweptTopology): Promise<void> {
@@ -242,6 +373,9 @@ export class DockerRuntime implements Runtime {
   }
 
   async clean({ all }: { all: boolean }): Promise<CleanResult> {
+    // Switches first: one listed now belongs to a run whose containers already exist, so a run
+    // with a switch and no container in the listing below is one that is gone.
+    const switches = await switchRunIds();
     const containers = await this.docker.listContainers({ all: true, filters: { label: [LABEL] } });
     const networks = await this.docker.listNetworks({ filters: { label: [LABEL] } });
     // A lab's process is gone by design: it is left for `lab down` (or `clean --all`).
@@ -252,6 +386,8 @@ export class DockerRuntime implements Runtime {
     const doomedRuns = new Set<string>();
     for (const c of containers) if (dead(c.Labels)) doomedRuns.add(c.Labels[LABEL_RUN] ?? "");
     for (const n of networks) if (dead(n.Labels)) doomedRuns.add(n.Labels?.[LABEL_RUN] ?? "");
+    const withContainers = new Set(containers.map((c) => c.Labels[LABEL_RUN]));
+    for (const runId of switches) if (all || !withContainers.has(runId)) doomedRuns.add(runId);
     const removed: CleanResult[] = [];
     for (const runId of doomedRuns) removed.push(await removeRun(this.docker, runId));
     return sumClean(removed);
@@ -332,6 +468,10 @@ async function joinExisting(
 /** Remove every container and network labelled with `runId`. */
 async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
   const filter = { label: [`${LABEL_RUN}=${runId}`] };
+  // The switch first (~10 ms; its deletion takes every veth pair of the run): a switch is then
+  // never left without its run's containers except by a failure, which is what `clean` and
+  // the tests take an orphan switch to mean.
+  const bridges = await removeSwitch(runId);
   const containers = await docker.listContainers({ all: true, filters: filter });
   await Promise.all(
     containers.map(async (c) => {
@@ -363,7 +503,7 @@ async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
         }),
     ),
   );
-  return { nodes: containers.length, networks: networks.length, other: 0 };
+  return { nodes: containers.length, networks: networks.length + bridges, other: 0 };
 }
 
 export { removeRun };
