@@ -4,7 +4,7 @@
  * topologies it builds.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, release } from "node:os";
 import { connectArgv, serveArgv } from "../src/agent/protocol.js";
 import { snapshotAll, snapshotCounters } from "../src/evidence/collect.js";
@@ -223,7 +223,10 @@ async function netnsTopology(): Promise<UpDown> {
 /** Writes bench/results.json and BENCHMARKS.md. */
 function write(results: Record<string, unknown>): void {
   writeFileSync("bench/results.json", JSON.stringify(results, null, 2) + "\n");
-  writeFileSync("BENCHMARKS.md", render(results));
+  // Sections 5 on (bench/vm.ts) are kept: a partial run (--start, --topology) must not drop them.
+  const md = existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "";
+  const vm = md.indexOf("\n## 5. ");
+  writeFileSync("BENCHMARKS.md", render(results) + (vm >= 0 ? md.slice(vm) : ""));
   process.stdout.write(render(results));
 }
 

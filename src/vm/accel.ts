@@ -146,6 +146,7 @@ export async function bootWithAccel<T>(
   request: AccelRequest,
   booter: Booter<T>,
   say: (m: string) => void,
+  kvmMissing: () => string | undefined = kvmUnavailable,
 ): Promise<{ vm: T; decision: AccelDecision }> {
   if (request !== "auto") {
     const decision: AccelDecision = {
@@ -155,7 +156,7 @@ export async function bootWithAccel<T>(
     };
     return { vm: await booter.boot(request), decision };
   }
-  const missing = kvmUnavailable();
+  const missing = kvmMissing();
   if (missing) return { vm: await booter.boot("tcg"), decision: tcg("no-kvm", missing) };
   const cached = cachedAccel();
   if (cached?.accel === "tcg") return { vm: await booter.boot("tcg"), decision: cached };
@@ -220,4 +221,15 @@ export function describeAccel(d: AccelDecision): string {
     "no-kvm": "no KVM",
   }[d.source];
   return `${d.accel.toUpperCase()} (${how}: ${d.why})`;
+}
+
+/** What VMs will run under here, without booting one (for `doctor`). */
+export function accelOutlook(): string {
+  const request = accelRequested();
+  if (request !== "auto") return `${request.toUpperCase()} (forced by TCPREPRO_ACCEL)`;
+  const missing = kvmUnavailable();
+  if (missing) return `TCG (no KVM: ${missing})`;
+  const cached = cachedAccel();
+  if (cached) return describeAccel(cached);
+  return `not decided yet: the first VM boot tries KVM (deadline ${PROBE_DEADLINE_MS / 1000} s, then a speed check) and keeps the outcome in ${accelCachePath()}`;
 }
