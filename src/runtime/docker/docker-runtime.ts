@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import { RuntimeUnavailableError } from "../../util/errors.js";
+import { waitFor } from "../../util/time.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
   LABEL,
@@ -478,8 +479,22 @@ async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
       const container = docker.getContainer(c.Id);
       // A paused container cannot be killed until it is thawed.
       if (c.State === "paused") await container.unpause().catch(() => undefined);
-      await container.remove({ force: true, v: true }).catch((err: Error) => {
-        if (!/no such container|is already in progress/i.test(err.message)) throw err;
+      await container.remove({ force: true, v: true }).catch(async (err: Error) => {
+        if (/no such container/i.test(err.message)) return;
+        if (!/is already in progress/i.test(err.message)) throw err;
+        // Another sweep of this run (an interrupt's, beside the variant's own teardown) is
+        // removing it: return only once it is gone, or the process may exit with the engine
+        // still removing, and the container is listed as left.
+        await waitFor(
+          () =>
+            container.inspect().then(
+              () => undefined,
+              () => true,
+            ),
+          10_000,
+          `container ${c.Id.slice(0, 12)} removed`,
+          50,
+        ).catch(() => undefined);
       });
     }),
   );
