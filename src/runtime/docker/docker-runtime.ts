@@ -3,7 +3,6 @@
  * Every object carries the run's labels, so that a teardown (or `tcprepro clean` after a
  * SIGKILL) finds it by label rather than by a list in memory that a crash would lose.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
@@ -28,25 +27,11 @@ import { sumClean } from "../shared/clean.js";
 import { hostInventory } from "../shared/host-inventory.js";
 import { ownerIsAlive } from "../shared/liveness.js";
 import { SweptTopology } from "../shared/topology.js";
-import { DockerNode } from "./docker-node.js";
+import { containerName, DockerNode, dropDefaultRoute, FIRST_HOST } from "./docker-node.js";
+import { upWired } from "./wired-up.js";
 import { ensureImages } from "./images.js";
 import { userImage } from "./user-images.js";
-import {
-  chooseWiring,
-  createSwitch,
-  devicesOf,
-  plug,
-  removeSwitch,
-  switchRunIds,
-  type Port,
-  type Wiring,
-} from "./wiring.js";
-import { usedSubnets as netnsSubnets } from "../netns/state.js";
-
-/** First host number given to nodes in each /24 (.1 is the bridge). */
-const FIRST_HOST = 10;
-/** On a veth-wired run's containers: its subnets, so that other runs pick others. */
-const LABEL_SUBNETS = "tcprepro.subnets";
+import { chooseWiring, removeSwitch, switchRunIds, type Wiring } from "./wiring.js";
 
 export interface DockerRuntimeOptions {
   pool?: string;
@@ -78,10 +63,6 @@ export async function connectDocker(): Promise<Docker> {
     );
   }
   return docker;
-}
-
-export function containerName(runId: string, node: string): string {
-  return `tcprepro-${runId}-${node.replaceAll(".", "-")}`;
 }
 
 export class DockerRuntime implements Runtime {
@@ -157,7 +138,11 @@ export class DockerRuntime implements Runtime {
       // A switch is judged by its run's containers (wiring.ts): a plan of joined containers
       // only has none of ours, so the engine wires it.
       if (this.chosen?.wiring === "veth" && plan.nodes.some((n) => !n.container)) {
-        await this.wireNodes(plan, topology, this.image);
+        await upWired(this.docker, plan, topology, {
+          image: this.image,
+          labels: this.labels(plan.runId),
+          pool: this.options.pool,
+        });
         return topology;
       }
       await this.createNetworks(plan, topology);
@@ -167,105 +152,6 @@ export class DockerRuntime implements Runtime {
       await topology.down();
       throw err;
     }
-  }
-
-  /**
-   * Containers with NetworkMode none, wired by us (wiring.ts). Subnets are only labels here —
-   * every run has its own bridges — but runs still take distinct ones, so that addresses in
-   * reports and captures are never ambiguous between runs.
-   */
-  private async wireNodes(plan: TopologyPlan, topology: SweptTopology, image: string) {
-    const [networks, containers] = await Promise.all([
-      this.docker.listNetworks(),
-      this.docker.listContainers({ all: true, filters: { label: [LABEL_SUBNETS] } }),
-    ]);
-    const used = [
-      ...networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet ?? "")),
-      ...containers.flatMap((c) => (c.Labels[LABEL_SUBNETS] ?? "").split(",")),
-      ...netnsSubnets(),
-    ].filter(Boolean);
-    const candidates = freeSubnets(
-      this.options.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL,
-      used,
-    );
-    if (candidates.length < plan.networks.length)
-      throw new RuntimeUnavailableError(
-        "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
-      );
-    plan.networks.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
-    const netIndex = new Map(plan.networks.map((n, j) => [n.name, j]));
-    const labels = {
-      ...this.labels(plan.runId),
-      [LABEL_SUBNETS]: Object.values(topology.subnets).join(","),
-    };
-
-    // Every container of ours exists (labelled) before the switch does: see wiring.ts.
-    const limit = pLimit(8);
-    const created = new Map<string, Docker.Container>();
-    await Promise.all(
-      plan.nodes
-        .filter((n) => !n.container)
-        .map((node) =>
-          limit(async () => {
-            const container = await this.docker.createContainer({
-              name: containerName(plan.runId, node.name),
-              Hostname: node.name.replaceAll(".", "-"),
-              Image: node.image ?? image,
-              Cmd: node.image ? node.command : undefined,
-              Labels: { ...labels, "tcprepro.node": node.name },
-              HostConfig: {
-                NetworkMode: "none",
-                // IPv6 off on the interfaces we add, as the engine leaves a network without
-                // IPv6: no router solicitations or DAD in the captures.
-                Sysctls: { "net.ipv6.conf.default.disable_ipv6": "1", ...node.sysctls },
-                // iptables rules, tcpdump and hping3 inside the node's own namespace.
-                CapAdd: ["NET_ADMIN", "NET_RAW"],
-              },
-            });
-            created.set(node.name, container);
-          }),
-        ),
-    );
-    const switched = createSwitch(plan.runId, plan.networks.length);
-    switched.catch(() => undefined); // awaited by every node below; this only marks it handled
-    await Promise.all(
-      plan.nodes.map((node, i) =>
-        limit(async () => {
-          let container: Docker.Container;
-          if (node.container) {
-            container = this.docker.getContainer(node.container);
-            const info = await container.inspect().catch(() => undefined);
-            if (!info) throw new Error(`no container "${node.container}" to join to the topology`);
-            if (!info.State.Running)
-              throw new Error(`container "${node.container}" is not running`);
-          } else {
-            container = created.get(node.name)!;
-            await container.start();
-          }
-          const pid = (await container.inspect()).State.Pid;
-          // A joined container keeps its own interfaces: ours take the next free ethN.
-          const taken = node.container ? await devicesOf(pid) : new Set<string>();
-          const addresses: Record<string, string> = {};
-          const ports: Port[] = [];
-          let n = 0;
-          for (const net of node.networks) {
-            while (taken.has(`eth${n}`)) n++;
-            addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
-            ports.push({
-              network: netIndex.get(net)!,
-              device: `eth${n++}`,
-              address: addresses[net]!,
-            });
-          }
-          await switched;
-          await plug(plan.runId, pid, i, ports, node.name);
-          const started = new DockerNode(node.name, addresses, container, pid);
-          // Ours have no default route (NetworkMode none); a joined one's goes, as before.
-          if (node.container) await dropDefaultRoute(started, pid);
-          topology.nodes.set(node.name, started);
-        }),
-      ),
-    );
   }
 
   private async createNetworks(plan: TopologyPlan, topology: SweptTopology): Promise<void> {
@@ -408,33 +294,6 @@ export async function removeLabs(docker: Docker): Promise<CleanResult> {
   return sumClean(removed);
 }
 
-/**
- * Docker gives every container a default route via the bridge, internal networks included (the
- * engine then drops what leaves). No node needs it — clients reach the gateway's own address on
- * their subnet — so it goes: a node has routes to its own subnets and nothing else.
- */
-async function dropDefaultRoute(node: DockerNode, hostPid: number | undefined): Promise<void> {
-  // From the host when the engine is local: ~5 ms, against ~35 ms for an exec, and it works for
-  // a user's image without iproute2.
-  if (hostPid !== undefined) {
-    const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(
-        "nsenter",
-        ["-t", String(hostPid), "-n", "ip", "-4", "route", "del", "default"],
-        { stdio: "ignore" },
-      );
-      child.on("error", () => resolve(null));
-      child.on("close", resolve);
-    });
-    if (code === 0 || code === 2) return; // 2: there was no default route
-  }
-  try {
-    await node.exec(["ip", "-4", "route", "del", "default"]);
-  } catch (err) {
-    if (!/No such process|Cannot find device/i.test(String((err as Error).message))) throw err;
-  }
-}
-
 /** A PID from the engine is ours to read only when the engine runs on this host's kernel. */
 function isOurs(pid: number): boolean {
   try {
@@ -521,4 +380,4 @@ async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
   return { nodes: containers.length, networks: networks.length + bridges, other: 0 };
 }
 
-export { removeRun };
+export { removeRun, containerName };
