@@ -42,6 +42,8 @@ export interface DockerRuntimeOptions {
    * @default false
    */
   lab?: boolean;
+  /** Who wires the containers (wiring.ts). @default veth where it can (or TCPREPRO_DOCKER_WIRING) */
+  wiring?: Wiring;
 }
 
 export async function connectDocker(): Promise<Docker> {
@@ -101,7 +103,10 @@ export class DockerRuntime implements Runtime {
 
   async prepare(progress: (message: string) => void): Promise<void> {
     this.image ??= await ensureImages(this.docker, { base: this.options.baseImage, progress });
-    this.chosen ??= chooseWiring(await this.info());
+    this.chosen ??= chooseWiring(
+      await this.info(),
+      this.options.wiring ?? process.env.TCPREPRO_DOCKER_WIRING,
+    );
   }
 
   /** Who wires the containers' networks: tcprepro's veths, or the engine (and why). */
