@@ -206,6 +206,7 @@ async function topologyVsCli(
     dockerCli: medians(cli),
     ratio: 0,
     engineWiredRatio: round(total(medians(engine)) / total(medians(cli)), 2),
+    date: new Date().toISOString(),
     // The machine is shared: the 1-minute load average before and after, to read the figures by.
     load: load.map((l) => round(l)),
     wiring: runtime.wiring,
@@ -261,12 +262,12 @@ async function main(): Promise<void> {
   results.topology = await topologyVsCli(runtime, engineWired);
   results.netnsTopology = await netnsTopology();
   if (process.argv.includes("--topology")) {
-    // Section 1 only (a minute, not the catalog's): the other sections are kept as they were.
+    // Section 1 only (a minute, not the catalog's): the other sections and their date are kept.
     const previous = JSON.parse(readFileSync("bench/results.json", "utf8")) as Record<
       string,
       unknown
     >;
-    write({ ...previous, ...results, start: previous.start });
+    write({ ...previous, topology: results.topology, netnsTopology: results.netnsTopology });
     return;
   }
   say("2. counter snapshots, 3. traffic generator");
@@ -390,6 +391,7 @@ function render(r: Record<string, unknown>): string {
     iterations: number;
     load?: number[];
     wiring?: { wiring: string; why?: string };
+    date?: string;
   };
   const n = r.netnsTopology as { upMs: number; downMs: number };
   const s = r.snapshot as {
@@ -416,6 +418,9 @@ function render(r: Record<string, unknown>): string {
     ...renderStart(r.start as StartTimes | undefined),
     "## 1. Standard topology up and down (2 networks, SNAT gateway, 2 clients, server)",
     "",
+    ...(t.date && t.date !== m.date
+      ? [`Measured on ${t.date} (\`npm run bench -- --topology\` rewrites this section only).`, ""]
+      : []),
     "| | up ms | down ms | total ms |",
     "| --- | --- | --- | --- |",
     `| tcprepro: containers with no network, wired with its own veths (${t.wiring?.wiring ?? "?"}) | ${t.tcprepro.upMs} | ${t.tcprepro.downMs} | ${round(t.tcprepro.upMs + t.tcprepro.downMs)} |`,

@@ -187,7 +187,10 @@ export async function bootWithAccel<T>(
     await booter.stop(vm);
     finding = `KVM crawls: the speed check took ${Math.round(ms)} ms (limit ${SPEED_LIMIT_MS} ms)`;
   } catch (err) {
-    finding = `KVM failed: ${firstLine(err)}`;
+    const reason = firstLine(err);
+    finding = /did not answer/.test(reason)
+      ? `KVM stalled: no answer from the guest within ${PROBE_DEADLINE_MS / 1000} s`
+      : `KVM failed: ${reason}`;
   }
   const decision: AccelDecision = {
     ...tcg("probe", finding),

@@ -22,7 +22,7 @@ import {
 const hasKvm = () => undefined;
 
 /** A booter whose KVM aborts, stalls, crawls or works; it records every boot and stop. */
-function fake(kvm: "abort" | "crawl" | "works"): Booter<string> & { log: string[] } {
+function fake(kvm: "abort" | "stall" | "crawl" | "works"): Booter<string> & { log: string[] } {
   const log: string[] = [];
   return {
     log,
@@ -32,6 +32,8 @@ function fake(kvm: "abort" | "crawl" | "works"): Booter<string> & { log: string[
         throw new Error(
           "kernel 6.1: QEMU exited: qemu-system-x86_64: error: failed to set MSR 0x10a to 0xc000069\nkvm.c: Assertion failed",
         );
+      if (accel === "kvm" && kvm === "stall")
+        throw new Error("kernel 6.1: the guest agent did not answer");
       return `vm-${accel}`;
     },
     async speed(vm: string) {
@@ -76,6 +78,26 @@ describe("--accel auto", () => {
     const b = await bootWithAccel("auto", second, () => undefined, hasKvm);
     expect(b.decision).toMatchObject({ accel: "tcg", source: "cache" });
     expect(second.log).toEqual(["boot tcg"]);
+  });
+
+  it("a KVM that stalls is given up at the deadline and said to stall", async () => {
+    const r = await bootWithAccel("auto", fake("stall"), () => undefined, hasKvm);
+    expect(r.decision.why).toBe(
+      `KVM stalled: no answer from the guest within ${PROBE_DEADLINE_MS / 1000} s`,
+    );
+  });
+
+  it("a KVM that worked before and fails now is probed again, not trusted", async () => {
+    await bootWithAccel("auto", fake("works"), () => undefined, hasKvm);
+    const b = fake("abort");
+    const r = await bootWithAccel("auto", b, () => undefined, hasKvm);
+    expect(r.decision).toMatchObject({ accel: "tcg", source: "probe" });
+    expect(b.log).toEqual([
+      `boot kvm ${2 * PROBE_DEADLINE_MS}`,
+      `boot kvm ${PROBE_DEADLINE_MS}`,
+      "boot tcg",
+    ]);
+    expect(cachedAccel()?.accel).toBe("tcg");
   });
 
   it("a KVM that boots but crawls is stopped and replaced by TCG", async () => {
