@@ -12,7 +12,7 @@ import type { TopologyPlan } from "../runtime.js";
 import type { SweptTopology } from "../shared/topology.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import { containerName, DockerNode, dropDefaultRoute, FIRST_HOST } from "./docker-node.js";
-import { createSwitch, devicesOf, plug, type Port } from "./wiring.js";
+import { createSwitch, devicesOf, ipv6Off, plug, splitSysctls, type Port } from "./wiring.js";
 
 /** On a veth-wired run's containers: its subnets, so that other runs pick others. */
 export const LABEL_SUBNETS = "tcprepro.subnets";
@@ -60,9 +60,11 @@ export async function upWired(
             Labels: { ...labels, "tcprepro.node": node.name },
             HostConfig: {
               NetworkMode: "none",
-              // IPv6 off on the interfaces we add, as the engine leaves a network without
-              // IPv6: no router solicitations or DAD in the captures.
-              Sysctls: { "net.ipv6.conf.default.disable_ipv6": "1", ...node.sysctls },
+              // IPv6 off on the interfaces we add: no router solicitations or DAD in captures.
+              Sysctls: {
+                ...ipv6Off(),
+                ...splitSysctls(node.sysctls, ownDevices(node.networks.length)).atStart,
+              },
               // iptables rules, tcpdump and hping3 inside the node's own namespace.
               CapAdd: ["NET_ADMIN", "NET_RAW"],
             },
@@ -107,7 +109,11 @@ export async function upWired(
           });
         }
         await switched;
-        await plug(plan.runId, pid, i, ports, node.name);
+        const { afterPlug } = splitSysctls(
+          node.sysctls,
+          ports.map((p) => p.device),
+        );
+        await plug(plan.runId, pid, i, ports, node.name, afterPlug);
         const started = new DockerNode(node.name, addresses, container, pid);
         // Ours have no default route (NetworkMode none); a joined one's goes, as before.
         if (node.container) await dropDefaultRoute(started, pid);
@@ -115,4 +121,9 @@ export async function upWired(
       }),
     ),
   );
+}
+
+/** The interfaces a container of ours gets: eth0, eth1, … one per network. */
+function ownDevices(n: number): string[] {
+  return Array.from({ length: n }, (_, k) => `eth${k}`);
 }

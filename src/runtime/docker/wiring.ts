@@ -96,6 +96,7 @@ export async function plug(
   node: number,
   ports: Port[],
   nodeName: string,
+  sysctls: Record<string, string> = {},
 ): Promise<void> {
   if (ports.length === 0) return;
   const sw = switchName(runId);
@@ -110,7 +111,17 @@ export async function plug(
     `addr add ${p.address}/24 dev ${p.device}`,
     `link set ${p.device} up`,
   ]);
-  const argv = ["nsenter", "-t", String(pid), "-n", "ip", "-batch", "-"];
+  // Sysctls of the interfaces just made (the engine never saw them): after the addresses.
+  const settings = Object.entries(sysctls).map(([k, v]) => `${k}=${v}`);
+  const argv = [
+    "nsenter",
+    "-t",
+    String(pid),
+    "-n",
+    ...(settings.length > 0
+      ? ["sh", "-c", 'ip -batch - && exec sysctl -q -w "$@"', "sh", ...settings]
+      : ["ip", "-batch", "-"]),
+  ];
   const [r] = await Promise.all([
     runOn(localExecutor, argv, inside.join("\n") + "\n"),
     ipBatch(
@@ -151,4 +162,28 @@ export async function removeSwitch(runId: string): Promise<number> {
   const bridges = listed.stdout.split("\n").filter((l) => l.trim() !== "").length;
   await ipBatch(localExecutor, [`netns delete ${sw}`], { force: true });
   return bridges;
+}
+
+/**
+ * A node's sysctls split: those the engine sets at the container's start, and those of an
+ * interface we add later (`net.ipv4.conf.eth0.rp_filter`), which do not exist at its start.
+ */
+export function splitSysctls(
+  sysctls: Record<string, string>,
+  devices: string[],
+): { atStart: Record<string, string>; afterPlug: Record<string, string> } {
+  const atStart: Record<string, string> = {};
+  const afterPlug: Record<string, string> = {};
+  for (const [k, v] of Object.entries(sysctls)) {
+    const dev = /^net\.ipv[46]\.(?:conf|neigh)\.([^.]+)\./.exec(k)?.[1];
+    (dev && devices.includes(dev) ? afterPlug : atStart)[k] = v;
+  }
+  return { atStart, afterPlug };
+}
+
+/** IPv6 off on the interfaces we add (as the engine leaves a network without IPv6), where the kernel has IPv6. */
+export function ipv6Off(): Record<string, string> {
+  return existsSync("/proc/sys/net/ipv6/conf/default/disable_ipv6")
+    ? { "net.ipv6.conf.default.disable_ipv6": "1" }
+    : {};
 }
