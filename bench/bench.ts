@@ -419,7 +419,10 @@ function render(r: Record<string, unknown>): string {
     "## 1. Standard topology up and down (2 networks, SNAT gateway, 2 clients, server)",
     "",
     ...(t.date && t.date !== m.date
-      ? [`Measured on ${t.date} (\`npm run bench -- --topology\` rewrites this section only).`, ""]
+      ? [
+          `Measured on ${t.date} (\`npx tsx bench/bench.ts --topology\` rewrites this section only).`,
+          "",
+        ]
       : []),
     "| | up ms | down ms | total ms |",
     "| --- | --- | --- | --- |",
