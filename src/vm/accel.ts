@@ -154,7 +154,14 @@ export async function bootWithAccel<T>(
       source: "forced",
       why: `--accel ${request} (or TCPREPRO_ACCEL)`,
     };
-    return { vm: await booter.boot(request), decision };
+    try {
+      return { vm: await booter.boot(request), decision };
+    } catch (err) {
+      if (request !== "kvm") throw err;
+      throw new Error(
+        `${(err as Error).message}\n(KVM was forced by --accel kvm or TCPREPRO_ACCEL=kvm: auto falls back to emulation, tcg uses it)`,
+      );
+    }
   }
   const missing = kvmMissing();
   if (missing) return { vm: await booter.boot("tcg"), decision: tcg("no-kvm", missing) };

@@ -60,12 +60,15 @@ export class VmRuntime implements Runtime {
   bootMs: number | undefined;
   /** The accelerator the VM runs under, and how it was chosen (accel.ts). */
   accel: AccelDecision | undefined;
+  /** Asked for by the option or TCPREPRO_ACCEL, checked here: bad input fails before any boot. */
+  private readonly accelRequest: AccelRequest;
 
   constructor(
     readonly spec: KernelSpec,
     private readonly options: { pool?: string; accel?: AccelRequest } = {},
   ) {
     this.name = `vm:${kernelLabel(spec)}`;
+    this.accelRequest = accelRequested(options.accel);
   }
 
   async kernel(): Promise<string> {
@@ -91,7 +94,7 @@ export class VmRuntime implements Runtime {
     say(`booting ${this.cached.release}`);
     const kernel = this.cached;
     const { vm, decision } = await bootWithAccel(
-      accelRequested(this.options.accel),
+      this.accelRequest,
       {
         boot: (accel, deadlineMs) =>
           Vm.boot(
