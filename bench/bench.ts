@@ -4,8 +4,8 @@
  * topologies it builds.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, release } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release } from "node:os";
 import { connectArgv, serveArgv } from "../src/agent/protocol.js";
 import { snapshotAll, snapshotCounters } from "../src/evidence/collect.js";
 import { connectDocker, DockerRuntime } from "../src/runtime/docker/docker-runtime.js";
@@ -181,10 +181,61 @@ const medians = (xs: UpDown[]): UpDown => ({
   downMs: round(median(xs.map((x) => x.downMs))),
 });
 
+/** Section 1: the standard topology on the Docker runtime against the plain CLI, alternated. */
+async function topologyVsCli(
+  runtime: DockerRuntime,
+  engineWired: DockerRuntime,
+): Promise<Record<string, unknown>> {
+  say("1. standard topology up/down: tcprepro (veth-wired, engine-wired) vs plain docker CLI");
+  const ours: UpDown[] = [];
+  const engine: UpDown[] = [];
+  const cli: UpDown[] = [];
+  const load: number[] = [loadavg()[0]!];
+  for (let i = 0; i < ITERATIONS; i++) {
+    // Alternated, so that all three see the same engine and machine state.
+    ours.push(await upDown(runtime, `bench${process.pid}x${i}`));
+    engine.push(await upDown(engineWired, `bench${process.pid}e${i}`));
+    cli.push(await cliUpDown(`tcprepro-benchcli${process.pid}x${i}`, NODE_LATEST));
+  }
+  load.push(loadavg()[0]!);
+  const total = (x: UpDown) => x.upMs + x.downMs;
+  const topology = {
+    iterations: ITERATIONS,
+    tcprepro: medians(ours),
+    engineWired: medians(engine),
+    dockerCli: medians(cli),
+    ratio: 0,
+    engineWiredRatio: round(total(medians(engine)) / total(medians(cli)), 2),
+    date: new Date().toISOString(),
+    // The machine is shared: the 1-minute load average before and after, to read the figures by.
+    load: load.map((l) => round(l)),
+    wiring: runtime.wiring,
+  };
+  topology.ratio = round(
+    (topology.tcprepro.upMs + topology.tcprepro.downMs) /
+      (topology.dockerCli.upMs + topology.dockerCli.downMs),
+    2,
+  );
+  return topology;
+}
+
+/** Section 1b: the same topology on the netns runtime (no engine). */
+async function netnsTopology(): Promise<UpDown> {
+  say("1b. the same topology on the netns runtime (no engine)");
+  const netns = new NetnsRuntime();
+  await netns.prepare(say);
+  const ns: UpDown[] = [];
+  for (let i = 0; i < ITERATIONS; i++) ns.push(await upDown(netns, `benchns${process.pid}x${i}`));
+  return medians(ns);
+}
+
 /** Writes bench/results.json and BENCHMARKS.md. */
 function write(results: Record<string, unknown>): void {
   writeFileSync("bench/results.json", JSON.stringify(results, null, 2) + "\n");
-  writeFileSync("BENCHMARKS.md", render(results));
+  // Sections 5 on (bench/vm.ts) are kept: a partial run (--start, --topology) must not drop them.
+  const md = existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "";
+  const vm = md.indexOf("\n## 5. ");
+  writeFileSync("BENCHMARKS.md", render(results) + (vm >= 0 ? md.slice(vm) : ""));
   process.stdout.write(render(results));
 }
 
@@ -206,35 +257,19 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, kernel: release(), date: new Date().toISOString() },
     start,
   };
-
-  say("1. standard topology up/down: tcprepro vs plain docker CLI");
-  const ours: UpDown[] = [];
-  const cli: UpDown[] = [];
-  for (let i = 0; i < ITERATIONS; i++) {
-    // Alternated, so that both see the same engine and machine state.
-    ours.push(await upDown(runtime, `bench${process.pid}x${i}`));
-    cli.push(await cliUpDown(`tcprepro-benchcli${process.pid}x${i}`, NODE_LATEST));
+  const engineWired = new DockerRuntime(docker, { wiring: "engine" });
+  await engineWired.prepare(say);
+  results.topology = await topologyVsCli(runtime, engineWired);
+  results.netnsTopology = await netnsTopology();
+  if (process.argv.includes("--topology")) {
+    // Section 1 only (a minute, not the catalog's): the other sections and their date are kept.
+    const previous = JSON.parse(readFileSync("bench/results.json", "utf8")) as Record<
+      string,
+      unknown
+    >;
+    write({ ...previous, topology: results.topology, netnsTopology: results.netnsTopology });
+    return;
   }
-  const topology = {
-    iterations: ITERATIONS,
-    tcprepro: medians(ours),
-    dockerCli: medians(cli),
-    ratio: 0,
-  };
-  topology.ratio = round(
-    (topology.tcprepro.upMs + topology.tcprepro.downMs) /
-      (topology.dockerCli.upMs + topology.dockerCli.downMs),
-    2,
-  );
-  results.topology = topology;
-
-  say("1b. the same topology on the netns runtime (no engine)");
-  const netns = new NetnsRuntime();
-  await netns.prepare(say);
-  const ns: UpDown[] = [];
-  for (let i = 0; i < ITERATIONS; i++) ns.push(await upDown(netns, `benchns${process.pid}x${i}`));
-  results.netnsTopology = medians(ns);
-
   say("2. counter snapshots, 3. traffic generator");
   const topo = await runtime.up(standardPlan(`bench${process.pid}s`));
   try {
@@ -349,9 +384,14 @@ async function main(): Promise<void> {
 function render(r: Record<string, unknown>): string {
   const t = r.topology as {
     tcprepro: { upMs: number; downMs: number };
+    engineWired?: { upMs: number; downMs: number };
     dockerCli: { upMs: number; downMs: number };
     ratio: number;
+    engineWiredRatio?: number;
     iterations: number;
+    load?: number[];
+    wiring?: { wiring: string; why?: string };
+    date?: string;
   };
   const n = r.netnsTopology as { upMs: number; downMs: number };
   const s = r.snapshot as {
@@ -378,14 +418,25 @@ function render(r: Record<string, unknown>): string {
     ...renderStart(r.start as StartTimes | undefined),
     "## 1. Standard topology up and down (2 networks, SNAT gateway, 2 clients, server)",
     "",
+    ...(t.date && t.date !== m.date
+      ? [
+          `Measured on ${t.date} (\`npx tsx bench/bench.ts --topology\` rewrites this section only).`,
+          "",
+        ]
+      : []),
     "| | up ms | down ms | total ms |",
     "| --- | --- | --- | --- |",
-    `| tcprepro (engine API, in parallel) | ${t.tcprepro.upMs} | ${t.tcprepro.downMs} | ${round(t.tcprepro.upMs + t.tcprepro.downMs)} |`,
-    `| plain docker CLI, one command after another | ${t.dockerCli.upMs} | ${t.dockerCli.downMs} | ${round(t.dockerCli.upMs + t.dockerCli.downMs)} |`,
+    `| tcprepro: containers with no network, wired with its own veths (${t.wiring?.wiring ?? "?"}) | ${t.tcprepro.upMs} | ${t.tcprepro.downMs} | ${round(t.tcprepro.upMs + t.tcprepro.downMs)} |`,
+    ...(t.engineWired
+      ? [
+          `| tcprepro with TCPREPRO_DOCKER_WIRING=engine (internal networks, as before issue 24) | ${t.engineWired.upMs} | ${t.engineWired.downMs} | ${round(t.engineWired.upMs + t.engineWired.downMs)} |`,
+        ]
+      : []),
+    `| plain docker CLI, one command after another (internal networks) | ${t.dockerCli.upMs} | ${t.dockerCli.downMs} | ${round(t.dockerCli.upMs + t.dockerCli.downMs)} |`,
     "",
-    `Ratio tcprepro / CLI: **${t.ratio}** (target ≤ 0.5).`,
+    `Ratio tcprepro / CLI: **${t.ratio}** (target ≤ 0.5)${t.engineWiredRatio !== undefined ? `; engine-wired: ${t.engineWiredRatio}` : ""}. The three alternate within one run${t.load ? `; 1-minute load average ${t.load.join(" → ")} (the machine is shared: absolute times are upper bounds, the ratios are what to read)` : ""}.`,
     "",
-    "What bounds it: the engine's own container start (network sandbox and runc). Measured by phase for the same four containers: networks 127 ms (created in parallel), create 23 ms, **start 902 ms even in parallel** (the engine serialises much of it), default-route removal ~10 ms (nsenter from the host), remove 492 ms, networks 197 ms. Everything tcprepro adds on top of the engine is under 0.2 s; halving the CLI's time would need fewer containers or no engine (the netns runtime of issue 8).",
+    "What bounds it: the engine's container start. With a network the engine also builds each container's endpoint and sandbox, much of it serialised (~200 ms a container: `docker run --network none` 557–622 ms against 776–814 ms on an internal network, measured for issue 24), and removes them at teardown. Containers now start with `NetworkMode none`; tcprepro creates them (labelled) in parallel, then a switch namespace with a bridge per network, and plugs each container as soon as it runs: one `ip -batch` on the host making the veth pair straight into the container's namespace (by PID) and the switch, then `nsenter … ip -batch` inside for the address and one in the switch for the port — a few ms each, as on the netns runtime. Teardown deletes the switch (every veth pair goes with it) and removes the containers, which no longer have endpoints to undo. Measured by phase (5 runs at load ~11): create ~100 ms, first container running ~900 ms after (the engine's start dominates), wiring 5–100 ms a container.",
     "",
     `On the netns runtime (network namespaces, no engine): up **${n.upMs} ms**, down **${n.downMs} ms**, total **${round(n.upMs + n.downMs)} ms** (target < 300 ms).`,
     "",

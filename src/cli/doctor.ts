@@ -4,9 +4,12 @@ import { probe } from "../doctor/probe.js";
 import type { DoctorFacts } from "../doctor/assess.js";
 import { checkVersion } from "../kernels/cache.js";
 import { VmRuntime } from "../vm/vm-runtime.js";
+import { accelOutlook, describeAccel } from "../vm/accel.js";
 
 /** A VM kernel's inventory and netem, read inside a VM booted for the purpose. */
-async function vmKernelFacts(version: string): Promise<Pick<DoctorFacts, "inventory" | "netem">> {
+async function vmKernelFacts(
+  version: string,
+): Promise<Pick<DoctorFacts, "inventory" | "netem" | "vmAccel">> {
   const vm = new VmRuntime({ version });
   try {
     await vm.prepare((m) => process.stderr.write(`· ${m}\n`));
@@ -14,6 +17,7 @@ async function vmKernelFacts(version: string): Promise<Pick<DoctorFacts, "invent
     const netem = inventory.qdiscs.has("netem");
     return {
       inventory,
+      vmAccel: `kernel ${version} ran under ${describeAccel(vm.accel!)}`,
       netem: {
         status: netem ? "present" : "absent",
         how: `kernel ${version} (${inventory.release}) ${netem ? "has" : "lacks"} sch_netem in its modules`,
@@ -37,6 +41,7 @@ export function registerDoctor(program: Command): void {
     .action(async (paths: string[], opts: { base?: string; json: boolean; kernel?: string }) => {
       if (opts.kernel) checkVersion(opts.kernel);
       const facts = await probe({ paths, base: opts.base });
+      facts.vmAccel = accelOutlook();
       if (opts.kernel) Object.assign(facts, await vmKernelFacts(opts.kernel));
       const report = assess(facts);
       process.stdout.write(

@@ -23,6 +23,8 @@ export interface DoctorFacts {
   netem: NetemFinding;
   /** Host programs and files: name → where found, or null. */
   tools: { gcc: string | null; staticLibc: string | null; debootstrap: string | null };
+  /** What VMs run under here (KVM or TCG) and how that was decided; absent: not asked. */
+  vmAccel?: string;
   /** What the catalog uses; an error when the catalog did not load. */
   catalog: { needs: CatalogNeeds } | { error: string };
 }
@@ -233,6 +235,8 @@ function toolChecks(f: DoctorFacts, add: Add): void {
     "it makes the offline base image",
   );
   add(netemCheck(f));
+  // TCG is slower, never wrong: not a gap.
+  if (f.vmAccel) add({ group: "host", name: "VM accelerator", status: "ok", detail: f.vmAccel });
 }
 
 /** Every sysctl and counter the catalog uses, on the runtime's kernel. */

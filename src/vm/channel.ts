@@ -72,9 +72,11 @@ export class GuestChannel implements HostExecutor {
         Math.max(0, deadline - Date.now()),
       );
       this.request(["ping"], {
-        on: () => {
+        on: (kind, payload) => {
           clearTimeout(timer);
-          resolve();
+          // Not "ok": the socket closed under us (QEMU died just after it was connected).
+          if (kind === "ok") resolve();
+          else reject(new Error(`${this.where}: the guest agent did not answer (${payload})`));
           return true;
         },
       });

@@ -1,6 +1,6 @@
 /**
- * One VM: a fetched kernel booted under QEMU's software emulation (TCG: the paravirtual
- * /dev/kvm of shared machines makes stock kernels crawl), no network device at all, the host's
+ * One VM: a fetched kernel booted under QEMU (KVM where accel.ts found that it works, else TCG
+ * emulation), no network device at all, the host's
  * `/` read-only over 9p, and the guest agent on a virtio-serial port. A state file beside the
  * netns runtime's names its owner and QEMU's PID, so `tcprepro clean` can end the VMs of runs
  * whose process is gone.
@@ -27,6 +27,7 @@ import { STATE_DIR } from "../runtime/netns/state.js";
 import { onInterrupt } from "../util/interrupts.js";
 import { sleep } from "../util/time.js";
 import { GuestChannel } from "./channel.js";
+import { type Accel, qemuAccelArgs } from "./accel.js";
 
 export const GUEST_BINARY = join(PROJECT_ROOT, "build", "tcprepro-guest");
 const GUEST_SOURCE = join(PROJECT_ROOT, "images", "agent", "tcprepro-guest.c");
@@ -79,7 +80,12 @@ export class Vm {
   }
 
   /** Boots and waits for the guest agent's first answer. `name` is unique per run and kernel. */
-  static async boot(kernel: CachedKernel, name: string): Promise<Vm> {
+  static async boot(
+    kernel: CachedKernel,
+    name: string,
+    accel: Accel = "tcg",
+    deadlineMs = BOOT_DEADLINE_MS,
+  ): Promise<Vm> {
     const dir = join(STATE_DIR, `vm-${name}`);
     mkdirSync(dir, { recursive: true });
     const socket = join(dir, "guest.sock");
@@ -87,10 +93,7 @@ export class Vm {
     const args = [
       "-name",
       `tcprepro-${name}`,
-      "-accel",
-      "tcg",
-      "-cpu",
-      "max",
+      ...qemuAccelArgs(accel),
       "-m",
       String(VM_MEMORY_MB),
       "-smp",
@@ -132,14 +135,18 @@ export class Vm {
     const vm = new Vm(name, kernel, child.pid!, dir, exit);
     try {
       await Promise.race([
-        vm.channel.open(socket, Date.now() + BOOT_DEADLINE_MS),
+        vm.channel.open(socket, Date.now() + deadlineMs),
         exit.then(() => {
           throw new Error(`kernel ${kernel.version}: QEMU exited: ${stderr.trim()}`);
         }),
       ]);
     } catch (err) {
+      // A QEMU that died says why on stderr (under KVM: "failed to set MSR …"); its socket may
+      // close a moment before its exit is seen.
+      await Promise.race([exit, sleep(500)]);
+      const died = child.exitCode !== null || child.signalCode !== null;
       await vm.stop();
-      throw err;
+      throw died ? new Error(`kernel ${kernel.version}: QEMU exited: ${stderr.trim()}`) : err;
     }
     return vm;
   }

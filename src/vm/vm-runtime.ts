@@ -22,6 +22,14 @@ import type {
 } from "../runtime/runtime.js";
 import { type GuestDropTracer, guestNoDropReasons, startGuestDropTracer } from "./drops.js";
 import { buildGuest, cleanVms, Vm } from "./qemu.js";
+import {
+  type AccelDecision,
+  type AccelRequest,
+  accelRequested,
+  bootWithAccel,
+  describeAccel,
+  SPEED_LOOP,
+} from "./accel.js";
 import { randomBytes } from "node:crypto";
 
 /** A kernel to boot: a fetched (or fetchable) version, or a user's own image and modules. */
@@ -32,7 +40,8 @@ export function kernelLabel(spec: KernelSpec): string {
 }
 
 export class VmRuntime implements Runtime {
-  readonly name: string;
+  /** `vm:6.1`; once booted `vm:6.1/tcg` or `vm:6.1/kvm`, which is how reports name the accelerator. */
+  name: string;
   readonly capabilities: RuntimeCapabilities = {
     userImages: { reason: "the vm runtime runs no container images (use --runtime docker)" },
     pause: "sigstop",
@@ -47,14 +56,19 @@ export class VmRuntime implements Runtime {
   private inventoryRead: Promise<KernelInventory> | undefined;
   /** Topologies share the VM's kernel; one with kernel-wide sysctls has it alone. */
   private readonly kernelUse = new SharedOrExclusive();
-  /** Milliseconds from QEMU's start to the guest agent's first answer. */
+  /** Milliseconds from QEMU's start to the guest agent's first answer (a failed KVM probe included). */
   bootMs: number | undefined;
+  /** The accelerator the VM runs under, and how it was chosen (accel.ts). */
+  accel: AccelDecision | undefined;
+  /** Asked for by the option or TCPREPRO_ACCEL, checked here: bad input fails before any boot. */
+  private readonly accelRequest: AccelRequest;
 
   constructor(
     readonly spec: KernelSpec,
-    private readonly options: { pool?: string } = {},
+    private readonly options: { pool?: string; accel?: AccelRequest } = {},
   ) {
     this.name = `vm:${kernelLabel(spec)}`;
+    this.accelRequest = accelRequested(options.accel);
   }
 
   async kernel(): Promise<string> {
@@ -78,12 +92,33 @@ export class VmRuntime implements Runtime {
     await buildGuest(say);
     const t0 = performance.now();
     say(`booting ${this.cached.release}`);
-    this.vm = await Vm.boot(
-      this.cached,
-      `${randomBytes(3).toString("hex")}-${kernelLabel(this.spec)}`,
+    const kernel = this.cached;
+    const { vm, decision } = await bootWithAccel(
+      this.accelRequest,
+      {
+        boot: (accel, deadlineMs) =>
+          Vm.boot(
+            kernel,
+            `${randomBytes(3).toString("hex")}-${kernelLabel(this.spec)}`,
+            accel,
+            deadlineMs,
+          ),
+        speed: async (booted) => {
+          const t = performance.now();
+          const r = await runOn(booted.channel, ["sh", "-c", SPEED_LOOP]);
+          if (r.code !== 0)
+            throw new Error(`the guest did not run the speed check: ${r.stderr.trim()}`);
+          return performance.now() - t;
+        },
+        stop: (booted) => booted.stop(),
+      },
+      say,
     );
+    this.vm = vm;
+    this.accel = decision;
+    this.name = `vm:${kernelLabel(this.spec)}/${decision.accel}`;
     this.bootMs = Math.round(performance.now() - t0);
-    say(`up in ${(this.bootMs / 1000).toFixed(1)} s`);
+    say(`up in ${(this.bootMs / 1000).toFixed(1)} s under ${describeAccel(decision)}`);
     await warmUp(this.vm);
     this.inner = new NetnsRuntime({
       pool: this.options.pool,

@@ -1,18 +1,27 @@
 /** Shared by integration tests: the real engine, the real CLI, and a count of what is left. */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import Docker from "dockerode";
 import { readState, stateRunIds } from "../../src/runtime/netns/state.js";
+import { switchName, switchRunIds } from "../../src/runtime/docker/wiring.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const docker = new Docker();
 
-/** Containers and networks carrying the tcprepro label (optionally of one process's runs). */
+/**
+ * Containers and networks carrying the tcprepro label (optionally of one process's runs). A
+ * veth-wired run's switch namespace carries no label: one whose run has no container left is a
+ * leftover, whichever process made it (teardown deletes the switch before the containers).
+ */
 export async function leftovers(pid?: number): Promise<{ containers: number; networks: number }> {
   const label = pid === undefined ? ["tcprepro.run"] : [`tcprepro.pid=${pid}`];
+  const switches = await switchRunIds();
   const containers = await docker.listContainers({ all: true, filters: { label } });
   const networks = await docker.listNetworks({ filters: { label } });
-  return { containers: containers.length, networks: networks.length };
+  const anyRun = await docker.listContainers({ all: true, filters: { label: ["tcprepro.run"] } });
+  const live = new Set(anyRun.map((c) => c.Labels["tcprepro.run"]));
+  const orphans = switches.filter((id) => !live.has(id)).length;
+  return { containers: containers.length, networks: networks.length + orphans };
 }
 
 /** netns runs of one process still on the host: their state files outlive every namespace. */
@@ -75,4 +84,12 @@ export function cli(
     });
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr, pid: child.pid! }));
   });
+}
+
+/** Bridges in a veth-wired Docker run's switch namespace (0 when it has none). */
+export function bridgesOf(runId: string): number {
+  const r = spawnSync("ip", ["-n", switchName(runId), "-o", "link", "show", "type", "bridge"], {
+    encoding: "utf8",
+  });
+  return r.status === 0 ? r.stdout.split("\n").filter((l) => l.trim() !== "").length : 0;
 }

@@ -1,13 +1,16 @@
 /**
- * Hermetic: every network a run makes is internal and inside the pool, no node has a route out,
+ * Hermetic: every network a run makes is internal (the engine's) or in a namespace of its own
+ * (veth wiring), inside the pool, no node has a route out,
  * and the host's own sysctls are the same after a run that sets sysctls in its nodes.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connectDocker, DockerRuntime } from "../../src/runtime/docker/docker-runtime.js";
+import { switchName } from "../../src/runtime/docker/wiring.js";
 import { overlaps } from "../../src/runtime/subnets.js";
-import { cli, docker } from "./helpers.js";
+import { bridgesOf, cli, docker } from "./helpers.js";
 
 function hostSysctls(): Record<string, string> {
   const out: Record<string, string> = {};
@@ -43,13 +46,30 @@ describe("hermetic", () => {
       const nets = await docker.listNetworks({
         filters: { label: [`tcprepro.run=hermetic${process.pid}`] },
       });
-      expect(nets).toHaveLength(2);
-      for (const n of nets) {
-        const info = await docker.getNetwork(n.Id).inspect();
-        expect(info.Internal, n.Name).toBe(true);
-        const subnets = (info.IPAM?.Config ?? []).map((c) => c.Subnet ?? "");
-        expect(subnets).toHaveLength(1);
-        for (const s of subnets) expect(overlaps("198.18.0.0/15", s), s).toBe(true);
+      if (runtime.wiring?.wiring === "veth") {
+        // Our own bridges, in the run's switch namespace: none of the engine's networks, and
+        // nothing of the run in the host's namespace (no bridge, no veth end, no address).
+        expect(nets).toHaveLength(0);
+        expect(bridgesOf(`hermetic${process.pid}`)).toBe(2);
+        const hostLinks = spawnSync("ip", ["-o", "link"], { encoding: "utf8" }).stdout;
+        expect(hostLinks).not.toMatch(/\bn\d+e\d+\b|\bbr[01]\b/);
+        const bridgeAddrs = spawnSync(
+          "ip",
+          ["-n", switchName(`hermetic${process.pid}`), "-4", "-o", "addr"],
+          { encoding: "utf8" },
+        ).stdout;
+        expect(bridgeAddrs.trim()).toBe("");
+        for (const s of Object.values(topo.subnets))
+          expect(overlaps("198.18.0.0/15", s), s).toBe(true);
+      } else {
+        expect(nets).toHaveLength(2);
+        for (const n of nets) {
+          const info = await docker.getNetwork(n.Id).inspect();
+          expect(info.Internal, n.Name).toBe(true);
+          const subnets = (info.IPAM?.Config ?? []).map((c) => c.Subnet ?? "");
+          expect(subnets).toHaveLength(1);
+          for (const s of subnets) expect(overlaps("198.18.0.0/15", s), s).toBe(true);
+        }
       }
       for (const node of topo.nodes.values()) {
         const routes = (await node.exec(["ip", "-4", "route"])).stdout;
@@ -66,6 +86,7 @@ describe("hermetic", () => {
     expect(
       await docker.listNetworks({ filters: { label: [`tcprepro.run=hermetic${process.pid}`] } }),
     ).toHaveLength(0);
+    expect(bridgesOf(`hermetic${process.pid}`)).toBe(0);
   });
 
   it("the host's sysctls are unchanged by runs that set sysctls in their nodes", async () => {

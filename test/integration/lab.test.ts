@@ -5,15 +5,16 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { parseSsListen } from "../../src/evidence/proc.js";
-import { cli, docker } from "./helpers.js";
+import { bridgesOf, cli, docker } from "./helpers.js";
 
 const byRun = (runId: string) => ({ label: [`tcprepro.run=${runId}`] });
 let runId: string | undefined;
 
+/** Its containers, and its networks: the engine's, or the bridges of its switch (veth wiring). */
 async function left(id: string): Promise<{ containers: number; networks: number }> {
   const containers = await docker.listContainers({ all: true, filters: byRun(id) });
   const networks = await docker.listNetworks({ filters: byRun(id) });
-  return { containers: containers.length, networks: networks.length };
+  return { containers: containers.length, networks: networks.length + bridgesOf(id) };
 }
 
 async function exec(container: string, argv: string[]): Promise<string> {

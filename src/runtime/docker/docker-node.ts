@@ -4,6 +4,7 @@
  * own network namespace without starting a process in it (a sample costs a file read, not an
  * exec). Where the engine is not local (/proc/<pid> is not ours), it falls back to exec.
  */
+import { spawn } from "node:child_process";
 import { readdir, readFile, readlink } from "node:fs/promises";
 import { PassThrough } from "node:stream";
 import type Docker from "dockerode";
@@ -11,6 +12,13 @@ import type { ExecResult, NodeOutput, NodeProcess, StartedNode } from "../runtim
 import { ExecError } from "../../util/errors.js";
 import { LineFeed } from "../../util/lines.js";
 import { sleep, withDeadline } from "../../util/time.js";
+
+/** First host number given to nodes in each /24 (.1 is the bridge). */
+export const FIRST_HOST = 10;
+
+export function containerName(runId: string, node: string): string {
+  return `tcprepro-${runId}-${node.replaceAll(".", "-")}`;
+}
 
 export class DockerNode implements StartedNode {
   constructor(
@@ -192,4 +200,34 @@ export async function findInNamespace(
   }
   // Several copies of the same command: the newest is the one just started.
   return found.length > 0 ? Math.max(...found) : undefined;
+}
+
+/**
+ * Docker gives every container a default route via the bridge, internal networks included (the
+ * engine then drops what leaves). No node needs it — clients reach the gateway's own address on
+ * their subnet — so it goes: a node has routes to its own subnets and nothing else.
+ */
+export async function dropDefaultRoute(
+  node: DockerNode,
+  hostPid: number | undefined,
+): Promise<void> {
+  // From the host when the engine is local: ~5 ms, against ~35 ms for an exec, and it works for
+  // a user's image without iproute2.
+  if (hostPid !== undefined) {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(
+        "nsenter",
+        ["-t", String(hostPid), "-n", "ip", "-4", "route", "del", "default"],
+        { stdio: "ignore" },
+      );
+      child.on("error", () => resolve(null));
+      child.on("close", resolve);
+    });
+    if (code === 0 || code === 2) return; // 2: there was no default route
+  }
+  try {
+    await node.exec(["ip", "-4", "route", "del", "default"]);
+  } catch (err) {
+    if (!/No such process|Cannot find device/i.test(String((err as Error).message))) throw err;
+  }
 }

@@ -3,12 +3,12 @@
  * Every object carries the run's labels, so that a teardown (or `tcprepro clean` after a
  * SIGKILL) finds it by label rather than by a list in memory that a crash would lose.
  */
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
 import { RuntimeUnavailableError } from "../../util/errors.js";
+import { waitFor } from "../../util/time.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
   LABEL,
@@ -27,12 +27,11 @@ import { sumClean } from "../shared/clean.js";
 import { hostInventory } from "../shared/host-inventory.js";
 import { ownerIsAlive } from "../shared/liveness.js";
 import { SweptTopology } from "../shared/topology.js";
-import { DockerNode } from "./docker-node.js";
+import { containerName, DockerNode, dropDefaultRoute, FIRST_HOST } from "./docker-node.js";
+import { upWired } from "./wired-up.js";
 import { ensureImages } from "./images.js";
 import { userImage } from "./user-images.js";
-
-/** First host number given to nodes in each /24 (.1 is the bridge). */
-const FIRST_HOST = 10;
+import { chooseWiring, removeSwitch, switchRunIds, type Wiring } from "./wiring.js";
 
 export interface DockerRuntimeOptions {
   pool?: string;
@@ -43,6 +42,8 @@ export interface DockerRuntimeOptions {
    * @default false
    */
   lab?: boolean;
+  /** Who wires the containers (wiring.ts). @default veth where it can (or TCPREPRO_DOCKER_WIRING) */
+  wiring?: Wiring;
 }
 
 export async function connectDocker(): Promise<Docker> {
@@ -66,10 +67,6 @@ export async function connectDocker(): Promise<Docker> {
   return docker;
 }
 
-export function containerName(runId: string, node: string): string {
-  return `tcprepro-${runId}-${node.replaceAll(".", "-")}`;
-}
-
 export class DockerRuntime implements Runtime {
   readonly name = "docker";
   readonly capabilities: RuntimeCapabilities = {
@@ -83,6 +80,8 @@ export class DockerRuntime implements Runtime {
   };
   private image: string | undefined;
   private inventoryRead: Promise<KernelInventory> | undefined;
+  private engineInfo: Promise<{ KernelVersion?: string; Name?: string }> | undefined;
+  private chosen: { wiring: Wiring; why?: string } | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -91,14 +90,28 @@ export class DockerRuntime implements Runtime {
 
   /** The engine's kernel; with a local engine that is this host's, read from its /proc. */
   inventory(): Promise<KernelInventory> {
-    this.inventoryRead ??= this.docker
-      .info()
-      .then((info: { KernelVersion?: string }) => hostInventory(info.KernelVersion));
+    this.inventoryRead ??= this.info().then((info) => hostInventory(info.KernelVersion));
     return this.inventoryRead;
+  }
+
+  private info(): Promise<{ KernelVersion?: string; Name?: string }> {
+    return (this.engineInfo ??= this.docker.info() as Promise<{
+      KernelVersion?: string;
+      Name?: string;
+    }>);
   }
 
   async prepare(progress: (message: string) => void): Promise<void> {
     this.image ??= await ensureImages(this.docker, { base: this.options.baseImage, progress });
+    this.chosen ??= chooseWiring(
+      await this.info(),
+      this.options.wiring ?? process.env.TCPREPRO_DOCKER_WIRING,
+    );
+  }
+
+  /** Who wires the containers' networks: tcprepro's veths, or the engine (and why). */
+  get wiring(): { wiring: Wiring; why?: string } | undefined {
+    return this.chosen;
   }
 
   private labels(runId: string): Record<string, string> {
@@ -127,6 +140,16 @@ export class DockerRuntime implements Runtime {
     if (!this.image) throw new Error("DockerRuntime.prepare() must run before up()");
     const topology = new SweptTopology(plan.runId, (id) => removeRun(this.docker, id));
     try {
+      // A switch is judged by its run's containers (wiring.ts): a plan of joined containers
+      // only has none of ours, so the engine wires it.
+      if (this.chosen?.wiring === "veth" && plan.nodes.some((n) => !n.container)) {
+        await upWired(this.docker, plan, topology, {
+          image: this.image,
+          labels: this.labels(plan.runId),
+          pool: this.options.pool,
+        });
+        return topology;
+      }
       await this.createNetworks(plan, topology);
       await this.createNodes(plan, topology, this.image);
       return topology;
@@ -242,6 +265,9 @@ export class DockerRuntime implements Runtime {
   }
 
   async clean({ all }: { all: boolean }): Promise<CleanResult> {
+    // Switches first: one listed now belongs to a run whose containers already exist, so a run
+    // with a switch and no container in the listing below is one that is gone.
+    const switches = await switchRunIds();
     const containers = await this.docker.listContainers({ all: true, filters: { label: [LABEL] } });
     const networks = await this.docker.listNetworks({ filters: { label: [LABEL] } });
     // A lab's process is gone by design: it is left for `lab down` (or `clean --all`).
@@ -252,6 +278,8 @@ export class DockerRuntime implements Runtime {
     const doomedRuns = new Set<string>();
     for (const c of containers) if (dead(c.Labels)) doomedRuns.add(c.Labels[LABEL_RUN] ?? "");
     for (const n of networks) if (dead(n.Labels)) doomedRuns.add(n.Labels?.[LABEL_RUN] ?? "");
+    const withContainers = new Set(containers.map((c) => c.Labels[LABEL_RUN]));
+    for (const runId of switches) if (all || !withContainers.has(runId)) doomedRuns.add(runId);
     const removed: CleanResult[] = [];
     for (const runId of doomedRuns) removed.push(await removeRun(this.docker, runId));
     return sumClean(removed);
@@ -269,33 +297,6 @@ export async function removeLabs(docker: Docker): Promise<CleanResult> {
   const removed: CleanResult[] = [];
   for (const runId of runs) if (runId) removed.push(await removeRun(docker, runId));
   return sumClean(removed);
-}
-
-/**
- * Docker gives every container a default route via the bridge, internal networks included (the
- * engine then drops what leaves). No node needs it — clients reach the gateway's own address on
- * their subnet — so it goes: a node has routes to its own subnets and nothing else.
- */
-async function dropDefaultRoute(node: DockerNode, hostPid: number | undefined): Promise<void> {
-  // From the host when the engine is local: ~5 ms, against ~35 ms for an exec, and it works for
-  // a user's image without iproute2.
-  if (hostPid !== undefined) {
-    const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(
-        "nsenter",
-        ["-t", String(hostPid), "-n", "ip", "-4", "route", "del", "default"],
-        { stdio: "ignore" },
-      );
-      child.on("error", () => resolve(null));
-      child.on("close", resolve);
-    });
-    if (code === 0 || code === 2) return; // 2: there was no default route
-  }
-  try {
-    await node.exec(["ip", "-4", "route", "del", "default"]);
-  } catch (err) {
-    if (!/No such process|Cannot find device/i.test(String((err as Error).message))) throw err;
-  }
 }
 
 /** A PID from the engine is ours to read only when the engine runs on this host's kernel. */
@@ -332,14 +333,32 @@ async function joinExisting(
 /** Remove every container and network labelled with `runId`. */
 async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
   const filter = { label: [`${LABEL_RUN}=${runId}`] };
+  // The switch first (~10 ms; its deletion takes every veth pair of the run): a switch is then
+  // never left without its run's containers except by a failure, which is what `clean` and
+  // the tests take an orphan switch to mean.
+  const bridges = await removeSwitch(runId);
   const containers = await docker.listContainers({ all: true, filters: filter });
   await Promise.all(
     containers.map(async (c) => {
       const container = docker.getContainer(c.Id);
       // A paused container cannot be killed until it is thawed.
       if (c.State === "paused") await container.unpause().catch(() => undefined);
-      await container.remove({ force: true, v: true }).catch((err: Error) => {
-        if (!/no such container|is already in progress/i.test(err.message)) throw err;
+      await container.remove({ force: true, v: true }).catch(async (err: Error) => {
+        if (/no such container/i.test(err.message)) return;
+        if (!/is already in progress/i.test(err.message)) throw err;
+        // Another sweep of this run (an interrupt's, beside the variant's own teardown) is
+        // removing it: return only once it is gone, or the process may exit with the engine
+        // still removing, and the container is listed as left.
+        await waitFor(
+          () =>
+            container.inspect().then(
+              () => undefined,
+              () => true,
+            ),
+          10_000,
+          `container ${c.Id.slice(0, 12)} removed`,
+          50,
+        ).catch(() => undefined);
       });
     }),
   );
@@ -363,7 +382,7 @@ async function removeRun(docker: Docker, runId: string): Promise<CleanResult> {
         }),
     ),
   );
-  return { nodes: containers.length, networks: networks.length, other: 0 };
+  return { nodes: containers.length, networks: networks.length + bridges, other: 0 };
 }
 
-export { removeRun };
+export { removeRun, containerName };
