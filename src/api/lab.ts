@@ -10,8 +10,9 @@ import { setUpNodes } from "../run/setup.js";
 import type { ExecResult, StartedNode, StartedTopology } from "../runtime/runtime.js";
 import type { Scenario, Traffic } from "../scenario/schema.js";
 import { UsageError } from "../util/errors.js";
-import { loadScenario, type ScenarioSource } from "./load.js";
-import { preparedRuntime, type RunOptions } from "./run.js";
+import { loadScenario, type ScenarioSource } from "../engine/load.js";
+import { openHostRuntime } from "../runtime/registry.js";
+import type { RunOptions } from "./run.js";
 
 export interface LabOptions extends Pick<RunOptions, "runtime" | "pool" | "base" | "onEvent"> {
   /**
@@ -47,9 +48,13 @@ export async function startLab(source: ScenarioSource, options: LabOptions = {})
     );
   const s = variant.scenario;
   const emit = options.onEvent ?? ((_: RunEvent) => undefined);
-  const runtime = await preparedRuntime(options, emit);
-  const { plan: planned, instances } = planTopology(s, newRunId());
   const say = (message: string) => emit({ kind: "prepare", message });
+  const runtime =
+    typeof options.runtime === "object"
+      ? options.runtime
+      : await openHostRuntime(options.runtime ?? "auto", options, say);
+  await runtime.prepare(say);
+  const { plan: planned, instances } = planTopology(s, newRunId());
   const plan = runtime.images ? await runtime.images(planned, say) : planned;
   let topo: StartedTopology | undefined;
   try {

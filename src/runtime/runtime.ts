@@ -147,8 +147,15 @@ export interface Runtime {
    * stop after the variant, or why not. Absent: the host's tracer applies.
    */
   traceDrops?(runId: string): Promise<{ stop(): Promise<DropReasons> } | string>;
-  /** Make sure the engine answers and the images exist (building them when missing). */
+  /**
+   * Lifecycle: opened (constructed by its registry entry) → `prepare` (the engine answers, the
+   * images exist, a VM has booted) → `up`/`remove` any number of times → `close` (a VM powered
+   * off). `up` comes after `prepare`, and so may `inventory` (a VM's kernel is
+   * known once it has booted).
+   */
   prepare(progress: (message: string) => void): Promise<void>;
+  /** Release what `prepare` acquired; safe to call twice and without `prepare`. */
+  close(): Promise<void>;
   /**
    * Make the images of nodes with `build` or `packages` (cached by content) and return the plan
    * with their `image` set. Runtimes without container images leave it out.

@@ -41,6 +41,12 @@ export class RuntimeUnavailableError extends Error {
   override name = "RuntimeUnavailableError";
 }
 
+/** A kernel that is not fetched (or cannot be): says how to get it. */
+export class KernelUnavailableError extends Error {
+  readonly code = "TCPREPRO_KERNEL_UNAVAILABLE";
+  override name = "KernelUnavailableError";
+}
+
 /** A command inside a node (or on the host) that failed. */
 export class ExecError extends Error {
   readonly code = "TCPREPRO_EXEC_FAILED";
@@ -68,7 +74,8 @@ export function exitCodeFor(err: unknown): number {
   if (
     err instanceof ScenarioError ||
     err instanceof UsageError ||
-    err instanceof RuntimeUnavailableError
+    err instanceof RuntimeUnavailableError ||
+    err instanceof KernelUnavailableError
   )
     return 2;
   const code = (err as { code?: unknown } | null)?.code;

@@ -5,7 +5,7 @@
  * in for the engine only; the kernel's behaviour is tested by the integration tests.
  */
 import { describe, expect, it } from "vitest";
-import { loadScenario } from "../../src/api/load.js";
+import { loadScenario } from "../../src/engine/load.js";
 import { runVariant } from "../../src/run/run-variant.js";
 import { TimedSteps } from "../../src/run/timed-steps.js";
 import type { RunEvent } from "../../src/report/events.js";
@@ -50,6 +50,7 @@ class FakeRuntime implements Runtime {
     return KERNEL;
   }
   async prepare(): Promise<void> {}
+  async close(): Promise<void> {}
   async traceDrops(runId: string) {
     this.live.add(`tracer ${runId}`);
     return {

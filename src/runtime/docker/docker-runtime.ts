@@ -97,6 +97,9 @@ export class DockerRuntime implements Runtime {
     return this.inventoryRead;
   }
 
+  /** Nothing to release: the engine and the host stay as they are. */
+  async close(): Promise<void> {}
+
   async prepare(progress: (message: string) => void): Promise<void> {
     this.image ??= await ensureImages(this.docker, { base: this.options.baseImage, progress });
   }

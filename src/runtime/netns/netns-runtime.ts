@@ -93,6 +93,9 @@ export class NetnsRuntime implements Runtime {
     return (this.inventoryRead ??= Promise.resolve(hostInventory()));
   }
 
+  /** Nothing to release: the engine and the host stay as they are. */
+  async close(): Promise<void> {}
+
   async prepare(progress: (message: string) => void): Promise<void> {
     if (process.getuid?.() !== 0 && !hasNetnsCapabilities())
       throw new RuntimeUnavailableError(
