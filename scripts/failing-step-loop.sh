@@ -13,7 +13,6 @@ out=$(mktemp -d /tmp/tcprepro-loop-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 errors=0 crashes=0 leftovers=0
 for i in $(seq 1 "$n"); do
-  before=$(ip netns list 2>/dev/null | awk '{print $1}' | grep '^tcprepro-' | sort)
   node "$here/bin/tcprepro.js" run "$scenario" --runtime "$runtime" --json "$out/r.json" \
     >"$out/stdout" 2>"$out/stderr" &
   pid=$!
@@ -31,10 +30,14 @@ for i in $(seq 1 "$n"); do
     left=$(( $(docker ps -aq --filter "label=tcprepro.pid=$pid" | wc -l) +
       $(docker network ls -q --filter "label=tcprepro.pid=$pid" | wc -l) ))
   else
-    left=$(grep -l "\"pid\":$pid," /run/tcprepro/netns-*.json 2>/dev/null | wc -l)
-    after=$(ip netns list 2>/dev/null | awk '{print $1}' | grep '^tcprepro-' | sort)
-    new=$(comm -13 <(echo "$before") <(echo "$after") | grep -c . || true)
-    left=$((left + new))
+    # A run's state file is written before its first namespace and removed after its last
+    # one: a file naming this process means something of it is left. (Namespaces are not
+    # diffed: other runs on this machine come and go meanwhile.)
+    left=0
+    for f in $(grep -l "\"pid\":$pid," /run/tcprepro/netns-*.json 2>/dev/null); do
+      id=$(basename "$f" .json); id=${id#netns-}
+      left=$((left + 1 + $(ip netns list | awk '{print $1}' | grep -c "^tcprepro-$id-")))
+    done
   fi
   [ "$left" -gt 0 ] && echo "run $i: $left object(s) left behind"
   leftovers=$((leftovers + left))

@@ -3,11 +3,11 @@ import { assess, formatDoctor } from "../doctor/assess.js";
 import { probe } from "../doctor/probe.js";
 import type { DoctorFacts } from "../doctor/assess.js";
 import { checkVersion } from "../kernels/cache.js";
-import { VmRuntime } from "../vm/vm-runtime.js";
+import { openKernelRuntime } from "../runtime/registry.js";
 
 /** A VM kernel's inventory and netem, read inside a VM booted for the purpose. */
 async function vmKernelFacts(version: string): Promise<Pick<DoctorFacts, "inventory" | "netem">> {
-  const vm = new VmRuntime({ version });
+  const vm = await openKernelRuntime({ version }, {});
   try {
     await vm.prepare((m) => process.stderr.write(`· ${m}\n`));
     const inventory = await vm.inventory();

@@ -8,7 +8,7 @@ import { checkVersion, KNOWN_VERSIONS, listCached, readCached } from "../kernels
 import type { Runtime } from "../runtime/runtime.js";
 import {
   openHostRuntime,
-  RUNTIMES,
+  openKernelRuntime,
   runtimeEntry,
   type OpenOptions,
   type RuntimeEntry,
@@ -119,10 +119,7 @@ export async function openTarget(
   }
   const options: OpenOptions = { pool: o.pool, base: o.base };
   if (spec.kernel) {
-    // The runtime named, when it boots kernels; else the first registered one that does.
-    const named = o.runtime && o.runtime !== "auto" ? runtimeEntry(o.runtime) : undefined;
-    const entry = named?.bootsKernel ? named : RUNTIMES.find((r) => r.bootsKernel)!;
-    const runtime = await entry.open({ ...options, kernel: spec.kernel });
+    const runtime = await openKernelRuntime(spec.kernel, options, o.runtime);
     return { label: spec.label, runtime, owned: true };
   }
   // `host` in a matrix run with a booting runtime: whatever runs on this machine (auto).

@@ -3,7 +3,7 @@
  * what dead runs left. `--runtime`, `auto`, `clean`, `doctor` and the help texts iterate this
  * table; nothing above src/runtime/ names a runtime. A new runtime is a module and a line here.
  */
-import { connectDocker, DockerRuntime } from "./docker/docker-runtime.js";
+import { connectDocker, DockerRuntime, removeLabs } from "./docker/docker-runtime.js";
 import { NetnsRuntime } from "./netns/netns-runtime.js";
 import type { CleanResult, Runtime, RuntimeCapabilities } from "./runtime.js";
 import { DEFAULT_POOL, parseCidr } from "./subnets.js";
@@ -18,6 +18,8 @@ export interface OpenOptions {
   base?: string;
   /** The kernel to boot (runtimes that boot one: `bootsKernel`). */
   kernel?: KernelSpec;
+  /** Objects made for a lab (`lab up`): they outlive the process; see `labs`. */
+  lab?: boolean;
 }
 
 export interface RuntimeEntry {
@@ -36,6 +38,11 @@ export interface RuntimeEntry {
   open(options: OpenOptions): Promise<Runtime>;
   /** Remove what runs left behind (`all`: every run's, labs too). */
   clean(all: boolean): Promise<CleanResult & { note?: string }>;
+  /**
+   * Labs it can leave standing after the process exits (`lab up`), and how `lab down` removes
+   * them; absent: no labs on this runtime.
+   */
+  labs?: { down(): Promise<CleanResult> };
 }
 
 const root = () => process.getuid?.() === 0;
@@ -46,7 +53,8 @@ const docker: RuntimeEntry = {
   capabilities: { userImages: true, pause: "freeze", dropReasons: true, ownsKernel: false },
   bootsKernel: false,
   open: async (o) =>
-    new DockerRuntime(await connectDocker(), { pool: poolOf(o), baseImage: o.base }),
+    new DockerRuntime(await connectDocker(), { pool: poolOf(o), baseImage: o.base, lab: o.lab }),
+  labs: { down: async () => removeLabs(await connectDocker()) },
   clean: async (all) => {
     try {
       return await new DockerRuntime(await connectDocker()).clean({ all });
@@ -149,12 +157,16 @@ export async function openHostRuntime(
 ): Promise<Runtime> {
   if (name !== "auto") {
     const entry = runtimeEntry(name);
+    if (options.lab && !entry.labs)
+      throw new UsageError(
+        `the ${name} runtime keeps no labs: use ${labRuntimes().join(" or ")} for \`lab up\``,
+      );
     if (entry.bootsKernel)
       throw new UsageError(`the ${name} runtime boots its own kernel: it cannot run on the host's`);
     return entry.open({ ...options, pool: poolOf(options) });
   }
   const why: string[] = [];
-  for (const entry of RUNTIMES.filter((r) => !r.bootsKernel)) {
+  for (const entry of RUNTIMES.filter((r) => !r.bootsKernel && (!options.lab || r.labs))) {
     const reason = entry.unavailable?.();
     if (reason) {
       why.push(`${entry.name}: ${reason}`);
@@ -177,4 +189,21 @@ export async function openHostRuntime(
   throw new RuntimeUnavailableError(
     `no runtime can run here: ${why.join("; ")}. Start a Docker engine, or run as root for network namespaces`,
   );
+}
+
+/** A runtime on a kernel of its own (a VM booted on `kernel`): the named one, or the first. */
+export async function openKernelRuntime(
+  kernel: KernelSpec,
+  options: Omit<OpenOptions, "kernel">,
+  name?: string,
+): Promise<Runtime> {
+  const named = name && name !== "auto" ? runtimeEntry(name) : undefined;
+  const entry = named?.bootsKernel ? named : RUNTIMES.find((r) => r.bootsKernel);
+  if (!entry) throw new UsageError("no registered runtime boots a kernel of its own");
+  return entry.open({ ...options, kernel });
+}
+
+/** Runtimes that can leave a lab standing. */
+export function labRuntimes(): string[] {
+  return RUNTIMES.filter((r) => r.labs).map((r) => r.name);
 }

@@ -166,6 +166,11 @@ export interface Runtime {
   remove(runId: string): Promise<void>;
   /** Remove what runs left behind: those whose process is gone, or every run with `all`. */
   clean(options: { all: boolean }): Promise<CleanResult>;
+  /**
+   * The host command that runs a program in a node of a started topology (`docker exec …`),
+   * for a person to paste (`lab up` prints it); absent when the host cannot reach its nodes.
+   */
+  execCommand?(runId: string, node: string, interactive: boolean): string[];
 }
 
 /** Labels every object a run creates carries. */

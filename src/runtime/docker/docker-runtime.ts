@@ -97,6 +97,10 @@ export class DockerRuntime implements Runtime {
     return this.inventoryRead;
   }
 
+  execCommand(runId: string, node: string, interactive: boolean): string[] {
+    return ["docker", "exec", ...(interactive ? ["-it"] : []), containerName(runId, node)];
+  }
+
   /** Nothing to release: the engine and the host stay as they are. */
   async close(): Promise<void> {}
 

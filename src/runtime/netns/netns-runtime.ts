@@ -93,6 +93,10 @@ export class NetnsRuntime implements Runtime {
     return (this.inventoryRead ??= Promise.resolve(hostInventory()));
   }
 
+  execCommand(runId: string, node: string): string[] {
+    return ["ip", "netns", "exec", nodeNamespace(runId, node)];
+  }
+
   /** Nothing to release: the engine and the host stay as they are. */
   async close(): Promise<void> {}
 
