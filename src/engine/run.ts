@@ -18,7 +18,7 @@ import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { anyKernel, type KernelFacts } from "../scenario/semantics.js";
 import { withSetVariant, type SetFlag } from "../scenario/set-flag.js";
-import { ScenarioError, UsageError } from "../util/errors.js";
+import { exitCodeFor, UsageError } from "../util/errors.js";
 import { VERSION } from "../util/project.js";
 import type { RunReport, VariantResult } from "../verdict/result.js";
 import { loadSources, type ScenarioSource } from "./load.js";
@@ -115,8 +115,9 @@ export async function runEngine(
             capturesDir: o.capturesDir ?? "captures",
           });
         } catch (err) {
-          // Bad input, or a plain run whose one runtime cannot start: the run fails (exit 2).
-          if (!multi || err instanceof UsageError || err instanceof ScenarioError) throw err;
+          // Bad input, a machine problem (no engine, no QEMU, a kernel that cannot be fetched),
+          // or a plain run's one runtime failing: the run fails with what to do (exit 2).
+          if (!multi || exitCodeFor(err) === 2) throw err;
           return failedTarget(first, spec, target?.runtime, select, err as Error);
         } finally {
           if (target?.owned) await target.runtime.close().catch(() => undefined);

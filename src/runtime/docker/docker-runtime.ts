@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
-import { RuntimeUnavailableError } from "../../util/errors.js";
+import { RuntimeUnavailableError, UsageError } from "../../util/errors.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
   LABEL,
@@ -326,8 +326,8 @@ async function joinExisting(
 ): Promise<Docker.Container> {
   const container = docker.getContainer(idOrName);
   const info = await container.inspect().catch(() => undefined);
-  if (!info) throw new Error(`no container "${idOrName}" to join to the topology`);
-  if (!info.State.Running) throw new Error(`container "${idOrName}" is not running`);
+  if (!info) throw new UsageError(`no container "${idOrName}" to join to the topology`);
+  if (!info.State.Running) throw new UsageError(`container "${idOrName}" is not running`);
   for (const { network, address } of endpoints)
     await docker.getNetwork(network).connect({
       Container: info.Id,
