@@ -4,7 +4,7 @@
  * along.
  */
 import { setTimeout as sleepFor } from "node:timers/promises";
-import type { DropReasons } from "../evidence/drop-reasons.js";
+import type { DropReasons } from "../model/evidence.js";
 import { TimelineSampler } from "../evidence/timeline.js";
 import type { Attempt } from "../evidence/types.js";
 import type { AppliedFault } from "../faults/fault.js";

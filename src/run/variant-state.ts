@@ -9,7 +9,7 @@
  * This file imports no step, so the steps can import it without a cycle.
  */
 import { randomBytes } from "node:crypto";
-import type { DropReasons } from "../evidence/drop-reasons.js";
+import type { DropReasons } from "../model/evidence.js";
 import type { NodeCapture } from "../evidence/capture.js";
 import type { TimelineSampler } from "../evidence/timeline.js";
 import type { Attempt, Counters } from "../evidence/types.js";

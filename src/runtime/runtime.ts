@@ -1,4 +1,4 @@
-import type { DropReasons } from "../evidence/drop-reasons.js";
+import type { DropReasons } from "../model/evidence.js";
 
 /**
  * The one interface between the harness and whatever gives it isolated network stacks.
