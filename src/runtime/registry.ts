@@ -166,24 +166,27 @@ export async function openHostRuntime(
     return entry.open({ ...options, pool: poolOf(options) });
   }
   const why: string[] = [];
+  /** Each skipped runtime's reason, first clause only: what `say` tells. */
+  const short: string[] = [];
   for (const entry of RUNTIMES.filter((r) => !r.bootsKernel && (!options.lab || r.labs))) {
     const reason = entry.unavailable?.();
     if (reason) {
       why.push(`${entry.name}: ${reason}`);
+      short.push(reason);
       continue;
     }
     try {
       const runtime = await entry.open({ ...options, pool: poolOf(options) });
-      // `prepare` is what finds out whether an engine answers; opening is cheap.
       say(
-        why.length === 0
-          ? `runtime: ${entry.name} (the first that can run here; --runtime ${RUNTIME_NAMES.join("|")} to choose)`
-          : `runtime: ${entry.name}, because ${why.map((w) => w.split(":").slice(0, 2).join(":")).join("; ")}`,
+        short.length === 0
+          ? `runtime: ${entry.name} (the first that can run here; --runtime to choose one of ${RUNTIME_NAMES.join(", ")})`
+          : `runtime: ${entry.name}, because ${short.join("; ")} (${entry.description})`,
       );
       return runtime;
     } catch (err) {
       if (!(err instanceof RuntimeUnavailableError)) throw err;
       why.push(`${entry.name}: ${err.message}`);
+      short.push(err.message.split(":")[0]!);
     }
   }
   throw new RuntimeUnavailableError(
