@@ -5,8 +5,9 @@
  */
 import { stringify } from "yaml";
 import type { z } from "zod";
-import { expandPaths, loadAll } from "../run/run.js";
-import { ScenarioError, type ScenarioProblem } from "../util/errors.js";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { ScenarioError, UsageError, type ScenarioProblem } from "../util/errors.js";
 import { loadScenario as loadFile, type LoadedScenario } from "../scenario/load.js";
 import type { ScenarioSchema } from "../scenario/schema.js";
 import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
@@ -50,6 +51,45 @@ export function loadSources(
     try {
       if (typeof s === "string") loaded.push(...loadAll(expandPaths([s]), facts));
       else loaded.push(loadScenario(s, options));
+    } catch (err) {
+      if (err instanceof ScenarioError) problems.push(...err.problems);
+      else throw err;
+    }
+  }
+  if (problems.length > 0) throw new ScenarioError(problems);
+  return loaded;
+}
+
+const SCENARIO_FILE = /\.ya?ml$/;
+
+/** Files as given, directories expanded to their *.yaml files (sorted, not recursive). */
+export function expandPaths(paths: string[]): string[] {
+  if (paths.length === 0) throw new UsageError("name at least one scenario file or directory");
+  return paths.flatMap((p) => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UsageError(`${p}: no such file or directory`);
+    }
+    if (!st.isDirectory()) return [p];
+    const files = readdirSync(p)
+      .filter((f) => SCENARIO_FILE.test(f))
+      .sort()
+      .map((f) => join(p, f));
+    if (files.length === 0)
+      throw new UsageError(`${p}: no *.yaml scenario files in this directory`);
+    return files;
+  });
+}
+
+/** Load every file; all problems of all files are reported together. */
+export function loadAll(files: string[], facts: KernelFacts): LoadedScenario[] {
+  const problems: ScenarioProblem[] = [];
+  const loaded: LoadedScenario[] = [];
+  for (const file of files) {
+    try {
+      loaded.push(loadFile(file, facts));
     } catch (err) {
       if (err instanceof ScenarioError) problems.push(...err.problems);
       else throw err;

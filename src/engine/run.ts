@@ -23,7 +23,6 @@ import { VERSION } from "../util/project.js";
 import type { RunReport, VariantResult } from "../verdict/result.js";
 import { loadSources, type ScenarioSource } from "./load.js";
 import {
-  HOST,
   openTarget,
   targetSpecs,
   type Target,
@@ -179,7 +178,7 @@ function failedTarget(
   return {
     tool: { name: "tcprepro", version: VERSION },
     kernel: spec.label,
-    runtime: runtime?.name ?? (spec.kernel ? "vm" : HOST),
+    runtime: runtime?.name ?? "not opened",
     startedAt: new Date().toISOString(),
     durationMs: 0,
     scenarios: scenarios
