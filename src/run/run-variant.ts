@@ -11,7 +11,7 @@ import type { Variant } from "../scenario/load.js";
 import { capabilitySkipReason, skipReason } from "../verdict/requires.js";
 import type { VariantResult } from "../verdict/result.js";
 import { onInterrupt } from "../util/interrupts.js";
-import { sleep, withDeadline } from "../util/time.js";
+import { withDeadline } from "../util/time.js";
 import { collect } from "./collect.js";
 import { judge } from "./judge.js";
 import { planTopology } from "./plan.js";
@@ -117,13 +117,17 @@ async function bringUp(st: VariantState): Promise<() => Promise<void>> {
   const plan = st.plan;
   const topology = runtime.up(plan);
   const down = st.own("topology", async () => {
+    // Bounded, and the timer cleared: a pending one would hold the process open after the run.
+    let timer: NodeJS.Timeout | undefined;
     const settled = await Promise.race([
       topology.then(
         (t): StartedTopology | "failed" => t,
         () => "failed" as const,
       ),
-      sleep(st.limits.interruptUpMs).then(() => undefined),
-    ]);
+      new Promise<undefined>(
+        (r) => (timer = setTimeout(() => r(undefined), st.limits.interruptUpMs)),
+      ),
+    ]).finally(() => clearTimeout(timer));
     // A failed `up` cleans up after itself; the sweep by label makes sure of it.
     if (settled === "failed") return runtime.remove(plan.runId);
     if (settled) return settled.down();
