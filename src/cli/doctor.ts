@@ -1,28 +1,8 @@
 import type { Command } from "commander";
 import { assess, formatDoctor } from "../doctor/assess.js";
 import { probe } from "../doctor/probe.js";
-import type { DoctorFacts } from "../doctor/assess.js";
 import { checkVersion } from "../kernels/cache.js";
-import { openKernelRuntime } from "../runtime/registry.js";
-
-/** A VM kernel's inventory and netem, read inside a VM booted for the purpose. */
-async function vmKernelFacts(version: string): Promise<Pick<DoctorFacts, "inventory" | "netem">> {
-  const vm = await openKernelRuntime({ version }, {});
-  try {
-    await vm.prepare((m) => process.stderr.write(`· ${m}\n`));
-    const inventory = await vm.inventory();
-    const netem = inventory.qdiscs.has("netem");
-    return {
-      inventory,
-      netem: {
-        status: netem ? "present" : "absent",
-        how: `kernel ${version} (${inventory.release}) ${netem ? "has" : "lacks"} sch_netem in its modules`,
-      },
-    };
-  } finally {
-    await vm.close();
-  }
-}
+import { vmKernelFacts } from "../doctor/vm-kernel.js";
 
 export function registerDoctor(program: Command): void {
   program

@@ -4,6 +4,7 @@
  * table; nothing above src/runtime/ names a runtime. A new runtime is a module and a line here.
  */
 import { connectDocker, DockerRuntime, removeLabs } from "./docker/docker-runtime.js";
+import { ensureImages } from "./docker/images.js";
 import { NetnsRuntime } from "./netns/netns-runtime.js";
 import type { CleanResult, Runtime, RuntimeCapabilities } from "./runtime.js";
 import { DEFAULT_POOL, parseCidr } from "./subnets.js";
@@ -43,6 +44,15 @@ export interface RuntimeEntry {
    * them; absent: no labs on this runtime.
    */
   labs?: { down(): Promise<CleanResult> };
+  /**
+   * Builds what its nodes run (`tcprepro images build`), even when present with `force`;
+   * resolves to what was built (an image tag). Absent: nothing to build ahead of a run.
+   */
+  buildImages?(o: {
+    base?: string;
+    force: boolean;
+    progress: (message: string) => void;
+  }): Promise<string>;
 }
 
 const root = () => process.getuid?.() === 0;
@@ -55,6 +65,7 @@ const docker: RuntimeEntry = {
   open: async (o) =>
     new DockerRuntime(await connectDocker(), { pool: poolOf(o), baseImage: o.base, lab: o.lab }),
   labs: { down: async () => removeLabs(await connectDocker()) },
+  buildImages: async (o) => ensureImages(await connectDocker(), o),
   clean: async (all) => {
     try {
       return await new DockerRuntime(await connectDocker()).clean({ all });
