@@ -47,84 +47,75 @@ interface RunFlags {
   shard?: string;
 }
 
+/** The run's flags besides the reporters' (which come from their table): [flags, help, parse?, default?]. */
+type Flag =
+  | readonly [string, string]
+  | readonly [string, string, (value: string, previous: never) => unknown, unknown?]
+  | readonly [string, string, boolean | string | number];
+
+const RUN_FLAGS: readonly Flag[] = [
+  ["--variant <name>", "run only this variant (baseline, mitigated, …)"],
+  ["--parallel <n>", "variants run at once (each on its own networks)", positiveInt, 1],
+  [
+    "--repeat <n>",
+    "run each variant n times; a verdict stands only if all n agree",
+    positiveInt,
+    1,
+  ],
+  ["--capture", "capture every node's packets (nodes with capture: true always are)", false],
+  [
+    "--captures <dir>",
+    "where captures are kept: <dir>/<scenario>/<variant>/<node>.pcap",
+    "captures",
+  ],
+  RUNTIME_OPTION,
+  [
+    "--set <path=value>",
+    "add a variant with this change (repeatable: all together make one variant), expected healthy",
+    collectSet,
+  ],
+  POOL_OPTION,
+  ["--base <image>", "base image for the node image (default: the offline debootstrap image)"],
+  [
+    "--kernel <list>",
+    `run on these kernels: ${Object.keys(KNOWN_VERSIONS).join(", ")} (VMs), host`,
+    kernelList,
+  ],
+  ["--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules"],
+  ["--kernel-modules <dir>", "the modules of --kernel-image (…/lib/modules/<release>)"],
+  ["--shard <i/n>", "run only the i-th of n stable parts of (kernel, scenario, variant)"],
+];
+
 export function registerRun(program: Command): void {
   const command = program
     .command("run")
     .description("run scenarios on real containers and give a verdict per variant")
-    .argument("<paths...>", "scenario files or directories of *.yaml files")
-    .option("--variant <name>", "run only this variant (baseline, mitigated, …)");
+    .argument("<paths...>", "scenario files or directories of *.yaml files");
   for (const format of FILE_FORMATS)
     command.option(`--${format} <file>`, FILE_REPORTERS[format].describe);
-  command
-    .option("--parallel <n>", "variants run at once (each on its own networks)", positiveInt, 1)
-    .option(
-      "--repeat <n>",
-      "run each variant n times; a verdict stands only if all n agree",
-      positiveInt,
-      1,
-    )
-    .option(
-      "--capture",
-      "capture every node's packets (nodes with capture: true always are)",
-      false,
-    )
-    .option(
-      "--captures <dir>",
-      "where captures are kept: <dir>/<scenario>/<variant>/<node>.pcap",
-      "captures",
-    )
-    .option(...RUNTIME_OPTION)
-    .option(
-      "--set <path=value>",
-      "add a variant with this change (repeatable: all together make one variant), expected healthy",
-      collectSet,
-    )
-    .option(...POOL_OPTION)
-    .option(
-      "--base <image>",
-      "base image for the node image (default: the offline debootstrap image)",
-    )
-    .option(
-      "--kernel <list>",
-      `run on these kernels: ${Object.keys(KNOWN_VERSIONS).join(", ")} (VMs), host`,
-      kernelList,
-    )
-    .option("--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules")
-    .option("--kernel-modules <dir>", "the modules of --kernel-image (…/lib/modules/<release>)")
-    .option("--shard <i/n>", "run only the i-th of n stable parts of (kernel, scenario, variant)")
-    .action(async (paths: string[], opts: RunFlags) => {
-      // Output paths are checked before anything runs: a report that cannot be written is
-      // known now, not after the run.
-      const files = expandPaths(paths);
-      const captures =
-        opts.capture ||
-        loadForRun(files, opts.set ?? [], anyKernel).some((s) =>
-          s.variants.some((v) => Object.values(v.scenario.nodes).some((n) => n.capture)),
-        );
-      checkOutputs(
-        FILE_FORMATS.map((f) => [`--${f}`, opts[f]]),
-        captures ? [["--captures", opts.captures]] : [],
-      );
-      const emit = consoleSink();
-      installSignalHandlers(emit);
-      const report = await runEngine(files, {
-        runtime: opts.runtime,
-        kernels: opts.kernel,
-        kernelImage: opts.kernelImage,
-        kernelModules: opts.kernelModules,
-        shard: opts.shard,
-        variant: opts.variant,
-        set: opts.set,
-        parallel: opts.parallel,
-        repeat: opts.repeat,
-        capture: opts.capture,
-        capturesDir: opts.captures,
-        pool: opts.pool,
-        base: opts.base,
-        onEvent: emit,
-      });
-      writeReports(report, opts);
-      process.stdout.write("\n" + consoleReport(report));
-      process.exitCode = exitCodeOf(report);
-    });
+  for (const flag of RUN_FLAGS) (command.option as (...a: readonly unknown[]) => Command)(...flag);
+  command.action(runAction);
+}
+
+/** Flags → the engine → the reporters. */
+async function runAction(paths: string[], opts: RunFlags): Promise<void> {
+  // Output paths are checked before anything runs: a report that cannot be written is known
+  // now, not after the run.
+  const files = expandPaths(paths);
+  const captures =
+    opts.capture ||
+    loadForRun(files, opts.set ?? [], anyKernel).some((s) =>
+      s.variants.some((v) => Object.values(v.scenario.nodes).some((n) => n.capture)),
+    );
+  checkOutputs(
+    FILE_FORMATS.map((f) => [`--${f}`, opts[f]]),
+    captures ? [["--captures", opts.captures]] : [],
+  );
+  const emit = consoleSink();
+  installSignalHandlers(emit);
+  const { kernel: kernels, captures: capturesDir, ...rest } = opts;
+  const report = await runEngine(files, { ...rest, kernels, capturesDir, onEvent: emit });
+  writeReports(report, opts);
+  process.stdout.write("\n" + consoleReport(report));
+  process.exitCode = exitCodeOf(report);
 }

@@ -84,46 +84,11 @@ export async function runEngine(
   const first = loadForRun(sources, o.set ?? [], facts);
   if (o.variant && !first.some((s) => s.variants.some((v) => v.name === o.variant)))
     throw new UsageError(`no scenario has a variant named "${o.variant}"`);
-  const wanted = (label: string, sc: string, v: string) =>
-    (!o.variant || v === o.variant) && inShard(shard, label, sc, v);
-
   const multi = matrix || shard !== undefined;
+  const run: EngineRun = { sources, o, facts, first, shard, multi, emit };
   const limit = pLimit(multi ? Math.max(1, availableParallelism()) : 1);
-  const settled = await Promise.allSettled(
-    specs.map((spec) =>
-      limit(async () => {
-        const select = (sc: string, v: string) => wanted(spec.label, sc, v);
-        if (!first.some((s) => s.variants.some((v) => select(s.name, v.name)))) return undefined; // nothing of this kernel in this shard: no boot
-        const tagged = multi ? tag(emit, spec.label) : emit;
-        const say = (message: string) => tagged({ kind: "prepare", message });
-        let target: Target | undefined;
-        try {
-          target = await openTarget(spec, o, say);
-          await target.runtime.prepare(say);
-          const inventory = await target.runtime.inventory();
-          facts.known(spec.label, inventory);
-          const scenarios = loadForRun(sources, o.set ?? [], facts);
-          return await runAll(scenarios, {
-            runtime: target.runtime,
-            emit: tagged,
-            variant: o.variant,
-            select,
-            parallel: o.parallel,
-            repeat: o.repeat,
-            captureAll: o.capture,
-            capturesDir: o.capturesDir ?? "captures",
-          });
-        } catch (err) {
-          // Bad input, a machine problem (no engine, no QEMU, a kernel that cannot be fetched),
-          // or a plain run's one runtime failing: the run fails with what to do (exit 2).
-          if (!multi || exitCodeFor(err) === 2) throw err;
-          return failedTarget(first, spec, target?.runtime, select, err as Error);
-        } finally {
-          if (target?.owned) await target.runtime.close().catch(() => undefined);
-        }
-      }),
-    ),
-  );
+  // Every target settles (its VM powered off) before a failure of one is thrown.
+  const settled = await Promise.allSettled(specs.map((spec) => limit(() => runTarget(run, spec))));
   const failed = settled.find((r) => r.status === "rejected");
   if (failed) throw failed.reason;
   const reports = settled.map((r) => (r as PromiseFulfilledResult<RunReport | undefined>).value);
@@ -134,6 +99,53 @@ export async function runEngine(
     startedAt: startedAt.toISOString(),
     durationMs: Math.round(performance.now() - t0),
   };
+}
+
+/** What every target of one engine run shares. */
+interface EngineRun {
+  sources: ScenarioSource[];
+  o: EngineOptions;
+  facts: KernelFactsOfRun;
+  /** The scenarios as loaded before any target was opened (for a target that fails). */
+  first: LoadedScenario[];
+  shard: Shard | undefined;
+  /** Several targets, or a shard: events and the report name each target. */
+  multi: boolean;
+  emit: EventSink;
+}
+
+/** One target: opened, prepared, its kernel's facts known, the scenarios run, closed. */
+async function runTarget(run: EngineRun, spec: TargetSpec): Promise<RunReport | undefined> {
+  const { o, facts } = run;
+  const select = (sc: string, v: string) =>
+    (!o.variant || v === o.variant) && inShard(run.shard, spec.label, sc, v);
+  // Nothing of this kernel in this shard: no boot.
+  if (!run.first.some((s) => s.variants.some((v) => select(s.name, v.name)))) return undefined;
+  const emit = run.multi ? tag(run.emit, spec.label) : run.emit;
+  const say = (message: string) => emit({ kind: "prepare", message });
+  let target: Target | undefined;
+  try {
+    target = await openTarget(spec, o, say);
+    await target.runtime.prepare(say);
+    facts.known(spec.label, await target.runtime.inventory());
+    return await runAll(loadForRun(run.sources, o.set ?? [], facts), {
+      runtime: target.runtime,
+      emit,
+      variant: o.variant,
+      select,
+      parallel: o.parallel,
+      repeat: o.repeat,
+      captureAll: o.capture,
+      capturesDir: o.capturesDir ?? "captures",
+    });
+  } catch (err) {
+    // Bad input, a machine problem (no engine, no QEMU, a kernel that cannot be fetched), or a
+    // plain run's one runtime failing: the run fails with what to do (exit 2).
+    if (!run.multi || exitCodeFor(err) === 2) throw err;
+    return failedTarget(run.first, spec, target?.runtime, select, err as Error);
+  } finally {
+    if (target?.owned) await target.runtime.close().catch(() => undefined);
+  }
 }
 
 /**
