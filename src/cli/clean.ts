@@ -14,12 +14,9 @@ export function registerClean(program: Command): void {
       const parts: string[] = [];
       for (const entry of RUNTIMES) {
         const r = await entry.clean(opts.all);
-        parts.push(
-          `${entry.name}: ${r.nodes} node(s), ${r.networks} network(s)` +
-            (r.note ? ` (${r.note})` : ""),
-        );
+        parts.push(entry.describeClean(r) + (r.note ? ` (${entry.name}: ${r.note})` : ""));
       }
       const traces = removeOrphanTraceInstances(opts.all);
-      process.stdout.write(`removed ${parts.join("; ")}; ${traces} trace instance(s)\n`);
+      process.stdout.write(`removed ${parts.join(", ")} and ${traces} trace instance(s)\n`);
     });
 }

@@ -39,6 +39,8 @@ export interface RuntimeEntry {
   open(options: OpenOptions): Promise<Runtime>;
   /** Remove what runs left behind (`all`: every run's, labs too). */
   clean(all: boolean): Promise<CleanResult & { note?: string }>;
+  /** What `clean` removed, in this runtime's words: `3 container(s), 1 network(s)`. */
+  describeClean(r: CleanResult): string;
   /**
    * Labs it can leave standing after the process exits (`lab up`), and how `lab down` removes
    * them; absent: no labs on this runtime.
@@ -66,6 +68,7 @@ const docker: RuntimeEntry = {
     new DockerRuntime(await connectDocker(), { pool: poolOf(o), baseImage: o.base, lab: o.lab }),
   labs: { down: async () => removeLabs(await connectDocker()) },
   buildImages: async (o) => ensureImages(await connectDocker(), o),
+  describeClean: (r) => `${r.nodes} container(s), ${r.networks} network(s)`,
   clean: async (all) => {
     try {
       return await new DockerRuntime(await connectDocker()).clean({ all });
@@ -88,6 +91,7 @@ const netns: RuntimeEntry = {
   bootsKernel: false,
   unavailable: () => (root() ? undefined : "network namespaces need root"),
   open: async (o) => new NetnsRuntime({ pool: poolOf(o) }),
+  describeClean: (r) => `${r.nodes} namespace node(s), ${r.networks} namespace network(s)`,
   clean: async (all) =>
     root()
       ? new NetnsRuntime().clean({ all })
@@ -108,6 +112,7 @@ const vm: RuntimeEntry = {
     if (!o.kernel) throw new UsageError("the vm runtime needs a kernel to boot");
     return new VmRuntime(o.kernel, { pool: o.pool });
   },
+  describeClean: (r) => `${r.nodes} VM(s)`,
   clean: async (all) => ({ nodes: await cleanVms(all), networks: 0, other: 0 }),
 };
 
