@@ -8,3 +8,5 @@ export { DumpError } from "./errors.js";
 export { diagnoseHost, type HostDiagnosis } from "./host.js";
 export { formatHostDiagnosis } from "./format.js";
 export { MITIGATIONS, whatToTry, type Mitigation, type WhatToTry } from "./mitigations.js";
+export { CAUSES } from "./causes/index.js";
+export type { CauseModule } from "./causes/define.js";

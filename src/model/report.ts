@@ -8,6 +8,7 @@ import type {
   ListenQueueEvidence,
   SocketEvidence,
 } from "./evidence.js";
+import type { CauseName } from "./causes.js";
 
 export type VerdictKind = "pass" | "fail" | "skip" | "error";
 
@@ -22,7 +23,11 @@ export interface ExpectationResult {
 }
 
 export interface CauseResult {
-  cause: string;
+  /**
+   * A name of the vocabulary (CAUSE_NAMES) when this version wrote it; a string, because a
+   * report read back (merge, compare) may come from another version.
+   */
+  cause: CauseName | (string & {});
   node: string;
   because: string;
   numbers: Record<string, number>;
