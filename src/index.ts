@@ -15,7 +15,7 @@ export {
   type LoadOptions,
   type ScenarioInput,
   type ScenarioSource,
-} from "./api/load.js";
+} from "./engine/load.js";
 export type { LoadedScenario, Variant } from "./scenario/load.js";
 export type { Scenario, ScenarioNode, Traffic, Fault, Expect } from "./scenario/schema.js";
 

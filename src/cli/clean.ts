@@ -1,11 +1,6 @@
 import type { Command } from "commander";
 import { removeOrphanTraceInstances } from "../evidence/drop-reasons.js";
-import { connectDocker, DockerRuntime } from "../runtime/docker/docker-runtime.js";
-import { NetnsRuntime } from "../runtime/netns/netns-runtime.js";
-import type { CleanResult } from "../runtime/runtime.js";
-import { NOTHING_CLEANED } from "../runtime/shared/clean.js";
-import { RuntimeUnavailableError } from "../util/errors.js";
-import { cleanVms } from "../vm/qemu.js";
+import { RUNTIMES } from "../runtime/registry.js";
 
 export function registerClean(program: Command): void {
   program
@@ -15,22 +10,13 @@ export function registerClean(program: Command): void {
     )
     .option("--all", "remove those of every run, running ones and labs included", false)
     .action(async (opts: { all: boolean }) => {
-      // Both runtimes: what a dead run left may be containers or namespaces.
-      let docker: CleanResult = NOTHING_CLEANED;
-      let dockerNote = "";
-      try {
-        docker = await new DockerRuntime(await connectDocker()).clean({ all: opts.all });
-      } catch (err) {
-        if (!(err instanceof RuntimeUnavailableError)) throw err;
-        dockerNote = " (no Docker engine answers: containers not checked)";
+      // Every registered runtime: what a dead run left may be containers, namespaces or VMs.
+      const parts: string[] = [];
+      for (const entry of RUNTIMES) {
+        const r = await entry.clean(opts.all);
+        parts.push(entry.describeClean(r) + (r.note ? ` (${entry.name}: ${r.note})` : ""));
       }
-      const root = process.getuid?.() === 0;
-      const netns = root ? await new NetnsRuntime().clean({ all: opts.all }) : NOTHING_CLEANED;
       const traces = removeOrphanTraceInstances(opts.all);
-      const vms = await cleanVms(opts.all);
-      process.stdout.write(
-        `removed ${docker.nodes} container(s), ${docker.networks} network(s)${dockerNote}, ` +
-          `${netns.nodes} namespace node(s), ${netns.networks} namespace network(s), ${vms} VM(s) and ${traces} trace instance(s)\n`,
-      );
+      process.stdout.write(`removed ${parts.join(", ")} and ${traces} trace instance(s)\n`);
     });
 }

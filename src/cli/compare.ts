@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { compareReports } from "../report/compare.js";
 import { formatComparison } from "../report/compare-table.js";
 import { readReport } from "../report/report-file.js";
-import { kernelReport } from "../run/matrix.js";
+import { kernelReport } from "../report/merge.js";
 import { UsageError } from "../util/errors.js";
 import type { RunReport } from "../verdict/result.js";
 

@@ -1,32 +1,8 @@
 import type { Command } from "commander";
 import { assess, formatDoctor } from "../doctor/assess.js";
 import { probe } from "../doctor/probe.js";
-import type { DoctorFacts } from "../doctor/assess.js";
 import { checkVersion } from "../kernels/cache.js";
-import { VmRuntime } from "../vm/vm-runtime.js";
-import { accelOutlook, describeAccel } from "../vm/accel.js";
-
-/** A VM kernel's inventory and netem, read inside a VM booted for the purpose. */
-async function vmKernelFacts(
-  version: string,
-): Promise<Pick<DoctorFacts, "inventory" | "netem" | "vmAccel">> {
-  const vm = new VmRuntime({ version });
-  try {
-    await vm.prepare((m) => process.stderr.write(`· ${m}\n`));
-    const inventory = await vm.inventory();
-    const netem = inventory.qdiscs.has("netem");
-    return {
-      inventory,
-      vmAccel: `kernel ${version} ran under ${describeAccel(vm.accel!)}`,
-      netem: {
-        status: netem ? "present" : "absent",
-        how: `kernel ${version} (${inventory.release}) ${netem ? "has" : "lacks"} sch_netem in its modules`,
-      },
-    };
-  } finally {
-    await vm.close();
-  }
-}
+import { vmAccelOutlook, vmKernelFacts } from "../doctor/vm-kernel.js";
 
 export function registerDoctor(program: Command): void {
   program
@@ -41,7 +17,7 @@ export function registerDoctor(program: Command): void {
     .action(async (paths: string[], opts: { base?: string; json: boolean; kernel?: string }) => {
       if (opts.kernel) checkVersion(opts.kernel);
       const facts = await probe({ paths, base: opts.base });
-      facts.vmAccel = accelOutlook();
+      facts.vmAccel = vmAccelOutlook();
       if (opts.kernel) Object.assign(facts, await vmKernelFacts(opts.kernel));
       const report = assess(facts);
       process.stdout.write(

@@ -1,14 +1,17 @@
 /** The CLI's runtime flags: `--runtime` and `--pool`, checked as they are parsed (exit 2). */
 import { parseCidr } from "../runtime/subnets.js";
+import { checkRuntimeName, describeRuntimes } from "../runtime/registry.js";
 import { UsageError } from "../util/errors.js";
-import type { RuntimeName } from "../runtime/open.js";
 
-export { defaultPool, openRuntime, type EngineOptions, type RuntimeName } from "../runtime/open.js";
+export { defaultPool } from "../runtime/registry.js";
 
-export function parseRuntimeName(value: string): RuntimeName {
-  if (value === "docker" || value === "netns" || value === "vm" || value === "auto") return value;
-  throw new UsageError(`--runtime: "${value}" is not one of docker, netns, vm, auto`);
-}
+/** `--runtime <name>`: any registered runtime or `auto`; the help lists the registry. */
+export const RUNTIME_OPTION = [
+  "--runtime <name>",
+  describeRuntimes(),
+  (value: string): string => checkRuntimeName(value),
+  "auto",
+] as const;
 
 /** `--pool`: checked as a CIDR at once (exit 2); its default is TCPREPRO_POOL, else 198.18.0.0/15. */
 export const POOL_OPTION = [

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { connectDocker } from "../runtime/docker/docker-runtime.js";
-import { ensureImages } from "../runtime/docker/images.js";
+import { RUNTIMES } from "../runtime/registry.js";
 import { buildAgent } from "../runtime/shared/agent.js";
 import { installSignalHandlers } from "../util/interrupts.js";
 
@@ -8,16 +7,22 @@ const say = (m: string) => process.stderr.write(`· ${m}\n`);
 
 export function registerImages(program: Command): void {
   const images = program.command("images").description("build what the nodes run");
+  const builders = RUNTIMES.filter((r) => r.buildImages).map((r) => r.name);
   images
     .command("build")
-    .description("build the agent, the base image (offline: debootstrap) and the node image")
+    .description(
+      `build the agent, the base image (offline: debootstrap) and the node image (${builders.join(", ")})`,
+    )
     .option("--base <image>", "base image (default: the offline tcprepro/base:bookworm)")
     .option("--force", "rebuild even when present", false)
     .action(async (opts: { base?: string; force: boolean }) => {
       installSignalHandlers((e) => (e.kind === "warning" ? say(e.message) : undefined));
-      const docker = await connectDocker();
-      const tag = await ensureImages(docker, { base: opts.base, force: opts.force, progress: say });
-      process.stdout.write(`${tag}\n`);
+      // Every registered runtime that builds images ahead of a run.
+      for (const entry of RUNTIMES) {
+        if (!entry.buildImages) continue;
+        const built = await entry.buildImages({ ...opts, progress: say });
+        process.stdout.write(`${built}\n`);
+      }
     });
   images
     .command("agent")

@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { readReport } from "../report/report-file.js";
-import { joinReports } from "../run/matrix.js";
+import { joinReports } from "../report/merge.js";
 import { exitCodeOf } from "../run/run.js";
 
 export function registerMerge(program: Command): void {

@@ -1,19 +1,18 @@
+/** `tcprepro run`: flags → the engine → the reporters. */
 import type { Command } from "commander";
-import { consoleSink, formatReport } from "../report/console.js";
-import { htmlReport } from "../report/html.js";
-import { junitXml } from "../report/junit.js";
-import { anyKernel, type KernelFacts } from "../scenario/semantics.js";
-import { collectSet, withSetVariant, type SetFlag } from "../scenario/set-flag.js";
-import * as sweeping from "../scenario/sweep.js";
-import { formatSweeps, withSweepsHtml } from "../report/sweep.js";
+import { loadForRun, runEngine } from "../engine/run.js";
+import { KNOWN_VERSIONS } from "../kernels/cache.js";
+import { consoleSink } from "../report/console.js";
+import { consoleReport, FILE_FORMATS, FILE_REPORTERS, writeReports } from "../report/reporters.js";
+import { expandPaths } from "../engine/load.js";
+import { exitCodeOf } from "../run/run.js";
+import { anyKernel } from "../scenario/semantics.js";
+import { collectSet, type SetFlag } from "../scenario/set-flag.js";
+import { parseSweep, withoutSweepVariants, type Sweep } from "../scenario/sweep.js";
 import { installSignalHandlers } from "../util/interrupts.js";
-import { exitCodeOf, expandPaths, loadAll } from "../run/run.js";
-import { runLoaded } from "../api/run.js";
 import { UsageError } from "../util/errors.js";
-import { checkOutputs, writeFileAtomic } from "../util/output.js";
-import { openRuntime, parseRuntimeName, POOL_OPTION, type RuntimeName } from "./engine.js";
-import { kernelLabels } from "./kernel-targets.js";
-import { runKernelMatrix } from "./run-matrix.js";
+import { checkOutputs } from "../util/output.js";
+import { POOL_OPTION, RUNTIME_OPTION } from "./engine.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -22,129 +21,109 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** `--kernel 6.1,7.2,host` → its names (checked by the engine). */
+function kernelList(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+interface RunFlags {
+  variant?: string;
+  json?: string;
+  junit?: string;
+  html?: string;
+  pool?: string;
+  base?: string;
+  parallel: number;
+  repeat: number;
+  capture: boolean;
+  captures: string;
+  runtime: string;
+  set?: SetFlag[];
+  sweep?: Sweep;
+  kernel?: string[];
+  kernelImage?: string;
+  kernelModules?: string;
+  shard?: string;
+}
+
+/** The run's flags besides the reporters' (which come from their table): [flags, help, parse?, default?]. */
+type Flag =
+  | readonly [string, string]
+  | readonly [string, string, (value: string, previous: never) => unknown, unknown?]
+  | readonly [string, string, boolean | string | number];
+
+const RUN_FLAGS: readonly Flag[] = [
+  ["--variant <name>", "run only this variant (baseline, mitigated, …)"],
+  ["--parallel <n>", "variants run at once (each on its own networks)", positiveInt, 1],
+  [
+    "--repeat <n>",
+    "run each variant n times; a verdict stands only if all n agree",
+    positiveInt,
+    1,
+  ],
+  ["--capture", "capture every node's packets (nodes with capture: true always are)", false],
+  [
+    "--captures <dir>",
+    "where captures are kept: <dir>/<scenario>/<variant>/<node>.pcap",
+    "captures",
+  ],
+  RUNTIME_OPTION,
+  [
+    "--set <path=value>",
+    "add a variant with this change (repeatable: all together make one variant), expected healthy",
+    collectSet,
+  ],
+  [
+    "--sweep <path=v1,v2,…>",
+    "add a variant per value (each as --set), and report the smallest value that made the failure go away",
+    parseSweep,
+  ],
+  POOL_OPTION,
+  ["--base <image>", "base image for the node image (default: the offline debootstrap image)"],
+  [
+    "--kernel <list>",
+    `run on these kernels: ${Object.keys(KNOWN_VERSIONS).join(", ")} (VMs), host`,
+    kernelList,
+  ],
+  ["--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules"],
+  ["--kernel-modules <dir>", "the modules of --kernel-image (…/lib/modules/<release>)"],
+  ["--shard <i/n>", "run only the i-th of n stable parts of (kernel, scenario, variant)"],
+];
+
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command("run")
     .description("run scenarios on real containers and give a verdict per variant")
-    .argument("[paths...]", "scenario files, directories of *.yaml files, or catalog names")
-    .option("--variant <name>", "run only this variant (baseline, mitigated, …)")
-    .option("--json <file>", "write the JSON report to this file")
-    .option("--junit <file>", "write JUnit XML (one testcase per variant) to this file")
-    .option(
-      "--html <file>",
-      "write a self-contained HTML report (attempt plots, causes, tables) to this file",
-    )
-    .option("--parallel <n>", "variants run at once (each on its own networks)", positiveInt, 1)
-    .option(
-      "--repeat <n>",
-      "run each variant n times; a verdict stands only if all n agree",
-      positiveInt,
-      1,
-    )
-    .option(
-      "--capture",
-      "capture every node's packets (nodes with capture: true always are)",
-      false,
-    )
-    .option(
-      "--captures <dir>",
-      "where captures are kept: <dir>/<scenario>/<variant>/<node>.pcap",
-      "captures",
-    )
-    .option(
-      "--runtime <name>",
-      "docker, netns, vm, or auto: docker when an engine answers, else netns as root",
-      parseRuntimeName,
-      "auto",
-    )
-    .option(
-      "--set <path=value>",
-      "add a variant with this change (repeatable: all together make one variant), expected healthy",
-      collectSet,
-    )
-    .option(
-      "--sweep <path=v1,v2,…>",
-      "add a variant per value (each as --set), and report the smallest value that made the failure go away",
-      sweeping.parseSweep,
-    )
-    .option(...POOL_OPTION)
-    .option(
-      "--base <image>",
-      "base image for the node image (default: the offline debootstrap image)",
-    )
-    .option("--kernel <list>", "run on these kernels: 5.10, 6.1, 6.12, 7.2 (VMs), host")
-    .option("--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules")
-    .option("--kernel-modules <dir>", "the modules of --kernel-image (…/lib/modules/<release>)")
-    .option("--shard <i/n>", "run only the i-th of n stable parts of (kernel, scenario, variant)")
-    .action(
-      async (
-        paths: string[],
-        opts: {
-          variant?: string;
-          json?: string;
-          junit?: string;
-          html?: string;
-          pool?: string;
-          base?: string;
-          parallel: number;
-          repeat: number;
-          capture: boolean;
-          captures: string;
-          runtime: RuntimeName;
-          set?: SetFlag[];
-          sweep?: sweeping.Sweep;
-          kernel?: string;
-          kernelImage?: string;
-          kernelModules?: string;
-          shard?: string;
-        },
-      ) => {
-        // Validate everything before touching the engine: bad input creates nothing. Then once
-        // more against the kernel the nodes will run on, which only the runtime knows.
-        const files = expandPaths(paths);
-        const load = (kernel: KernelFacts) =>
-          loadAll(files, kernel).map((s) =>
-            sweeping.withSweepVariants(
-              withSetVariant(s, opts.set ?? [], kernel),
-              opts.sweep,
-              kernel,
-            ),
-          );
-        const captures =
-          opts.capture ||
-          load(anyKernel).some((s) =>
-            s.variants.some((v) => Object.values(v.scenario.nodes).some((n) => n.capture)),
-          );
-        checkOutputs(
-          [
-            ["--json", opts.json],
-            ["--junit", opts.junit],
-            ["--html", opts.html],
-          ],
-          captures ? [["--captures", opts.captures]] : [],
-        );
-        const labels = kernelLabels(opts, opts.runtime);
-        if (labels || opts.shard) {
-          await runKernelMatrix(load, labels ?? ["host"], opts);
-          return;
-        }
-        const emit = consoleSink();
-        installSignalHandlers(emit);
-        const runtime = await openRuntime(opts, (message) => emit({ kind: "prepare", message }));
-        const scenarios = load(await runtime.inventory());
-        const report = await runLoaded(scenarios, {
-          ...opts,
-          runtime,
-          capturesDir: opts.captures,
-          onEvent: emit,
-        });
-        const sweeps = opts.sweep ? sweeping.sweepSummaries(report, opts.sweep) : [];
-        const json = sweeps.length > 0 ? { ...report, sweeps } : report;
-        if (opts.json) writeFileAtomic(opts.json, JSON.stringify(json, null, 2) + "\n");
-        if (opts.junit) writeFileAtomic(opts.junit, junitXml(report));
-        if (opts.html) writeFileAtomic(opts.html, withSweepsHtml(htmlReport(report), sweeps));
-        process.stdout.write("\n" + formatReport(report) + formatSweeps(sweeps));
-        process.exitCode = exitCodeOf(opts.sweep ? sweeping.withoutSweepVariants(report) : report);
-      },
+    .argument("[paths...]", "scenario files, directories of *.yaml files, or catalog names");
+  for (const format of FILE_FORMATS)
+    command.option(`--${format} <file>`, FILE_REPORTERS[format].describe);
+  for (const flag of RUN_FLAGS) (command.option as (...a: readonly unknown[]) => Command)(...flag);
+  command.action(runAction);
+}
+
+/** Flags → the engine → the reporters. */
+async function runAction(paths: string[], opts: RunFlags): Promise<void> {
+  // Output paths are checked before anything runs: a report that cannot be written is known
+  // now, not after the run.
+  const files = expandPaths(paths);
+  const captures =
+    opts.capture ||
+    loadForRun(files, opts.set ?? [], anyKernel, opts.sweep).some((s) =>
+      s.variants.some((v) => Object.values(v.scenario.nodes).some((n) => n.capture)),
     );
+  checkOutputs(
+    FILE_FORMATS.map((f) => [`--${f}`, opts[f]]),
+    captures ? [["--captures", opts.captures]] : [],
+  );
+  const emit = consoleSink();
+  installSignalHandlers(emit);
+  const { kernel: kernels, captures: capturesDir, ...rest } = opts;
+  const report = await runEngine(files, { ...rest, kernels, capturesDir, onEvent: emit });
+  writeReports(report, opts);
+  process.stdout.write("\n" + consoleReport(report));
+  // A swept value too small to fix the failure is a finding of the sweep, not a failed run.
+  process.exitCode = exitCodeOf(report.sweeps ? withoutSweepVariants(report) : report);
 }

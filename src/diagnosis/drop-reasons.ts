@@ -3,24 +3,12 @@
  * cause: which reasons support which cause, and the cause with those it saw added.
  */
 import type { Cause } from "./causes.js";
+import { CAUSE_MODULES } from "./causes/index.js";
 
-/** Which drop reasons support which cause. */
-const REASONS_FOR_CAUSE: Record<string, string[]> = {
-  "accept-queue-overflow": ["TCP_LISTEN_OVERFLOW"],
-  "abort-on-overflow": ["TCP_LISTEN_OVERFLOW"],
-  "syn-blackhole": ["NETFILTER_DROP"],
-  "local-firewall": ["NETFILTER_DROP"],
-  "retransmit-timeout": ["NETFILTER_DROP"],
-  "snat-conntrack-collision": ["NETFILTER_DROP"],
-  "timewait-paws": ["TCP_RFC7323_TW_PAWS"],
-  "tw-recycle-paws": ["TCP_RFC7323_PAWS"],
-  "no-listener": ["NO_SOCKET"],
-  "keepalive-dead-peer": ["NETFILTER_DROP"],
-  "lossy-path": ["NETFILTER_DROP"],
-  "udp-local-firewall": ["NETFILTER_DROP"],
-  "neighbour-table-full": ["NEIGH_CREATEFAIL"],
-  "conntrack-table-full": ["NETFILTER_DROP"],
-};
+/** Which drop reasons support which cause: each cause module says. */
+const REASONS_FOR_CAUSE: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  CAUSE_MODULES.map((m) => [m.name, m.dropReasons]),
+);
 
 /** The cause, its `because` and `numbers` extended with the supporting reasons that were counted. */
 export function withDropReasons(c: Cause, drops: Record<string, number> | null): Cause {

@@ -9,3 +9,5 @@ export { diagnoseHost, type HostDiagnosis } from "./host.js";
 export { formatHostDiagnosis } from "./format.js";
 export { MITIGATIONS, whatToTry, type Mitigation, type WhatToTry } from "./mitigations.js";
 export { diagnosePackets, withPackets, type PacketDiagnosis } from "./packets.js";
+export { CAUSES } from "./causes/index.js";
+export type { CauseModule } from "./causes/define.js";

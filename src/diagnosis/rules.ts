@@ -9,83 +9,17 @@
 import { withDropReasons } from "./drop-reasons.js";
 import type { Evidence } from "../evidence/types.js";
 import { CAUSE_NAMES, type Cause, type Diagnosis } from "./causes.js";
-import { conntrackTableFullRule } from "./rules-conntrack.js";
-import { acceptQueueRules, synCookiesRule, synQueueRule } from "./rules-listen.js";
-import {
-  localFirewallRule,
-  snatCollisionRule,
-  synBlackholeRule,
-  timewaitPawsRule,
-  twRecycleRule,
-} from "./rules-path.js";
-import {
-  activeResetRule,
-  noListenerRule,
-  portExhaustionRule,
-  retransmitTimeoutRule,
-} from "./rules-reset.js";
-import {
-  closeWaitLeakRule,
-  idleHangRule,
-  keepaliveAbortRule,
-  twBucketOverflowRule,
-} from "./rules-teardown.js";
-import {
-  delayedAckRule,
-  lossyPathRule,
-  neighbourTableRule,
-  udpFirewallRule,
-} from "./rules-wire.js";
+import { CAUSE_MODULES, CAUSES_IN_REPORT_ORDER } from "./causes/index.js";
 import { DiagnosisContext, delta } from "./view.js";
 
-/**
- * In this order: syn-blackhole takes only the stalls that the queue, gateway and firewall rules
- * left; no-listener only the resets that abort-on-overflow and active-reset left.
- */
-const RULES: ReadonlyArray<(ctx: DiagnosisContext) => void> = [
-  acceptQueueRules,
-  synQueueRule,
-  synCookiesRule,
-  twRecycleRule,
-  conntrackTableFullRule,
-  snatCollisionRule,
-  timewaitPawsRule,
-  localFirewallRule,
-  udpFirewallRule,
-  neighbourTableRule,
-  synBlackholeRule,
-  activeResetRule,
-  noListenerRule,
-  portExhaustionRule,
-  // Aborts after keepalive probes first; retransmit-timeout takes the aborts left over.
-  keepaliveAbortRule,
-  retransmitTimeoutRule,
-  twBucketOverflowRule,
-  closeWaitLeakRule,
-  lossyPathRule,
-  delayedAckRule,
-  // Last: only the missing replies no rule above explains.
-  idleHangRule,
-];
+/** Every cause's rule, in the table's order (causes/index.ts says why the order matters). */
+const RULES: ReadonlyArray<(ctx: DiagnosisContext) => void> = CAUSE_MODULES.flatMap((m) =>
+  m.rule ? [m.rule] : [],
+);
 
 /** Counters that name a cause by themselves: one that moved and is not explained is reported. */
-const CAUSE_COUNTERS = [
-  "TcpExtListenOverflows",
-  "TcpExtListenDrops",
-  "TcpExtTCPReqQFullDrop",
-  "TcpExtTCPReqQFullDoCookies",
-  "TcpExtSyncookiesSent",
-  "TcpExtPAWSPassive",
-  "TcpExtPAWSTimewait",
-  "NfConntrackInsertFailed",
-  "NfConntrackDrop",
-  "NfConntrackEarlyDrop",
-  "TcpExtTCPRetransFail",
-  "TcpExtTCPAbortOnClose",
-  "TcpExtTCPAbortOnLinger",
-  "TcpExtTCPAbortOnTimeout",
-  "TcpExtTCPTimeWaitOverflow",
-  "ArpCacheTableFulls",
+const CAUSE_COUNTERS: readonly string[] = [
+  ...new Set(CAUSES_IN_REPORT_ORDER.flatMap((m) => m.counters)),
 ];
 
 /** Counters that move with trouble but name no cause alone (loss, resets of other sockets). */

@@ -19,13 +19,10 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import type { DropReasons } from "../model/evidence.js";
 import { onInterrupt } from "../util/interrupts.js";
 
-export interface DropReasons {
-  /** Count per reason; null when tracing was not available (see `note`). */
-  counts: Record<string, number> | null;
-  note: string;
-}
+export type { DropReasons };
 
 /** ETH_P_IP: the tracepoint records skb->protocol in host order. */
 const IPV4 = 2048;

@@ -5,27 +5,9 @@
  */
 import { summarizeFlows } from "./flows.js";
 import { parsePcap } from "./pcap.js";
+import type { PacketEvidence } from "../model/evidence.js";
 
-export interface PacketEvidence {
-  /** SYNs this node sent (first transmissions and retransmissions). */
-  synSent: number;
-  /** SYNs addressed to this node, retransmissions included. */
-  synReceived: number;
-  /** SYN-ACKs this node sent. */
-  synAckSent: number;
-  /** Connections to this node whose SYNs got no SYN-ACK at all (dropped at SYN time). */
-  synUnanswered: number;
-  /** RSTs this node sent: passive (IP id 0, from the stack: no socket) and active (a socket's abort). */
-  rstSent: number;
-  rstPassive: number;
-  rstActive: number;
-  flows: number;
-  /** The longest SYN retransmit schedule this node followed as a client: ms after the first SYN. */
-  synSchedule: number[];
-  /** Packets the capture held that were not IPv4 TCP, and whether tcpdump was cut mid-record. */
-  skipped: number;
-  truncated: boolean;
-}
+export type { PacketEvidence };
 
 export function packetEvidence(pcap: Buffer, localAddresses: string[]): PacketEvidence {
   const capture = parsePcap(pcap);

@@ -53,10 +53,8 @@ export interface PcapCapture {
 }
 
 /** A buffer that is not a classic pcap file this parser can read. */
-export class PcapError extends Error {
-  readonly code = "TCPREPRO_BAD_PCAP";
-  override readonly name = "PcapError";
-}
+import { PcapError } from "../model/errors.js";
+export { PcapError };
 
 const FILE_HEADER_LEN = 24;
 const RECORD_HEADER_LEN = 16;

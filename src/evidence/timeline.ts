@@ -9,32 +9,9 @@ import { NOTABLE_COUNTER } from "./notable.js";
 import { snapshotCounters } from "./collect.js";
 import { parseProcNetTcp, type ProcNetTcp } from "./proc.js";
 import { TCP_STATES, type SocketStates, type TcpState } from "./tcp-states.js";
-import type { Counters, SocketEvidence } from "./types.js";
+import type { Counters, SocketEvidence, Timeline, TimelineFault } from "../model/evidence.js";
 
-export interface TimelineFault {
-  atMs: number;
-  target: string;
-  action: string;
-}
-
-export interface Timeline {
-  /** Sample times, ms since the traffic's t = 0. */
-  tMs: number[];
-  /** Per node, per notable counter that moved: its delta since the run's start, at each sample. */
-  counters: Record<string, Record<string, number[]>>;
-  /** Per node running the built-in app: accept-queue depth and SYN_RECV count at each sample. */
-  listen: Record<string, { recvQ: number[]; synRecv: number[] }>;
-  /**
-   * Per node, per TCP state that any sample saw (IPv4 and IPv6 rows together): the number of
-   * sockets in that state at each sample.
-   */
-  sockets?: Record<string, Partial<Record<TcpState, number[]>>>;
-  faults: TimelineFault[];
-  /** First sample where a drop counter (ListenDrops, TCPReqQFullDrop, …) had moved, if any. */
-  firstDropMs: number | null;
-  /** Mean time one sample of the whole topology took, ms. */
-  sampleCostMs: number;
-}
+export type { Timeline, TimelineFault };
 
 const DROP_COUNTERS = [
   "TcpExtListenDrops",

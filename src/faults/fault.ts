@@ -5,7 +5,17 @@
  */
 import type { z } from "zod";
 import type { NodeProcess, StartedNode } from "../runtime/runtime.js";
-import type { ScenarioNode } from "../scenario/schema.js";
+
+/**
+ * What a fault kind may check of its target node at load (a scenario node is one). Structural,
+ * so the scenario schema, which is built from the fault registry, is not imported back here.
+ */
+export interface FaultTargetNode {
+  /** The built-in app, when the node runs it. */
+  app?: unknown;
+  /** A user's own image, when the node runs one. */
+  image?: string;
+}
 
 /** A fault as it was applied: its kind (the key it was written with), target and value. */
 export interface AppliedFault {
@@ -34,7 +44,7 @@ export interface FaultKind<S extends z.ZodType = z.ZodType> {
   /** After the timeline, for each applied fault of this kind: undo what would stall the collection. */
   finish?(ctx: FaultContext, params: z.output<S>): Promise<void>;
   /** Checked at load: why the target node cannot take this fault, or undefined. */
-  checkTarget?(node: ScenarioNode, target: string): string | undefined;
+  checkTarget?(node: FaultTargetNode, target: string): string | undefined;
 }
 
 /** Types a fault kind's module (its params from its schema); returns it unchanged. */

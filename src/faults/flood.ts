@@ -5,9 +5,14 @@
  */
 import { z } from "zod";
 import type { StartedNode } from "../runtime/runtime.js";
-import type { AddProblem } from "../scenario/semantics.js";
-import type { Scenario } from "../scenario/schema.js";
-import { Duration, Name, Target } from "../scenario/values.js";
+import { Duration, Name, Target, type AddProblem } from "../scenario/values.js";
+
+/** What floods read of a scenario (a Scenario is one; the schema is built from this module). */
+interface FloodScenario {
+  nodes: Record<string, { networks: string[] }>;
+  floods: Flood[];
+  timeout: number;
+}
 
 export const FloodSchema = z.strictObject({
   from: Name.meta({ description: "Attacker node (hping3 runs in each replica)" }),
@@ -32,7 +37,7 @@ export interface FloodContext {
 }
 
 /** The address of `f.to` the attacker reaches directly (floods do not cross a gateway). */
-export function floodHost(s: Scenario, f: Flood, target: StartedNode): string {
+export function floodHost(s: Pick<FloodScenario, "nodes">, f: Flood, target: StartedNode): string {
   const net = s.nodes[f.from]!.networks.find((n) => s.nodes[f.to.node]!.networks.includes(n))!;
   return target.addresses[net]!;
 }
@@ -67,7 +72,7 @@ export async function sendFlood(ctx: FloodContext, f: Flood): Promise<void> {
 }
 
 /** Load-time checks of `floods:`: nodes of this scenario that share a network, within the timeout. */
-export function floodProblems(s: Scenario, add: AddProblem): void {
+export function floodProblems(s: FloodScenario, add: AddProblem): void {
   s.floods.forEach((f, i) => {
     const from = s.nodes[f.from];
     const to = s.nodes[f.to.node];

@@ -3,11 +3,9 @@
  * timeline text and their effect all come from this table: a new kind is a new module here.
  */
 import { z } from "zod";
-import type { AddProblem } from "../scenario/semantics.js";
-import type { Scenario } from "../scenario/schema.js";
-import { Duration, Name } from "../scenario/values.js";
+import { Duration, Name, type AddProblem } from "../scenario/values.js";
 import { clear } from "./clear.js";
-import type { AppliedFault, FaultContext, FaultKind } from "./fault.js";
+import type { AppliedFault, FaultContext, FaultKind, FaultTargetNode } from "./fault.js";
 import { iptables } from "./iptables.js";
 import { pause } from "./pause.js";
 import { signal } from "./signal.js";
@@ -81,7 +79,10 @@ export async function finishFaults(
 }
 
 /** Load-time checks of `faults:`: known targets that can take the fault, within the timeout. */
-export function faultProblems(s: Scenario, add: AddProblem): void {
+export function faultProblems(
+  s: { nodes: Record<string, FaultTargetNode>; faults: Fault[]; timeout: number },
+  add: AddProblem,
+): void {
   s.faults.forEach((f, i) => {
     const node = s.nodes[f.target];
     if (!node) return add(["faults", i, "target"], `unknown node "${f.target}"`);

@@ -6,7 +6,12 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { RuntimeUnavailableError, UsageError } from "../util/errors.js";
+import {
+  exitCodeFor,
+  KernelUnavailableError,
+  RuntimeUnavailableError,
+  UsageError,
+} from "../util/errors.js";
 import { Apt } from "./apt.js";
 import {
   busyboxPath,
@@ -125,7 +130,14 @@ export function fetchKernel(
   checkVersion(version);
   const next = queue.then(async () => {
     const cached = readCached(version);
-    return cached ? currentInitramfs(cached, progress) : download(version, progress);
+    if (cached) return currentInitramfs(cached, progress);
+    return download(version, progress).catch((err: unknown) => {
+      // A machine problem (mirror unreachable, apt failing): exit 2, with what to do.
+      if (exitCodeFor(err) === 2) throw err;
+      throw new KernelUnavailableError(
+        `kernel ${version} cannot be fetched: ${(err as Error).message}; check that Debian's mirror is reachable, then \`tcprepro kernels fetch ${version}\``,
+      );
+    });
   });
   queue = next.catch(() => undefined);
   return next;

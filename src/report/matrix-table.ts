@@ -3,7 +3,7 @@
  * cause or reason where the kernels disagree), then what differs between the first kernel and
  * each other one, by compare's own rules.
  */
-import { kernelReport } from "../run/matrix.js";
+import { kernelReport } from "./merge.js";
 import type { RunReport, VariantResult } from "../verdict/result.js";
 import { compareReports } from "./compare.js";
 import { formatComparison } from "./compare-table.js";

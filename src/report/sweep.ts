@@ -3,7 +3,7 @@
  * that failed and the cause's counter, a bar plot of the failure against the value, and the
  * threshold. Console text, and an HTML section (an inline SVG) put before the report's </body>.
  */
-import type { SweepSummary } from "../scenario/sweep.js";
+import type { SweepSummary } from "../verdict/result.js";
 import { htmlEscape } from "./html-escape.js";
 
 const text = (v: unknown): string => (typeof v === "string" ? v : JSON.stringify(v));

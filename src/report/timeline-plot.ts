@@ -13,7 +13,7 @@
  * line, a `<path class="queue">` per queue and a `<path class="sockets">` per node and state, so
  * a test can count them.
  */
-import type { Timeline } from "../evidence/timeline.js";
+import type { Timeline } from "../model/evidence.js";
 import type { NodeReport } from "../verdict/result.js";
 import { linearTicks } from "./attempt-plot.js";
 import { htmlEscape as e } from "./html-escape.js";

@@ -9,12 +9,8 @@ import { listenSockets, snapshotAll } from "../evidence/collect.js";
 import { packetEvidence } from "../evidence/packets.js";
 import { counterDeltas } from "../evidence/proc.js";
 import { socketEvidence, type Timeline } from "../evidence/timeline.js";
-import type { Counters, Evidence, NodeEvidence } from "../evidence/types.js";
-import type { StartedTopology } from "../runtime/runtime.js";
-import type { NodeInstance } from "./plan.js";
-import type { Ready } from "./ready.js";
-import type { VariantContext } from "./run-variant.js";
-import type { Played } from "./schedule.js";
+import type { Evidence, NodeEvidence } from "../evidence/types.js";
+import type { VariantState } from "./variant-state.js";
 
 export interface Collected {
   evidence: Evidence;
@@ -23,15 +19,11 @@ export interface Collected {
   captureFiles: Record<string, string>;
 }
 
-export async function collect(
-  ctx: VariantContext,
-  variant: string,
-  topo: StartedTopology,
-  instances: NodeInstance[],
-  ready: Ready,
-  before: Map<string, Counters>,
-  played: Played,
-): Promise<Collected> {
+export async function collect(st: VariantState): Promise<Collected> {
+  const { ctx, topo, instances, ready, played, sampler } = st;
+  const before = st.before!;
+  const variant = st.name;
+  if (!played || !sampler) throw new Error("internal: collect before the timeline");
   const node = (name: string) => topo.nodes.get(name)!;
   const after = await snapshotAll(topo.nodes.values());
   const nodes: Record<string, NodeEvidence> = {};
@@ -42,7 +34,7 @@ export async function collect(
       available: Object.keys(a),
     };
   }
-  const timeline = await played.sampler.stop();
+  const timeline = await sampler.stop();
   for (const [name, ev] of Object.entries(nodes)) {
     const sockets = socketEvidence(timeline, name);
     if (sockets) ev.sockets = sockets;

@@ -22,6 +22,7 @@ import { AGENT_PATH, connectArgv, serveArgv } from "../agent/protocol.js";
 import type { LoadedScenario, Variant } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { hostAddress, intToIp, parseCidr } from "../runtime/subnets.js";
+import { UsageError } from "../util/errors.js";
 import {
   connectOptionsFor,
   gatewayRulesWith,
@@ -135,7 +136,7 @@ function header(loaded: LoadedScenario, v: Variant, s: Scenario, addresses: Addr
 /** The Compose export of one variant of a loaded scenario (default: its first, the baseline). */
 export function composeFile(loaded: LoadedScenario, variantName?: string): ComposeExport {
   const v = variantName ? loaded.variants.find((x) => x.name === variantName) : loaded.variants[0];
-  if (!v) throw new Error(`${loaded.file} has no variant named "${variantName}"`);
+  if (!v) throw new UsageError(`${loaded.file} has no variant named "${variantName}"`);
   const s = v.scenario;
   const { plan, instances } = planTopology(s, "compose");
   const { subnets, byInstance } = fixedAddresses(s);

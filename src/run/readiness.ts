@@ -20,9 +20,8 @@ type Ready = NonNullable<ScenarioNode["ready"]>;
 const TAIL_LINES = 20;
 const POLL_MS = 100;
 
-export class NotReadyError extends Error {
-  readonly code = "TCPREPRO_NOT_READY";
-}
+import { NotReadyError } from "../model/errors.js";
+export { NotReadyError };
 
 /** Every node with `ready:`, at once; the first that fails fails the whole. */
 export async function waitReady(topo: StartedTopology, instances: NodeInstance[]): Promise<void> {

@@ -1,32 +1,23 @@
 /** The `ready` step: apps listening, captures and the drop-reason tracer running. */
 import { DropReasonTracer, type DropReasons } from "../evidence/drop-reasons.js";
 import { NodeCapture } from "../evidence/capture.js";
-import type { StartedTopology } from "../runtime/runtime.js";
-import type { Scenario } from "../scenario/schema.js";
-import type { NodeInstance } from "./plan.js";
-import type { VariantContext } from "./run-variant.js";
-import { setUpNodes, type ReadyNodes } from "./setup.js";
-
-export interface Ready extends ReadyNodes {
-  captures: Map<string, NodeCapture>;
-  /** Tracing the kernel's drop reasons, or why not. */
-  tracer: { stop(): DropReasons | Promise<DropReasons> } | string;
-}
+import { setUpNodes } from "./setup.js";
+import type { VariantState } from "./variant-state.js";
 
 /** "Drop reasons unavailable" is said once per process, not per variant. */
 let warnedNoDropReasons = false;
 
-export async function getReady(
-  ctx: VariantContext,
-  s: Scenario,
-  topo: StartedTopology,
-  instances: NodeInstance[],
-): Promise<Ready> {
-  const ready = await setUpNodes(s, topo, instances);
+export async function getReady(st: VariantState): Promise<void> {
+  const { ctx, topo } = st;
+  const nodes = await setUpNodes(st.scenario, topo, st.instances);
   const captures = new Map<string, NodeCapture>();
-  for (const inst of instances) {
-    if (ctx.captureAll || inst.spec.capture)
-      captures.set(inst.name, await NodeCapture.start(topo.nodes.get(inst.name)!, topo.runId));
+  st.readiness = { ...nodes, captures };
+  for (const inst of st.instances) {
+    if (!ctx.captureAll && !inst.spec.capture) continue;
+    const capture = await NodeCapture.start(topo.nodes.get(inst.name)!, topo.runId);
+    captures.set(inst.name, capture);
+    // On the good path collect stops it to read the file; on any other this kills it.
+    st.own(`capture ${inst.name}`, () => capture.kill());
   }
   // A runtime whose nodes run on another kernel (a VM) traces there; else the host's tracefs.
   const tracer = ctx.runtime.traceDrops
@@ -34,26 +25,22 @@ export async function getReady(
     : ctx.runtime.capabilities.dropReasons
       ? DropReasonTracer.start(topo.runId)
       : `the ${ctx.runtime.name} runtime cannot trace drop reasons`;
-  if (typeof tracer === "string" && !warnedNoDropReasons) {
-    warnedNoDropReasons = true;
-    ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
+  if (typeof tracer === "string") {
+    st.tracer = tracer;
+    if (!warnedNoDropReasons) {
+      warnedNoDropReasons = true;
+      ctx.emit({ kind: "warning", message: `${tracer}; carrying on without them` });
+    }
+  } else {
+    // One stop for both paths: the timeline reads it, a failure just ends it.
+    st.tracer = { stop: st.own("drop-reason tracer", () => tracer.stop()) };
   }
-  return { ...ready, captures, tracer };
 }
 
 /** The drop reasons traced while the variant ran; the tracer is done after this. */
-export async function stopTracer(ready: Ready): Promise<DropReasons> {
-  const { tracer } = ready;
-  if (typeof tracer === "string") return { counts: null, note: tracer };
-  ready.tracer = "stopped";
+export async function stopTracer(st: VariantState): Promise<DropReasons> {
+  const { tracer } = st;
+  if (tracer === undefined || typeof tracer === "string")
+    return { counts: null, note: tracer ?? "no tracer" };
   return tracer.stop();
-}
-
-/**
- * After a failed step: stop what `ready` started that would outlive the variant (a trace
- * instance keeps tracing, a capture keeps running), keeping nothing of it.
- */
-export function abandon(ready: Ready): void {
-  if (typeof ready.tracer !== "string") void stopTracer(ready).catch(() => undefined);
-  for (const capture of ready.captures.values()) capture.kill();
 }

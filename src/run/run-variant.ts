@@ -1,42 +1,25 @@
 /**
  * One variant, as named steps: up → ready → baseline counters → timeline → collect → down →
- * judge. Each step is timed and announced (`variant.step`); the topology goes down on every
- * path, an error or Ctrl-C included.
+ * judge. Each step is timed and announced (`variant.step`). The steps share one state
+ * (variant-state.ts) where each registers what it starts; `stop()` takes all of it down on
+ * every path: a failed step, a deadline, Ctrl-C.
  */
-import { randomBytes } from "node:crypto";
 import { snapshotAll } from "../evidence/collect.js";
-import type { EventSink, VariantStep } from "../report/events.js";
-import type {
-  KernelInventory,
-  Runtime,
-  StartedTopology,
-  TopologyPlan,
-} from "../runtime/runtime.js";
+import type { VariantStep } from "../report/events.js";
+import type { StartedTopology } from "../runtime/runtime.js";
 import type { Variant } from "../scenario/load.js";
 import { capabilitySkipReason, skipReason } from "../verdict/requires.js";
 import type { VariantResult } from "../verdict/result.js";
 import { onInterrupt } from "../util/interrupts.js";
-import { sleep, withDeadline } from "../util/time.js";
+import { withDeadline } from "../util/time.js";
 import { collect } from "./collect.js";
 import { judge } from "./judge.js";
 import { planTopology } from "./plan.js";
-import { abandon, getReady } from "./ready.js";
-import { playTimeline, type Played } from "./schedule.js";
+import { getReady } from "./ready.js";
+import { playTimeline } from "./schedule.js";
+import { newRunId, VariantState, type VariantContext } from "./variant-state.js";
 
-export interface VariantContext {
-  runtime: Runtime;
-  kernel: KernelInventory;
-  emit: EventSink;
-  scenario: string;
-  /** Capture every node's packets, not only those with `capture: true`. */
-  captureAll?: boolean;
-  /** Where captures are kept: `<dir>/<scenario>/<variant>/<node>.pcap`. */
-  capturesDir?: string;
-}
-
-export function newRunId(): string {
-  return randomBytes(4).toString("hex");
-}
+export { newRunId, type VariantContext } from "./variant-state.js";
 
 export const emptyResult = (
   variant: string,
@@ -50,23 +33,6 @@ export const emptyResult = (
   unchecked: [],
 });
 
-type Step = <T>(name: VariantStep, fn: () => Promise<T>) => Promise<T>;
-
-/** Runs the named steps of one variant: each timed into `ms`, with an event once it is done. */
-function stepper(
-  ctx: VariantContext,
-  variant: string,
-  ms: Partial<Record<VariantStep, number>>,
-): Step {
-  return async (step, fn) => {
-    const start = performance.now();
-    const value = await fn();
-    ms[step] = Math.round(performance.now() - start);
-    ctx.emit({ kind: "variant.step", scenario: ctx.scenario, variant, step, ms: ms[step] });
-    return value;
-  };
-}
-
 export async function runVariant(ctx: VariantContext, variant: Variant): Promise<VariantResult> {
   const started = performance.now();
   const s = variant.scenario;
@@ -75,56 +41,43 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
     capabilitySkipReason(s, ctx.runtime.capabilities, ctx.runtime.name, ctx.kernel.release);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
+  const st = new VariantState(ctx, variant, planTopology(s, newRunId()));
   const ms: Partial<Record<VariantStep, number>> = {};
-  const step = stepper(ctx, variant.name, ms);
-  const where = { scenario: ctx.scenario, variant: variant.name };
-  const { plan: planned, instances } = planTopology(s, newRunId());
-  let up: ReturnType<typeof bringUp> | undefined;
-  const aborter = new AbortController();
-  const untrack = onInterrupt(async () => aborter.abort(new Error("interrupted")));
+  const step = async <T>(name: VariantStep, fn: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const value = await fn();
+    ms[name] = Math.round(performance.now() - t0);
+    ctx.emit({ kind: "variant.step", ...st.where, step: name, ms: ms[name] });
+    return value;
+  };
+  // Ctrl-C/SIGTERM: stop the steps and take down what they started before the process exits.
+  const untrack = onInterrupt(async () => {
+    st.abort(new Error("interrupted"));
+    await st.stop();
+  });
   try {
-    const plan = await nodeImages(ctx, planned);
-    up = bringUp(ctx.runtime, plan);
-    const { topology } = up;
-    const topo = await step("up", () => withDeadline(topology, 60_000, "topology up"));
-    const size = { nodes: plan.nodes.length, networks: plan.networks.length };
-    ctx.emit({ kind: "topology.up", ...where, ...size, ms: ms.up! });
-    const onTopology = async () => {
-      const ready = await step("ready", () => getReady(ctx, s, topo, instances));
-      let played: Played | undefined;
-      try {
-        const before = await step("baseline", () => snapshotAll(topo.nodes.values()));
-        played = await step("timeline", () =>
-          playTimeline(ctx, variant.name, s, topo, instances, ready, before, aborter.signal),
-        );
-        const done = played;
-        const collected = await step("collect", () =>
-          collect(ctx, variant.name, topo, instances, ready, before, done),
-        );
-        return { ...collected, timelineMs: done.timelineMs };
-      } catch (err) {
-        // Nothing that `ready` or the timeline started may keep the process alive after an
-        // ERROR: the tracer, the captures, and the sampler (it runs on into collect).
-        abandon(ready);
-        played?.sampler.cancel();
-        throw err;
-      }
-    };
-    const { evidence, timeline, captureFiles, timelineMs } = await withDeadline(
-      onTopology(),
-      s.timeout + 30_000,
+    const down = await step("up", () => bringUp(st));
+    ctx.emit({ kind: "topology.up", ...st.where, ...sizeOf(st), ms: ms.up! });
+    const { evidence, timeline, captureFiles } = await withDeadline(
+      (async () => {
+        await step("ready", () => getReady(st));
+        st.before = await step("baseline", () => snapshotAll(st.topo.nodes.values()));
+        await step("timeline", () => playTimeline(st));
+        return step("collect", () => collect(st));
+      })(),
+      s.timeout + st.limits.marginMs,
       `scenario ${ctx.scenario} (${variant.name})`,
     ).catch((err: unknown) => {
-      // A deadline leaves the timeline running: stop it; the topology goes down below.
-      aborter.abort(err);
+      // A deadline leaves the steps running: stop them; what they started goes down below.
+      st.abort(err);
       throw err;
     });
-    await step("down", () => topo.down());
-    ctx.emit({ kind: "topology.down", ...where, ms: ms.down! });
+    await step("down", down);
+    ctx.emit({ kind: "topology.down", ...st.where, ms: ms.down! });
     const timing = {
       upMs: ms.up!,
       downMs: ms.down!,
-      timelineMs,
+      timelineMs: st.played!.timelineMs,
       durationMs: Math.round(performance.now() - started),
     };
     const result = await step("judge", async () => judge(variant, evidence, timing));
@@ -136,42 +89,52 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
     const durationMs = Math.round(performance.now() - started);
     return { ...emptyResult(variant.name), verdict: "error", reason, durationMs };
   } finally {
+    await st.stop();
     untrack();
-    await up?.release();
   }
 }
 
-/** Bound on making a variant's node images (apt downloads, builds) when they are not cached. */
-const IMAGES_DEADLINE_MS = 600_000;
-
-/** Nodes with `build:` or `packages:` get their image first (cached by content). */
-async function nodeImages(ctx: VariantContext, plan: TopologyPlan): Promise<TopologyPlan> {
-  if (!ctx.runtime.images) return plan;
-  const progress = (message: string) => ctx.emit({ kind: "prepare", message });
-  return withDeadline(ctx.runtime.images(plan, progress), IMAGES_DEADLINE_MS, "node images");
-}
+const sizeOf = (st: VariantState) => ({
+  nodes: st.plan.nodes.length,
+  networks: st.plan.networks.length,
+});
 
 /**
- * The `up` step's promise, and its release: on Ctrl-C/SIGTERM a half-done `up` is let settle
- * (bounded), then the run is swept by its label; on every other path the topology goes down.
+ * The `up` step: node images (built when missing), then the topology, bounded. Returns its
+ * teardown, which is also registered with the state: a topology whose `up` is still going when
+ * the variant stops is let settle (bounded), then the run is swept by its label.
  */
-function bringUp(
-  runtime: Runtime,
-  plan: TopologyPlan,
-): { topology: Promise<StartedTopology>; release(): Promise<void> } {
+async function bringUp(st: VariantState): Promise<() => Promise<void>> {
+  const { runtime, emit } = st.ctx;
+  if (runtime.images) {
+    const progress = (message: string) => emit({ kind: "prepare", message });
+    st.plan = await withDeadline(
+      runtime.images(st.plan, progress),
+      st.limits.imagesMs,
+      "node images",
+    );
+  }
+  const plan = st.plan;
   const topology = runtime.up(plan);
-  const untrack = onInterrupt(async () => {
-    await Promise.race([topology.catch(() => undefined), sleep(15_000)]);
+  const down = st.own("topology", async () => {
+    // Bounded, and the timer cleared: a pending one would hold the process open after the run.
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      topology.then(
+        (t): StartedTopology | "failed" => t,
+        () => "failed" as const,
+      ),
+      new Promise<undefined>(
+        (r) => (timer = setTimeout(() => r(undefined), st.limits.interruptUpMs)),
+      ),
+    ]).finally(() => clearTimeout(timer));
+    // A failed `up` cleans up after itself; the sweep by label makes sure of it.
+    if (settled === "failed") return runtime.remove(plan.runId);
+    if (settled) return settled.down();
+    // Still coming up: sweep by label now, and once more if it finishes after all.
+    void topology.then((t) => t.down()).catch(() => undefined);
     await runtime.remove(plan.runId);
   });
-  return {
-    topology,
-    release: async () => {
-      await topology.then(
-        (t) => t.down(),
-        () => undefined,
-      );
-      untrack();
-    },
-  };
+  st.topology = await withDeadline(topology, st.limits.upMs, "topology up");
+  return down;
 }

@@ -1,56 +1,17 @@
-/** Many scenario files → one report. Loads everything first, so bad input creates nothing. */
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+/** Many loaded scenarios on one runtime → one report. */
 import pLimit from "p-limit";
 import type { EventSink } from "../report/events.js";
 import type { KernelInventory, Runtime } from "../runtime/runtime.js";
-import { loadScenario, type LoadedScenario, type Variant } from "../scenario/load.js";
-import type { KernelFacts } from "../scenario/semantics.js";
-import { ScenarioError, UsageError, type ScenarioProblem } from "../util/errors.js";
+import type { LoadedScenario, Variant } from "../scenario/load.js";
+import { UsageError } from "../util/errors.js";
 import { combineRepeats } from "../verdict/repeat.js";
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runVariant } from "./run-variant.js";
 import { isStopping } from "../util/interrupts.js";
 import { VERSION } from "../util/project.js";
-import { resolveScenarioPaths } from "../scenario/catalog.js";
 
-const SCENARIO_FILE = /\.ya?ml$/;
-
-/** Files as given, directories expanded to their *.yaml files (sorted, not recursive). */
-export function expandPaths(paths: string[]): string[] {
-  return resolveScenarioPaths(paths).flatMap((p) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new UsageError(`${p}: no such file or directory`);
-    }
-    if (!st.isDirectory()) return [p];
-    const files = readdirSync(p)
-      .filter((f) => SCENARIO_FILE.test(f))
-      .sort()
-      .map((f) => join(p, f));
-    if (files.length === 0)
-      throw new UsageError(`${p}: no *.yaml scenario files in this directory`);
-    return files;
-  });
-}
-
-/** Load every file; all problems of all files are reported together. */
-export function loadAll(files: string[], facts: KernelFacts): LoadedScenario[] {
-  const problems: ScenarioProblem[] = [];
-  const loaded: LoadedScenario[] = [];
-  for (const file of files) {
-    try {
-      loaded.push(loadScenario(file, facts));
-    } catch (err) {
-      if (err instanceof ScenarioError) problems.push(...err.problems);
-      else throw err;
-    }
-  }
-  if (problems.length > 0) throw new ScenarioError(problems);
-  return loaded;
-}
+// Scenario loading lives with the engine; these names stay importable from here.
+export { expandPaths, loadAll } from "../engine/load.js";
 
 export interface RunOptions {
   runtime: Runtime;

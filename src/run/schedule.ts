@@ -3,8 +3,8 @@
  * in order (see timed-steps.ts), then `settle`. Counters and the accept queue are sampled all
  * along.
  */
-import type { DropReasons } from "../evidence/drop-reasons.js";
-import type { Counters } from "../evidence/types.js";
+import { setTimeout as sleepFor } from "node:timers/promises";
+import type { DropReasons } from "../model/evidence.js";
 import { TimelineSampler } from "../evidence/timeline.js";
 import type { Attempt } from "../evidence/types.js";
 import type { AppliedFault } from "../faults/fault.js";
@@ -12,31 +12,21 @@ import { floodHost, prepareFlood, sendFlood, type Flood } from "../faults/flood.
 import { applyFault, describeFault, finishFaults } from "../faults/registry.js";
 import type { StartedTopology } from "../runtime/runtime.js";
 import type { Scenario } from "../scenario/schema.js";
-import { sleep } from "../util/time.js";
-import type { VariantContext } from "./run-variant.js";
-import { stopTracer, type Ready } from "./ready.js";
+import { stopTracer } from "./ready.js";
 import { TimedSteps, type TimedStep } from "./timed-steps.js";
 import { runCommandTraffic } from "../traffic/command-traffic.js";
-import { routeFor, type NodeInstance } from "./plan.js";
+import { routeFor } from "./plan.js";
 import { startTraffic } from "./traffic.js";
+import type { VariantState } from "./variant-state.js";
 
-export interface Played {
-  attempts: Attempt[];
-  /** The part the scenario itself asks for: traffic, faults, settle. */
-  timelineMs: number;
-  dropReasons: DropReasons;
-  /** Still sampling: the collect step stops it once the final counters are read. */
-  sampler: TimelineSampler;
-}
-
-/** One variant's timeline as it plays: its clock, its nodes, and where its events go. */
+/** One variant's timeline as it plays: its state, its sampler and its clock. */
 interface Stage {
-  ctx: VariantContext;
+  ctx: VariantState["ctx"];
   variant: string;
   s: Scenario;
   topo: StartedTopology;
-  instances: NodeInstance[];
-  ready: Ready;
+  instances: VariantState["instances"];
+  ready: VariantState["ready"];
   sampler: TimelineSampler;
   t0Epoch: number;
   /** Where the clock is now, ms. */
@@ -44,49 +34,50 @@ interface Stage {
 }
 
 /**
- * Plays the timeline. `signal` (a deadline, Ctrl-C) cancels it; so does the first step that
- * fails. Either way every generator is stopped and the sampler with it before this rejects.
+ * Plays the timeline into `st.played`. The variant's signal (a deadline, Ctrl-C) cancels it;
+ * so does the first step that fails. Either way every generator has stopped before this
+ * rejects. The sampler it starts is the variant's: collect reads it, or the variant stops it.
  */
-export async function playTimeline(
-  ctx: VariantContext,
-  variant: string,
-  s: Scenario,
-  topo: StartedTopology,
-  instances: NodeInstance[],
-  ready: Ready,
-  before: Map<string, Counters>,
-  signal: AbortSignal,
-): Promise<Played> {
+export async function playTimeline(st: VariantState): Promise<void> {
+  const { scenario: s, topo } = st;
   for (const f of s.floods)
-    for (const inst of instances.filter((i) => i.base === f.from))
+    for (const inst of st.instances.filter((i) => i.base === f.from))
       await prepareFlood(floodContext(s, topo, f, inst.name));
   const t0Epoch = Date.now();
   const t0 = performance.now();
-  const sampler = new TimelineSampler([...topo.nodes.values()], before, ready.appPorts, t0);
+  const sampler = new TimelineSampler([...topo.nodes.values()], st.before!, st.ready.appPorts, t0);
+  st.sampler = sampler;
+  st.own("counter sampler", () => sampler.cancel());
   sampler.start();
   const since = () => Math.round(performance.now() - t0);
-  const stage: Stage = { ctx, variant, s, topo, instances, ready, sampler, t0Epoch, since };
+  const stage: Stage = {
+    ctx: st.ctx,
+    variant: st.name,
+    s,
+    topo,
+    instances: st.instances,
+    ready: st.ready,
+    sampler,
+    t0Epoch,
+    since,
+  };
+  const attempts: Attempt[] = [];
+  const log: AppliedFault[] = [];
+  const steps = new TimedSteps(t0);
+  const cancel = () => steps.cancel(st.signal.reason);
+  st.signal.addEventListener("abort", cancel, { once: true });
+  if (st.signal.aborted) cancel();
   try {
-    const attempts: Attempt[] = [];
-    const log: AppliedFault[] = [];
-    const steps = new TimedSteps(t0);
-    const cancel = () => steps.cancel(signal.reason);
-    signal.addEventListener("abort", cancel, { once: true });
-    try {
-      await steps.run([...traffic(stage, attempts), ...floods(stage), ...faults(stage, log)]);
-    } finally {
-      signal.removeEventListener("abort", cancel);
-    }
-    await sleep(s.settle);
-    const timelineMs = since();
-    const dropReasons: DropReasons = await stopTracer(ready);
-    await finishFaults((target) => faultContext(stage, target), log);
-    attempts.sort((a, b) => a.startMs - b.startMs);
-    return { attempts, timelineMs, dropReasons, sampler };
-  } catch (err) {
-    sampler.cancel();
-    throw err;
+    await steps.run([...traffic(stage, attempts), ...floods(stage), ...faults(stage, log)]);
+    await sleepFor(s.settle, undefined, { signal: st.signal });
+  } finally {
+    st.signal.removeEventListener("abort", cancel);
   }
+  const timelineMs = since();
+  const dropReasons: DropReasons = await stopTracer(st);
+  await finishFaults((target) => faultContext(stage, target), log);
+  attempts.sort((a, b) => a.startMs - b.startMs);
+  st.played = { attempts, timelineMs, dropReasons };
 }
 
 const instancesOf = (st: Stage, base: string) => st.instances.filter((i) => i.base === base);

@@ -42,34 +42,48 @@ export class TimedSteps {
 
   async run(steps: TimedStep[]): Promise<void> {
     const times = [...new Set(steps.map((s) => s.atMs))].sort((a, b) => a - b);
+    // Every step begun and every step running is kept, whatever happens to the others: a step
+    // still starting when another fails gets its `done` tracked (and awaited) all the same.
+    // Before, a generator that came up after a fault had failed was never awaited; it exited,
+    // saw the abort, and its rejection crashed the process mid-teardown.
+    const begun: Promise<void>[] = [];
     const running: Promise<unknown>[] = [];
+    const start = (s: TimedStep) => {
+      const p = this.settle(
+        (async () => {
+          const end = await s.begin(this.signal);
+          if (end) running.push(this.settle(end.done));
+        })(),
+      );
+      begun.push(p);
+      return p;
+    };
     try {
       for (const atMs of times) {
         const wait = atMs - (performance.now() - this.t0);
         if (wait > 0) await sleepFor(wait, undefined, { signal: this.signal });
         this.signal.throwIfAborted();
-        const ends = await Promise.all(
-          steps.filter((s) => s.atMs === atMs).map((s) => this.guard(s.begin(this.signal))),
-        );
-        for (const end of ends) if (end) running.push(this.guard(end.done));
+        await Promise.all(steps.filter((s) => s.atMs === atMs).map(start));
         this.signal.throwIfAborted();
       }
-      await Promise.all(running);
     } catch (err) {
-      this.cancel(err);
+      this.cancel(err); // an abort while waiting: `failure` already holds why
     }
-    if (this.failure) {
-      // Let the running steps see the abort and settle, so nothing outlives the timeline.
-      await Promise.allSettled(running);
-      throw this.failure.error;
-    }
+    // Let every step that began settle (after an abort: see it and stop), so nothing outlives
+    // the timeline. `begun` is complete here; `running` only grows while `begun` settles.
+    await Promise.all(begun);
+    await Promise.all(running);
+    if (this.failure) throw this.failure.error;
   }
 
-  /** The first failure anywhere cancels the whole timeline. */
-  private guard<T>(p: Promise<T>): Promise<T> {
+  /**
+   * A step's promise that never rejects: the first failure anywhere is recorded and cancels
+   * the whole timeline. Nothing here can become an unhandled rejection.
+   */
+  private settle<T>(p: Promise<T>): Promise<T | undefined> {
     return p.catch((err: unknown) => {
       this.cancel(err);
-      throw err;
+      return undefined;
     });
   }
 }

@@ -37,6 +37,8 @@ export async function startTraffic(
   const proc = await run.topo.nodes.get(instance)!.spawn(connectArgv(options));
   const kill = () => void proc.signal("SIGKILL").catch(() => undefined);
   signal.addEventListener("abort", kill, { once: true });
+  // Aborted while it was being spawned (another step failed): it must not run on unseen.
+  if (signal.aborted) kill();
   const target = `${t.to.node}:${t.to.port}`;
   let epochMs = run.t0Epoch;
   const running = new Promise<void>((resolve) => {

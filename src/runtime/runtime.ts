@@ -1,4 +1,4 @@
-import type { DropReasons } from "../evidence/drop-reasons.js";
+import type { DropReasons } from "../model/evidence.js";
 
 /**
  * The one interface between the harness and whatever gives it isolated network stacks.
@@ -147,8 +147,15 @@ export interface Runtime {
    * stop after the variant, or why not. Absent: the host's tracer applies.
    */
   traceDrops?(runId: string): Promise<{ stop(): Promise<DropReasons> } | string>;
-  /** Make sure the engine answers and the images exist (building them when missing). */
+  /**
+   * Lifecycle: opened (constructed by its registry entry) → `prepare` (the engine answers, the
+   * images exist, a VM has booted) → `up`/`remove` any number of times → `close` (a VM powered
+   * off). `up` comes after `prepare`, and so may `inventory` (a VM's kernel is
+   * known once it has booted).
+   */
   prepare(progress: (message: string) => void): Promise<void>;
+  /** Release what `prepare` acquired; safe to call twice and without `prepare`. */
+  close(): Promise<void>;
   /**
    * Make the images of nodes with `build` or `packages` (cached by content) and return the plan
    * with their `image` set. Runtimes without container images leave it out.
@@ -159,6 +166,11 @@ export interface Runtime {
   remove(runId: string): Promise<void>;
   /** Remove what runs left behind: those whose process is gone, or every run with `all`. */
   clean(options: { all: boolean }): Promise<CleanResult>;
+  /**
+   * The host command that runs a program in a node of a started topology (`docker exec …`),
+   * for a person to paste (`lab up` prints it); absent when the host cannot reach its nodes.
+   */
+  execCommand?(runId: string, node: string, interactive: boolean): string[];
 }
 
 /** Labels every object a run creates carries. */

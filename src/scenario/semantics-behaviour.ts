@@ -3,7 +3,7 @@
  * only make sense together, socket-state expectations, and kernel-wide sysctls.
  */
 import type { Scenario } from "./schema.js";
-import type { SemanticProblem } from "./semantics.js";
+import type { SemanticProblem } from "./values.js";
 
 export function checkBehaviour(s: Scenario): SemanticProblem[] {
   const problems: SemanticProblem[] = [];

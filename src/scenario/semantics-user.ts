@@ -7,7 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { COMMAND_PLACEHOLDERS, literalAddressIn } from "./schema-user.js";
 import type { Scenario, ScenarioNode } from "./schema.js";
-import type { SemanticProblem } from "./semantics.js";
+import type { SemanticProblem } from "./values.js";
 
 /** The node runs software of the user's own (an image, a build, or packages on ours). */
 export function runsUserSoftware(node: ScenarioNode): boolean {

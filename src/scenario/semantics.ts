@@ -17,16 +17,15 @@ export interface KernelFacts {
 /** Accepts every sysctl: for checking a file before the runtime (and its kernel) is known. */
 export const anyKernel: KernelFacts = { sysctlExists: () => true };
 
-export interface SemanticProblem {
-  path: (string | number)[];
-  message: string;
-}
+export type { SemanticProblem } from "./values.js";
+import type { SemanticProblem } from "./values.js";
 
 /** Total connection attempts one scenario may make, all clients together. */
 export const MAX_TOTAL_ATTEMPTS = 1_000_000;
 
 /** `add` records one problem at a key's path; the loader turns the path into file:line. */
-export type AddProblem = (path: (string | number)[], message: string) => void;
+export type { AddProblem } from "./values.js";
+import type { AddProblem } from "./values.js";
 
 export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProblem[] {
   const problems: SemanticProblem[] = [];

@@ -10,7 +10,9 @@
 import { parse } from "yaml";
 import type { CauseName } from "../diagnosis/causes.js";
 import { UsageError } from "../util/errors.js";
-import type { RunReport, VariantResult } from "../verdict/result.js";
+import type { RunReport, SweepPoint, SweepSummary, VariantResult } from "../verdict/result.js";
+
+export type { SweepPoint, SweepSummary };
 import type { LoadedScenario } from "./load.js";
 import type { KernelFacts } from "./semantics.js";
 import { setVariantName, withSetVariant, type SetFlag } from "./set-flag.js";
@@ -108,30 +110,6 @@ export const CAUSE_COUNTER: Partial<Record<CauseName, string>> = {
   "retransmit-timeout": "TcpExtTCPAbortOnTimeout",
   "lossy-path": "TcpRetransSegs",
 };
-
-export interface SweepPoint {
-  value: unknown;
-  variant: string;
-  verdict: string;
-  /** Client attempts that did not connect. */
-  failed: number;
-  attempts: number;
-  /** The cause's counter, summed over the nodes (undefined: the cause has none). */
-  counter?: number;
-  /** Ran healthy: the variant passed (it expects cause none). */
-  healthy: boolean;
-}
-
-export interface SweepSummary {
-  scenario: string;
-  kernel?: string;
-  path: string;
-  cause: string;
-  counter?: string;
-  points: SweepPoint[];
-  /** The smallest value from which on every value ran healthy; absent: none did. */
-  threshold?: unknown;
-}
 
 const asNumber = (v: unknown): number | undefined =>
   typeof v === "number"

@@ -77,3 +77,12 @@ export const Target = z
     const [node, port] = v.split(":");
     return { node: node!, port: Number(port) };
   });
+
+/** Reports a problem at a key path of the scenario (load-time checks, faults' and floods' too). */
+export type AddProblem = (path: (string | number)[], message: string) => void;
+
+/** A problem found by the load-time checks, at a key path of the scenario. */
+export interface SemanticProblem {
+  path: (string | number)[];
+  message: string;
+}

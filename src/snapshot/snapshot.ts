@@ -49,10 +49,8 @@ export type Snapshot = z.output<typeof SnapshotSchema>;
 export type SnapshotListener = z.output<typeof Listener>;
 
 /** A snapshot file that cannot be used: bad input, exit code 2. */
-export class SnapshotError extends Error {
-  readonly code = "TCPREPRO_BAD_DUMP";
-  override readonly name = "SnapshotError";
-}
+import { SnapshotError } from "../model/errors.js";
+export { SnapshotError };
 
 /** True when the text is (meant to be) a JSON snapshot rather than a counter dump. */
 export function looksLikeSnapshot(text: string): boolean {

@@ -4,29 +4,19 @@
  * requests), anything else by its exit status and the scenario's `outcomes:` map. Pure.
  */
 import type { Attempt } from "../evidence/types.js";
-import { abAttempts, wrkAttempts } from "./summaries.js";
+import {
+  abAttempts,
+  wrkAttempts,
+  type Classified,
+  type CommandRun,
+  type Phase,
+} from "./summaries.js";
+
+export type { Classified, CommandRun, Phase };
 
 /** One run of the command, as the runner reported it. */
-export interface CommandRun {
-  run: number;
-  /** ms since the traffic's t = 0. */
-  startMs: number;
-  durationMs: number;
-  /** null: killed at the scenario's bound. */
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export type Phase = Attempt["phase"];
 
 /** An outcome with the phase it happened in. */
-export interface Classified {
-  outcome: string;
-  phase: Phase;
-  /** How many attempts (requests) share it; 1 for one-shot clients. */
-  count?: number;
-}
 
 /** Outcomes that can only happen while connecting; the rest default to the reply phase. */
 const CONNECT_OUTCOMES = new Set([

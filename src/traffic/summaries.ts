@@ -3,7 +3,27 @@
  * attempt per request. Neither says in which phase a failure happened beyond what its counters
  * name, so the phases here are the counters' meaning. Pure.
  */
-import type { Classified, CommandRun } from "./classify.js";
+import type { Attempt } from "../evidence/types.js";
+
+export interface CommandRun {
+  run: number;
+  /** ms since the traffic's t = 0. */
+  startMs: number;
+  durationMs: number;
+  /** null: killed at the scenario's bound. */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export type Phase = Attempt["phase"];
+
+export interface Classified {
+  outcome: string;
+  phase: Phase;
+  /** How many attempts (requests) share it; 1 for one-shot clients. */
+  count?: number;
+}
 
 const num = (re: RegExp, text: string): number | undefined => {
   const m = re.exec(text);

@@ -24,6 +24,15 @@ export function isStopping(): boolean {
   return stopping;
 }
 
+/**
+ * What the first signal does before exiting: mark the process as stopping and run every
+ * registered cleanup. Exported so a test can interrupt a run without a real signal.
+ */
+export async function runCleanups(): Promise<void> {
+  stopping = true;
+  await Promise.allSettled([...cleanups].map((c) => c()));
+}
+
 export function installSignalHandlers(emit: EventSink): void {
   sink = emit;
   if (installed) return;
@@ -42,7 +51,7 @@ export function installSignalHandlers(emit: EventSink): void {
       message: `${signal}: tearing down (${cleanups.size} cleanup${cleanups.size === 1 ? "" : "s"} to run)`,
     });
     const timer = setTimeout(() => process.exit(code), TEARDOWN_BOUND_MS);
-    void Promise.allSettled([...cleanups].map((c) => c())).then(() => {
+    void runCleanups().then(() => {
       clearTimeout(timer);
       process.exit(code);
     });

@@ -24,14 +24,7 @@ interface Pending {
   on(kind: string, payload: string): boolean;
 }
 
-class GuestError extends Error {
-  constructor(
-    readonly errno: number,
-    what: string,
-  ) {
-    super(`${what}: errno ${errno}`);
-  }
-}
+import { GuestError } from "../model/errors.js";
 
 export class GuestChannel implements HostExecutor {
   private socket: Socket | undefined;

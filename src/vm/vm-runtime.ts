@@ -3,9 +3,9 @@
  * test. One VM per kernel per run, booted in `prepare` and powered off by `close`; every
  * variant's namespaces are made inside it through the guest agent, so the boot is paid once.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type CachedKernel, kernelDir, readCached } from "../kernels/cache.js";
+import type { CachedKernel } from "../kernels/cache.js";
 import { customKernel, fetchKernel } from "../kernels/fetch.js";
 import { withVmlinux } from "../kernels/vmlinux.js";
 import { counterNames } from "../runtime/shared/host-inventory.js";
@@ -244,9 +244,6 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
       .filter(Boolean)
       .map((p) => p.slice("/proc/sys/".length).replaceAll("/", ".")),
   );
-  // Kept for validating scenarios before the next boot (see matrixFacts).
-  if (readCached(kernel.version))
-    writeFileSync(join(kernelDir(kernel.version), "sysctls.txt"), [...names].join("\n"));
   const noDropReasons = await guestNoDropReasons(ch, kernel.release);
   return {
     release: kernel.release,

@@ -63,3 +63,55 @@ describe("tcprepro/vitest matchers", () => {
     ]);
   });
 });
+
+describe("matchers on a report with a pick", () => {
+  const onKernel = (kernel: string, v: typeof passing) => ({ ...v, kernel });
+  const matrix: RunReport = {
+    ...report,
+    kernel: "6.1,host",
+    runtime: "matrix",
+    kernels: {
+      "6.1": { release: "6.1.0", runtime: "vm:6.1" },
+      host: report.kernels?.host ?? { release: "6.18", runtime: "docker" },
+    },
+    scenarios: [
+      {
+        name: "aq",
+        file: "aq.yaml",
+        summary: "",
+        variants: [
+          onKernel("6.1", passing),
+          onKernel("host", { ...passing, verdict: "fail", causes: [] }),
+          onKernel("6.1", failing),
+        ],
+      },
+    ],
+  };
+
+  it("pick { scenario, variant, kernel }: the scenario when there is one, the baseline by default", () => {
+    expect(matrix).toHaveCause("accept-queue-overflow", { kernel: "6.1" });
+    expect(matrix).not.toHaveCause("accept-queue-overflow", { kernel: "host" });
+    expect(matrix).toPass({ kernel: "6.1" });
+    expect(matrix).not.toPass({ kernel: "6.1", variant: "mitigated" });
+    expect(matrix).toHaveCounter("client", "TcpExtTCPSynRetrans", 5, {
+      scenario: "aq",
+      kernel: "6.1",
+    });
+    expect(report).toPass({ scenario: "aq" });
+  });
+
+  it("says what to pick when the pick is ambiguous or names nothing", () => {
+    expect(() => expect(matrix).toPass({})).toThrow(
+      /ran on kernels 6.1, host: pick one with \{ kernel \}/,
+    );
+    expect(() => expect(matrix).toPass({ kernel: "7.2" })).toThrow(
+      /did not run on kernel 7.2 \(it ran on 6.1, host\)/,
+    );
+    expect(() => expect(matrix).toPass({ scenario: "x", kernel: "6.1" })).toThrow(
+      /no scenario "x" \(it has aq\)/,
+    );
+    expect(() => expect(matrix).toPass({ variant: "y", kernel: "6.1" })).toThrow(
+      /no variant "y" \(it has baseline, mitigated\)/,
+    );
+  });
+});

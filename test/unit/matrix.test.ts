@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { kernelLabels } from "../../src/cli/kernel-targets.js";
+import { targetSpecs } from "../../src/engine/targets.js";
 import { loadOrder } from "../../src/kernels/initramfs.js";
 import { bzPayload, hasPvhEntry } from "../../src/kernels/vmlinux.js";
 import { formatMatrix } from "../../src/report/matrix-table.js";
-import { inShard, joinReports, kernelReport, parseShard } from "../../src/run/matrix.js";
+import { inShard, parseShard } from "../../src/engine/shard.js";
+import { joinReports, kernelReport } from "../../src/report/merge.js";
 import { UsageError } from "../../src/util/errors.js";
 import type { RunReport } from "../../src/verdict/result.js";
 import { qdiscsOf } from "../../src/vm/vm-runtime.js";
@@ -115,10 +116,38 @@ describe("joining per-kernel reports", () => {
 
 describe("kernel names", () => {
   it("rejects an unknown version, listing those available", () => {
-    expect(() => kernelLabels({ kernel: "4.9" }, "auto")).toThrow(/5\.10, 6\.1, 6\.12, 7\.2/);
-    expect(() => kernelLabels({ kernel: "6.1,6.1" }, "auto")).toThrow(UsageError);
-    expect(kernelLabels({ kernel: "6.1, host" }, "auto")).toEqual(["6.1", "host"]);
-    expect(kernelLabels({}, "docker")).toBeUndefined();
+    expect(() => targetSpecs({ kernels: ["4.9"] })).toThrow(/5\.10, 6\.1, 6\.12, 7\.2/);
+    expect(() => targetSpecs({ kernels: ["6.1", "6.1"] })).toThrow(UsageError);
+    const labels = targetSpecs({ kernels: ["6.1", "host"] }).specs.map((s) => s.label);
+    expect(labels).toEqual(["6.1", "host"]);
+    expect(targetSpecs({ runtime: "docker" })).toEqual({
+      specs: [{ label: "host" }],
+      matrix: false,
+    });
+  });
+
+  it("an unknown runtime is exit 2 listing the registered ones", () => {
+    expect(() => targetSpecs({ runtime: "podman" })).toThrow(
+      /runtime "podman" is not registered: choose from docker, netns, vm, auto/,
+    );
+  });
+
+  it("runtime vm never runs elsewhere: a kernel not fetched fails saying how to fetch it", () => {
+    const saved = process.env.TCPREPRO_CACHE;
+    process.env.TCPREPRO_CACHE = mkdtempSync(join(tmpdir(), "tcprepro-cache-"));
+    try {
+      expect(() => targetSpecs({ runtime: "vm", kernel: "6.12" })).toThrow(
+        /kernel 6\.12 is not fetched: run `tcprepro kernels fetch 6\.12` first/,
+      );
+      expect(() => targetSpecs({ runtime: "vm" })).toThrow(/no kernel fetched yet/);
+      // Without `vm`, a kernel of a matrix is fetched when the run needs it.
+      expect(targetSpecs({ kernels: ["6.12"] }).specs).toEqual([
+        { label: "6.12", kernel: { version: "6.12" } },
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.TCPREPRO_CACHE;
+      else process.env.TCPREPRO_CACHE = saved;
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type Docker from "dockerode";
 import pLimit from "p-limit";
-import { RuntimeUnavailableError } from "../../util/errors.js";
+import { RuntimeUnavailableError, UsageError } from "../../util/errors.js";
 import { waitFor } from "../../util/time.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
 import {
@@ -100,6 +100,14 @@ export class DockerRuntime implements Runtime {
       Name?: string;
     }>);
   }
+
+
+  execCommand(runId: string, node: string, interactive: boolean): string[] {
+    return ["docker", "exec", ...(interactive ? ["-it"] : []), containerName(runId, node)];
+  }
+
+  /** Nothing to release: the engine and the host stay as they are. */
+  async close(): Promise<void> {}
 
   async prepare(progress: (message: string) => void): Promise<void> {
     this.image ??= await ensureImages(this.docker, { base: this.options.baseImage, progress });
@@ -320,8 +328,8 @@ async function joinExisting(
 ): Promise<Docker.Container> {
   const container = docker.getContainer(idOrName);
   const info = await container.inspect().catch(() => undefined);
-  if (!info) throw new Error(`no container "${idOrName}" to join to the topology`);
-  if (!info.State.Running) throw new Error(`container "${idOrName}" is not running`);
+  if (!info) throw new UsageError(`no container "${idOrName}" to join to the topology`);
+  if (!info.State.Running) throw new UsageError(`container "${idOrName}" is not running`);
   for (const { network, address } of endpoints)
     await docker.getNetwork(network).connect({
       Container: info.Id,

@@ -46,10 +46,8 @@ const FIRST_HOST = 10;
 const KILL_WAIT_MS = 3_000;
 
 /** A node that asks for a container image: namespaces run host binaries only. */
-export class ImageUnsupportedError extends Error {
-  readonly code = "TCPREPRO_NETNS_NO_IMAGE";
-  override name = "ImageUnsupportedError";
-}
+import { ImageUnsupportedError } from "../../model/errors.js";
+export { ImageUnsupportedError };
 
 export interface NetnsRuntimeOptions {
   /** Address pool for the networks' /24s. @default 198.18.0.0/15 (or TCPREPRO_POOL) */
@@ -99,6 +97,13 @@ export class NetnsRuntime implements Runtime {
   inventory(): Promise<KernelInventory> {
     return (this.inventoryRead ??= Promise.resolve(hostInventory()));
   }
+
+  execCommand(runId: string, node: string): string[] {
+    return ["ip", "netns", "exec", nodeNamespace(runId, node)];
+  }
+
+  /** Nothing to release: the engine and the host stay as they are. */
+  async close(): Promise<void> {}
 
   async prepare(progress: (message: string) => void): Promise<void> {
     if (process.getuid?.() !== 0 && !hasNetnsCapabilities())
