@@ -101,7 +101,6 @@ export class DockerRuntime implements Runtime {
     }>);
   }
 
-
   execCommand(runId: string, node: string, interactive: boolean): string[] {
     return ["docker", "exec", ...(interactive ? ["-it"] : []), containerName(runId, node)];
   }
