@@ -21,6 +21,11 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** `--parallel auto` or a count. */
+function parallelFlag(value: string): "auto" | number {
+  return value === "auto" ? value : positiveInt(value);
+}
+
 /** `--kernel 6.1,7.2,host` → its names (checked by the engine). */
 function kernelList(value: string): string[] {
   return value
@@ -36,7 +41,7 @@ interface RunFlags {
   html?: string;
   pool?: string;
   base?: string;
-  parallel: number;
+  parallel: "auto" | number;
   repeat: number;
   capture: boolean;
   captures: string;
@@ -57,7 +62,12 @@ type Flag =
 
 const RUN_FLAGS: readonly Flag[] = [
   ["--variant <name>", "run only this variant (baseline, mitigated, …)"],
-  ["--parallel <n>", "variants run at once (each on its own networks)", positiveInt, 1],
+  [
+    "--parallel <n|auto>",
+    "variants run at once (each on its own networks); auto: as many as the cores take, by what each costs, longest first",
+    parallelFlag,
+    "auto",
+  ],
   [
     "--repeat <n>",
     "run each variant n times; a verdict stands only if all n agree",

@@ -10,7 +10,7 @@ import pLimit from "p-limit";
 import type { EventSink, RunEvent } from "../report/events.js";
 import { joinReports } from "../report/merge.js";
 import { inShard, parseShard, type Shard } from "./shard.js";
-import { runAll } from "../run/run.js";
+import { runAll, type Parallel } from "../run/run.js";
 import { emptyResult } from "../run/run-variant.js";
 import type { KernelInventory, Runtime } from "../runtime/runtime.js";
 import type { OpenOptions } from "../runtime/registry.js";
@@ -43,10 +43,12 @@ export interface EngineOptions extends TargetRequest, Omit<OpenOptions, "kernel"
    */
   sweep?: string | Sweep;
   /**
-   * Variants run at once, per target.
-   * @default 1
+   * Variants run at once, per target: a number (1: one at a time), or `auto`: packed by what
+   * each costs (a flood or a burst of thousands of connections weighs more than a timer wait)
+   * on the target's CPUs, up to what its runtime takes; the longest (by earlier runs) first.
+   * @default "auto"
    */
-  parallel?: number;
+  parallel?: Parallel;
   /**
    * Runs of each variant; a verdict stands only if all agree.
    * @default 1

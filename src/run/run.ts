@@ -1,5 +1,5 @@
 /** Many loaded scenarios on one runtime → one report. */
-import pLimit from "p-limit";
+import { availableParallelism } from "node:os";
 import type { EventSink } from "../report/events.js";
 import type { KernelInventory, Runtime } from "../runtime/runtime.js";
 import type { LoadedScenario, Variant } from "../scenario/load.js";
@@ -7,6 +7,9 @@ import { UsageError } from "../util/errors.js";
 import { combineRepeats } from "../verdict/repeat.js";
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runVariant } from "./run-variant.js";
+import { autoCapacity, variantWeight } from "./cost.js";
+import { longestFirst, readDurations, recordDurations } from "./durations.js";
+import { weightedLimit } from "./weighted-limit.js";
 import { isStopping } from "../util/interrupts.js";
 import { VERSION } from "../util/project.js";
 
@@ -20,14 +23,20 @@ export interface RunOptions {
   variant?: string;
   /** Run only the variants this accepts (a shard of a matrix). */
   select?: (scenario: string, variant: string) => boolean;
-  /** Variants run at once (each on its own networks and names). */
-  parallel?: number;
+  /**
+   * Variants run at once (each on its own networks and names): a number, or `auto`: packed by
+   * what each costs (cost.ts) on the runtime's CPUs, up to its `maxParallel`.
+   * @default "auto"
+   */
+  parallel?: Parallel;
   /** Runs of each variant; the verdict stands only if all agree. */
   repeat?: number;
   /** Capture every node's packets; where to keep captures. */
   captureAll?: boolean;
   capturesDir?: string;
 }
+
+export type Parallel = "auto" | number;
 
 export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Promise<RunReport> {
   const startedAt = new Date();
@@ -36,9 +45,14 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
     throw new UsageError(`no scenario has a variant named "${opts.variant}"`);
   }
   const kernel = await opts.runtime.inventory();
-  const limit = pLimit(
-    Math.min(Math.max(1, opts.parallel ?? 1), opts.runtime.capabilities.maxParallel),
-  );
+  const caps = opts.runtime.capabilities;
+  const auto = (opts.parallel ?? "auto") === "auto";
+  // A number is a plain count of variants (1: one at a time); auto packs them by weight.
+  const limit = auto
+    ? weightedLimit(autoCapacity(caps.cpus ?? availableParallelism(), caps.maxParallel))
+    : weightedLimit(Math.min(Math.max(1, opts.parallel as number), caps.maxParallel));
+  const last = readDurations(opts.runtime.name);
+  const measured = new Map<string, number>();
   const announced = new Set<string>();
   const jobs = scenarios.map((sc) => {
     const variants = sc.variants.filter(
@@ -50,20 +64,32 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
       const names = variants.map((x) => x.name);
       opts.emit({ kind: "scenario.start", scenario: sc.name, file: sc.file, variants: names });
     };
-    const runs = variants.map((v) =>
-      limit(() => {
-        announce();
-        return runRepeated(opts, kernel, sc, v);
+    return { sc, variants, announce, runs: new Map<Variant, Promise<VariantResult | undefined>>() };
+  });
+  // Started longest first (by the durations of earlier runs on this kernel); reported in order.
+  const all = jobs.flatMap((j) => j.variants.map((v) => ({ j, v })));
+  for (const { j, v } of longestFirst(all, (x) => `${x.j.sc.name}/${x.v.name}`, last)) {
+    const weight = auto ? variantWeight(v.scenario) : 1;
+    j.runs.set(
+      v,
+      limit(weight, async () => {
+        j.announce();
+        const r = await runRepeated(opts, kernel, j.sc, v);
+        if (r && r.verdict !== "skip" && r.durationMs > 0)
+          measured.set(`${j.sc.name}/${v.name}`, r.durationMs / (r.repeat?.runs ?? 1));
+        return r;
       }),
     );
-    return { sc, runs };
-  });
+  }
   const results: ScenarioResult[] = [];
-  for (const { sc, runs } of jobs) {
-    const variants = (await Promise.all(runs)).filter((r): r is VariantResult => r !== undefined);
+  for (const { sc, variants: vs, runs } of jobs) {
+    const variants = (await Promise.all(vs.map((v) => runs.get(v)!))).filter(
+      (r): r is VariantResult => r !== undefined,
+    );
     if (variants.length > 0)
       results.push({ name: sc.name, file: sc.file, summary: sc.summary, variants });
   }
+  if (!isStopping()) recordDurations(opts.runtime.name, measured);
   return {
     tool: { name: "tcprepro", version: VERSION },
     kernel: kernel.release,

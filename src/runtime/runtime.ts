@@ -131,6 +131,8 @@ export interface RuntimeCapabilities {
   ownsKernel: boolean;
   /** Variants that can run at once. */
   maxParallel: number;
+  /** CPUs its nodes run on (a VM's vCPUs), which `--parallel auto` packs; absent: this machine's. */
+  cpus?: number;
 }
 
 /**

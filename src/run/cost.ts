@@ -1,0 +1,42 @@
+/**
+ * What a variant costs the machine while it runs, from its plan alone: `--parallel auto` packs
+ * variants by these weights. Most of the catalog waits on the kernel's own timers (SYN
+ * retransmits, keepalive probes, TIME_WAIT) and costs about one topology's up and down; a SYN
+ * flood or a burst of thousands of connections keeps cores busy in softirq for its whole length,
+ * and two of those side by side on a small machine can move each other's timings (a queue that
+ * should overflow drains in time, a deadline is missed). Weights are in "light variants".
+ */
+import type { Scenario } from "../scenario/schema.js";
+
+/** Attempts (SYNs or connects) that cost about one light variant's CPU. */
+export const ATTEMPTS_PER_UNIT = 2_000;
+
+/**
+ * The variant's weight: 1 for the topology, plus one unit per ATTEMPTS_PER_UNIT SYNs flooded or
+ * connections attempted at once (a rate-limited stream counts its attempts per second only:
+ * it spreads over its length), plus one per command traffic (an unknown program: hping3, curl).
+ */
+export function variantWeight(s: Scenario): number {
+  const replicas = (node: string) => s.nodes[node]?.replicas ?? 1;
+  let attempts = 0;
+  let commands = 0;
+  for (const f of s.floods ?? []) attempts += f.count;
+  for (const t of s.traffic ?? []) {
+    if (t.command) {
+      commands++;
+      continue;
+    }
+    const all = t.connections * replicas(t.from);
+    attempts += t.rate > 0 ? Math.min(all, t.rate * replicas(t.from)) : all;
+  }
+  return 1 + attempts / ATTEMPTS_PER_UNIT + commands;
+}
+
+/**
+ * How much weight may run at once: two light variants per core (measured: the catalog at
+ * `--parallel 4` on 2 cores, 0 disagreements under load), never more variants than the runtime
+ * takes (`maxParallel`), never less than one.
+ */
+export function autoCapacity(cpus: number, maxParallel: number): number {
+  return Math.max(1, Math.min(2 * Math.max(1, cpus), maxParallel));
+}

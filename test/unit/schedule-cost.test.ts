@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { loadSources } from "../../src/index.js";
+import { autoCapacity, variantWeight } from "../../src/run/cost.js";
+import {
+  kernelKey,
+  longestFirst,
+  readDurations,
+  recordDurations,
+} from "../../src/run/durations.js";
+import { weightedLimit } from "../../src/run/weighted-limit.js";
+
+describe("what a variant costs (--parallel auto)", () => {
+  const catalog = loadSources(["scenarios/"]);
+  const weight = (sc: string, v = "baseline") =>
+    variantWeight(catalog.find((s) => s.name === sc)!.variants.find((x) => x.name === v)!.scenario);
+
+  it("weighs a timer wait as one light variant and a flood or a burst as more", () => {
+    expect(weight("keepalive-dead-peer")).toBeLessThan(1.1);
+    expect(weight("syn-flood")).toBeGreaterThanOrEqual(2);
+    for (const s of catalog)
+      for (const v of s.variants) expect(variantWeight(v.scenario)).toBeGreaterThanOrEqual(1);
+  });
+
+  it("sizes the capacity from the CPUs, bounded by the runtime", () => {
+    expect(autoCapacity(2, 16)).toBe(4);
+    expect(autoCapacity(1, 2)).toBe(2);
+    expect(autoCapacity(64, 16)).toBe(16);
+    expect(autoCapacity(0, 0)).toBe(1);
+  });
+});
+
+describe("weightedLimit", () => {
+  const gate = () => {
+    let open!: () => void;
+    const p = new Promise<void>((r) => (open = r));
+    return { p, open };
+  };
+
+  it("runs light jobs side by side up to the capacity, in order", async () => {
+    const limit = weightedLimit(2);
+    const started: number[] = [];
+    const gates = [gate(), gate(), gate()];
+    const runs = gates.map((g, i) =>
+      limit(1, async () => {
+        started.push(i);
+        await g.p;
+        return i;
+      }),
+    );
+    await Promise.resolve();
+    expect(started).toEqual([0, 1]);
+    gates[0]!.open();
+    await runs[0];
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([0, 1, 2]);
+    gates[1]!.open();
+    gates[2]!.open();
+    expect(await Promise.all(runs)).toEqual([0, 1, 2]);
+  });
+
+  it("runs a job heavier than the capacity alone, and nothing overtakes it", async () => {
+    const limit = weightedLimit(2);
+    let running = 0;
+    let most = 0;
+    const job = (w: number) =>
+      limit(w, async () => {
+        running++;
+        most = Math.max(most, running);
+        if (w > 1) expect(running).toBe(1);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+      });
+    await Promise.all([job(1), job(10), job(1), job(1)]);
+    expect(most).toBe(2);
+  });
+
+  it("counts: a capacity of 1 is one at a time", async () => {
+    const limit = weightedLimit(1);
+    let running = 0;
+    await Promise.all(
+      [1, 1, 1].map((w) =>
+        limit(w, async () => {
+          expect(++running).toBe(1);
+          await new Promise((r) => setTimeout(r, 2));
+          running--;
+        }),
+      ),
+    );
+  });
+
+  it("passes a job's failure on and goes on", async () => {
+    const limit = weightedLimit(1);
+    await expect(limit(1, () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(await limit(1, async () => 7)).toBe(7);
+  });
+});
+
+describe("durations of earlier runs (longest first)", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "tcprepro-durations-"));
+    process.env.TCPREPRO_DURATIONS = join(dir, "durations.json");
+  });
+  afterEach(() => {
+    delete process.env.TCPREPRO_DURATIONS;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keys a VM on its kernel, not its accelerator", () => {
+    expect(kernelKey("vm:6.1/tcg")).toBe("vm:6.1");
+    expect(kernelKey("docker")).toBe("docker");
+  });
+
+  it("keeps durations per kernel and orders the longest first, unmeasured before", () => {
+    expect(readDurations("vm:6.1/tcg").size).toBe(0);
+    recordDurations(
+      "vm:6.1/tcg",
+      new Map([
+        ["a/baseline", 100],
+        ["b/baseline", 900],
+      ]),
+    );
+    recordDurations("vm:6.1/kvm", new Map([["c/baseline", 50]]));
+    recordDurations("docker", new Map([["a/baseline", 5]]));
+    const last = readDurations("vm:6.1/tcg");
+    expect(Object.fromEntries(last)).toEqual({
+      "a/baseline": 100,
+      "b/baseline": 900,
+      "c/baseline": 50,
+    });
+    const order = longestFirst(["a/baseline", "c/baseline", "new/x", "b/baseline"], (x) => x, last);
+    expect(order).toEqual(["new/x", "b/baseline", "a/baseline", "c/baseline"]);
+    expect(readDurations("docker").get("a/baseline")).toBe(5);
+  });
+});
