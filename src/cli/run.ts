@@ -13,6 +13,7 @@ import { installSignalHandlers } from "../util/interrupts.js";
 import { UsageError } from "../util/errors.js";
 import { checkOutputs } from "../util/output.js";
 import { POOL_OPTION, RUNTIME_OPTION } from "./engine.js";
+import { ACCEL_OPTION } from "../vm/accel.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -52,6 +53,7 @@ interface RunFlags {
   kernelImage?: string;
   kernelModules?: string;
   shard?: string;
+  accel?: "auto" | "kvm" | "tcg";
 }
 
 /** The run's flags besides the reporters' (which come from their table): [flags, help, parse?, default?]. */
@@ -100,6 +102,7 @@ const RUN_FLAGS: readonly Flag[] = [
   ],
   ["--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules"],
   ["--kernel-modules <dir>", "the modules of --kernel-image (…/lib/modules/<release>)"],
+  ACCEL_OPTION,
   ["--shard <i/n>", "run only the i-th of n stable parts of (kernel, scenario, variant)"],
 ];
 

@@ -15,6 +15,7 @@ import {
 } from "../runtime/registry.js";
 import { KernelUnavailableError, UsageError } from "../util/errors.js";
 import type { KernelSpec } from "../vm/vm-runtime.js";
+import { type AccelRequest, parseAccel } from "../vm/accel.js";
 
 /** The label of this machine's kernel in a matrix. */
 export const HOST = "host";
@@ -30,6 +31,8 @@ export interface TargetRequest {
   kernelImage?: string;
   /** The modules of `kernelImage` (…/lib/modules/<release>). */
   kernelModules?: string;
+  /** The VMs' accelerator: `auto` (KVM if a probe shows it works here), `kvm`, `tcg`. */
+  accel?: AccelRequest;
 }
 
 export interface TargetSpec {
@@ -57,6 +60,8 @@ export function targetSpecs(o: TargetRequest): { specs: TargetSpec[]; matrix: bo
     throw new UsageError(
       "--kernel-image needs --kernel-modules <dir>: the modules of that kernel (lib/modules/<release>)",
     );
+  // The API's `accel` is checked as the flag is (the VM checks TCPREPRO_ACCEL when it opens).
+  if (o.accel !== undefined) parseAccel(o.accel, "accel");
   const booting = typeof o.runtime === "string" && o.runtime !== "auto" && bootsKernel(o.runtime);
   if (typeof o.runtime === "string") runtimeEntryOrAuto(o.runtime);
   const labels = [...(o.kernels ?? []), ...(o.kernel ? [o.kernel] : [])];
@@ -117,7 +122,7 @@ export async function openTarget(
       throw new UsageError("kernels to boot need a registered runtime, not a Runtime object");
     return { label: spec.label, runtime: o.runtime, owned: false };
   }
-  const options: OpenOptions = { pool: o.pool, base: o.base };
+  const options: OpenOptions = { pool: o.pool, base: o.base, accel: o.accel };
   if (spec.kernel) {
     const runtime = await openKernelRuntime(spec.kernel, options, o.runtime);
     return { label: spec.label, runtime, owned: true };

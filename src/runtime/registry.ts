@@ -11,6 +11,7 @@ import { DEFAULT_POOL, parseCidr } from "./subnets.js";
 import { RuntimeUnavailableError, UsageError } from "../util/errors.js";
 import { type KernelSpec, VmRuntime } from "../vm/vm-runtime.js";
 import { cleanVms } from "../vm/qemu.js";
+import type { AccelRequest } from "../vm/accel.js";
 
 export interface OpenOptions {
   /** Address pool for the networks. @default TCPREPRO_POOL, else 198.18.0.0/15 */
@@ -21,6 +22,8 @@ export interface OpenOptions {
   kernel?: KernelSpec;
   /** Objects made for a lab (`lab up`): they outlive the process; see `labs`. */
   lab?: boolean;
+  /** The accelerator of runtimes that boot a kernel (`--accel`). @default TCPREPRO_ACCEL, else auto */
+  accel?: AccelRequest;
 }
 
 export interface RuntimeEntry {
@@ -110,7 +113,7 @@ const vm: RuntimeEntry = {
   bootsKernel: true,
   open: async (o) => {
     if (!o.kernel) throw new UsageError("the vm runtime needs a kernel to boot");
-    return new VmRuntime(o.kernel, { pool: o.pool });
+    return new VmRuntime(o.kernel, { pool: o.pool, accel: o.accel });
   },
   describeClean: (r) => `${r.nodes} VM(s)`,
   clean: async (all) => ({ nodes: await cleanVms(all), networks: 0, other: 0 }),
