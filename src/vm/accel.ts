@@ -53,9 +53,27 @@ export function kvmCpu(): string {
   return process.env.TCPREPRO_KVM_CPU ?? "host";
 }
 
-/** QEMU's accelerator and CPU arguments. TCG's `max` has every feature QEMU can emulate. */
-export function qemuAccelArgs(accel: Accel): string[] {
-  return accel === "kvm" ? ["-accel", "kvm", "-cpu", kvmCpu()] : ["-accel", "tcg", "-cpu", "max"];
+/**
+ * vCPUs per VM (`TCPREPRO_VM_CPUS`, 1–8). Default 1: see BENCHMARKS.md ("vCPUs"), measured on
+ * 2 cores: a second vCPU under multi-threaded TCG did not shorten the catalog there.
+ */
+export function vmCpus(): number {
+  const env = process.env.TCPREPRO_VM_CPUS;
+  if (!env) return 1;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1 || n > 8)
+    throw new UsageError(`TCPREPRO_VM_CPUS: "${env}" is not a whole number from 1 to 8`);
+  return n;
+}
+
+/**
+ * QEMU's accelerator, CPU and SMP arguments. TCG's `max` has every feature QEMU can emulate;
+ * with more than one vCPU, TCG runs one host thread per vCPU (`thread=multi`).
+ */
+export function qemuAccelArgs(accel: Accel, cpus = vmCpus()): string[] {
+  const smp = ["-smp", String(cpus)];
+  if (accel === "kvm") return ["-accel", "kvm", "-cpu", kvmCpu(), ...smp];
+  return ["-accel", cpus > 1 ? "tcg,thread=multi" : "tcg", "-cpu", "max", ...smp];
 }
 
 /** How the accelerator was chosen, for messages, reports and doctor. */

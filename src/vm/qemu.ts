@@ -96,8 +96,6 @@ export class Vm {
       ...qemuAccelArgs(accel),
       "-m",
       String(VM_MEMORY_MB),
-      "-smp",
-      "1",
       "-nographic",
       "-no-reboot",
       "-nic",

@@ -29,6 +29,7 @@ import {
   bootWithAccel,
   describeAccel,
   SPEED_LOOP,
+  vmCpus,
 } from "./accel.js";
 import { randomBytes } from "node:crypto";
 
@@ -48,7 +49,10 @@ export class VmRuntime implements Runtime {
     // Traced in the guest's own tracefs (traceDrops), not the host's.
     dropReasons: true,
     ownsKernel: true,
-    maxParallel: 2,
+    // Variants side by side in the one VM (each its own namespaces, names and addresses):
+    // two per vCPU, as on the host (`--parallel auto` packs by these).
+    maxParallel: 2 * vmCpus(),
+    cpus: vmCpus(),
   };
   private vm: Vm | undefined;
   private inner: NetnsRuntime | undefined;

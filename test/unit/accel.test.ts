@@ -150,7 +150,15 @@ describe("accel flags", () => {
   });
 
   it("gives QEMU the host's CPU under KVM and `max` under TCG", () => {
-    expect(qemuAccelArgs("tcg")).toEqual(["-accel", "tcg", "-cpu", "max"]);
+    expect(qemuAccelArgs("tcg", 1)).toEqual(["-accel", "tcg", "-cpu", "max", "-smp", "1"]);
+    expect(qemuAccelArgs("tcg", 2)).toEqual([
+      "-accel",
+      "tcg,thread=multi",
+      "-cpu",
+      "max",
+      "-smp",
+      "2",
+    ]);
     expect(qemuAccelArgs("kvm").slice(0, 3)).toEqual(["-accel", "kvm", "-cpu"]);
   });
 });
