@@ -8,13 +8,17 @@
  */
 import type { Scenario } from "../scenario/schema.js";
 
-/** Attempts (SYNs or connects) that cost about one light variant's CPU. */
-export const ATTEMPTS_PER_UNIT = 2_000;
+/**
+ * SYNs or connection attempts (at once) that cost about one light variant's CPU. A variant with
+ * fewer weighs exactly 1 — a topology's up and down dominate it — so light variants pack
+ * exactly `capacity` at a time (a weight of 1.05 would leave a slot of a capacity of 2 empty).
+ */
+export const ATTEMPTS_PER_UNIT = 1_000;
 
 /**
- * The variant's weight: 1 for the topology, plus one unit per ATTEMPTS_PER_UNIT SYNs flooded or
- * connections attempted at once (a rate-limited stream counts its attempts per second only:
- * it spreads over its length), plus one per command traffic (an unknown program: hping3, curl).
+ * The variant's weight: 1, or one unit per ATTEMPTS_PER_UNIT SYNs flooded plus connections
+ * attempted when more (a rate-limited stream counts its attempts per second only: it spreads
+ * over its length), plus one per command traffic (an unknown program: hping3, curl).
  */
 export function variantWeight(s: Scenario): number {
   const replicas = (node: string) => s.nodes[node]?.replicas ?? 1;
@@ -29,7 +33,7 @@ export function variantWeight(s: Scenario): number {
     const all = t.connections * replicas(t.from);
     attempts += t.rate > 0 ? Math.min(all, t.rate * replicas(t.from)) : all;
   }
-  return 1 + attempts / ATTEMPTS_PER_UNIT + commands;
+  return Math.max(1, attempts / ATTEMPTS_PER_UNIT) + commands;
 }
 
 /**
