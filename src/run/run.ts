@@ -49,7 +49,7 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   const auto = (opts.parallel ?? "auto") === "auto";
   // A number is a plain count of variants (1: one at a time); auto packs them by weight.
   const limit = auto
-    ? weightedLimit(autoCapacity(caps.cpus ?? availableParallelism(), caps.maxParallel))
+    ? weightedLimit(autoCapacity(caps, availableParallelism()))
     : weightedLimit(Math.min(Math.max(1, opts.parallel as number), caps.maxParallel));
   const last = readDurations(opts.runtime.name);
   const measured = new Map<string, number>();

@@ -131,7 +131,10 @@ export interface RuntimeCapabilities {
   ownsKernel: boolean;
   /** Variants that can run at once. */
   maxParallel: number;
-  /** CPUs its nodes run on (a VM's vCPUs), which `--parallel auto` packs; absent: this machine's. */
+  /**
+   * CPUs its nodes run on when they are not this machine's (a VM's emulated vCPUs): `--parallel
+   * auto` then runs one light variant per CPU. Absent: this machine's cores, two per core.
+   */
   cpus?: number;
 }
 

@@ -26,10 +26,12 @@ describe("what a variant costs (--parallel auto)", () => {
   });
 
   it("sizes the capacity from the CPUs, bounded by the runtime", () => {
-    expect(autoCapacity(2, 16)).toBe(4);
-    expect(autoCapacity(1, 2)).toBe(2);
-    expect(autoCapacity(64, 16)).toBe(16);
-    expect(autoCapacity(0, 0)).toBe(1);
+    expect(autoCapacity({ maxParallel: 16 }, 2)).toBe(4);
+    expect(autoCapacity({ maxParallel: 16 }, 64)).toBe(16);
+    expect(autoCapacity({ maxParallel: 0 }, 0)).toBe(1);
+    // A VM's emulated vCPUs: one each.
+    expect(autoCapacity({ cpus: 1, maxParallel: 2 }, 2)).toBe(1);
+    expect(autoCapacity({ cpus: 2, maxParallel: 4 }, 2)).toBe(2);
   });
 });
 
