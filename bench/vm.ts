@@ -192,9 +192,13 @@ function writeResults(results: Record<string, unknown>): void {
   const section = render(results);
   const md = existsSync("BENCHMARKS.md") ? readFileSync("BENCHMARKS.md", "utf8") : "# Benchmarks\n";
   const start = md.indexOf(HEADING);
+  // Sections after this one (6., written by hand) are kept.
+  const next = start >= 0 ? md.indexOf("\n## 6. ", start) : -1;
   writeFileSync(
     "BENCHMARKS.md",
-    (start >= 0 ? md.slice(0, start) : md.trimEnd() + "\n\n") + section,
+    (start >= 0 ? md.slice(0, start) : md.trimEnd() + "\n\n") +
+      section +
+      (next >= 0 ? md.slice(next) : ""),
   );
   process.stdout.write(section);
 }
