@@ -46,7 +46,8 @@ export function freeSubnets(pool: string, used: string[], random = Math.random):
   const out: string[] = [];
   for (let k = 0; k < blocks; k++) {
     const subnet = `${intToIp((base + ((start + k) % blocks) * 256) >>> 0)}/24`;
-    if (!used.some((u) => overlaps(u, subnet))) out.push(subnet);
+    // An IPv6 prefix (another run's, `2001:2:0:ca8a::/64`) never overlaps an IPv4 /24.
+    if (!used.some((u) => !u.includes(":") && overlaps(u, subnet))) out.push(subnet);
   }
   return out;
 }
