@@ -9,6 +9,11 @@ describe("subnet allocation", () => {
     expect(all[511]).toBe("198.19.255.0/24");
   });
 
+  it("takes another run's IPv6 prefixes as no conflict", () => {
+    const free = freeSubnets("198.18.0.0/23", ["2001:2:0:ca8a::/64", "198.18.0.0/24"], () => 0);
+    expect(free).toEqual(["198.18.1.0/24"]);
+  });
+
   it("skips blocks in use, including ones covered by a wider network", () => {
     const free = freeSubnets(
       "198.18.0.0/15",
