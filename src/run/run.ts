@@ -48,10 +48,12 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
   const caps = opts.runtime.capabilities;
   const auto = (opts.parallel ?? "auto") === "auto";
   // A number is a plain count of variants (1: one at a time); auto packs them by weight.
-  const limit = auto
-    ? weightedLimit(autoCapacity(caps, availableParallelism()))
-    : weightedLimit(Math.min(Math.max(1, opts.parallel as number), caps.maxParallel));
-  const last = readDurations(opts.runtime.name);
+  const capacity = auto
+    ? autoCapacity(caps, availableParallelism())
+    : Math.min(Math.max(1, opts.parallel as number), caps.maxParallel);
+  const limit = weightedLimit(capacity);
+  // One at a time, the order changes nothing but the console's: the catalog's then.
+  const last = capacity > 1 ? readDurations(opts.runtime.name) : new Map<string, number>();
   const measured = new Map<string, number>();
   const announced = new Set<string>();
   const jobs = scenarios.map((sc) => {
