@@ -4,7 +4,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkVersion, kernelDir, listCached, KNOWN_VERSIONS } from "../kernels/cache.js";
+import { kernelDir, listCached, KNOWN_VERSIONS } from "../kernels/cache.js";
+import { checkOwnFiles } from "../kernels/own.js";
+import { resolveKernel } from "../kernels/resolve.js";
 import type { KernelTarget } from "../run/matrix.js";
 import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import type { KernelFacts } from "../scenario/semantics.js";
@@ -35,10 +37,16 @@ export function kernelLabels(
         .map((s) => s.trim())
         .filter(Boolean)
     : [];
-  for (const l of labels) if (l !== "host") checkVersion(l);
+  for (const l of labels) if (l !== "host") resolveKernel(l);
   if (new Set(labels).size !== labels.length)
     throw new UsageError("--kernel: a kernel is named twice");
-  if (flags.kernelImage) labels.push("custom");
+  if (flags.kernelImage) {
+    checkOwnFiles(flags.kernelImage, flags.kernelModules!, {
+      image: "--kernel-image",
+      modules: "--kernel-modules",
+    });
+    labels.push("custom");
+  }
   if (labels.length === 0 && runtime === "vm") {
     const newest = listCached()
       .filter((k) => k.version in KNOWN_VERSIONS)

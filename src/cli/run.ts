@@ -65,7 +65,10 @@ export function registerRun(program: Command): void {
       "--base <image>",
       "base image for the node image (default: the offline debootstrap image)",
     )
-    .option("--kernel <list>", "run on these kernels: 5.10, 6.1, 6.12, 7.2 (VMs), host")
+    .option(
+      "--kernel <list>",
+      "run on these kernels: 5.10, 6.1, 6.12, 7.2 (VMs), names of `kernels add`, host",
+    )
     .option("--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules")
     .option("--kernel-modules <dir>", "the modules of --kernel-image (…/lib/modules/<release>)")
     .option("--shard <i/n>", "run only the i-th of n stable parts of (kernel, scenario, variant)")

@@ -65,16 +65,29 @@ export class GuestChannel implements HostExecutor {
       this.fail(this.closedReason ?? `${this.where}: the VM went away`),
     );
     this.socket.on("error", () => undefined);
-    // QEMU holds what we write until the guest opens its port: the first answer means "up".
+    // QEMU holds what we write until the guest opens its port: the agent's `ok` means "up".
+    // Anything else (the errno this side makes up when QEMU closes the socket) means it is not.
+    const timeoutMs = Math.max(0, deadline - Date.now());
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${this.where}: the guest agent did not answer`)),
-        Math.max(0, deadline - Date.now()),
+        () =>
+          reject(
+            new Error(
+              `${this.where}: the guest agent did not answer within ${Math.round(timeoutMs / 1000)} s`,
+            ),
+          ),
+        timeoutMs,
       );
       this.request(["ping"], {
-        on: () => {
+        on: (kind, payload) => {
           clearTimeout(timer);
-          resolve();
+          if (kind === "ok") resolve();
+          else
+            reject(
+              new Error(
+                `${this.where}: the guest never answered (${payload.replace(/^-?\d+ /, "")})`,
+              ),
+            );
           return true;
         },
       });

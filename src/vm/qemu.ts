@@ -130,16 +130,23 @@ export class Vm {
     const state: VmState = { pid: process.pid, host: hostname(), qemuPid: child.pid!, dir };
     writeFileSync(statePath(name), JSON.stringify(state) + "\n");
     const vm = new Vm(name, kernel, child.pid!, dir, exit);
+    let exited = false;
+    void exit.then(() => (exited = true));
     try {
       await Promise.race([
         vm.channel.open(socket, Date.now() + BOOT_DEADLINE_MS),
         exit.then(() => {
-          throw new Error(`kernel ${kernel.version}: QEMU exited: ${stderr.trim()}`);
+          throw new Error(`QEMU exited`);
         }),
       ]);
     } catch (err) {
+      // The socket closes as QEMU exits: give its exit (and stderr) a moment to arrive, so the
+      // message says what QEMU said rather than that a read failed.
+      await Promise.race([exit, sleep(1000)]);
+      const why = exited ? "QEMU exited" : (err as Error).message.replace(/^kernel [^:]+: /, "");
+      const message = bootFailure(kernel, why, stderr, vm.consoleLog);
       await vm.stop();
-      throw err;
+      throw new Error(message);
     }
     return vm;
   }
@@ -155,6 +162,39 @@ export class Vm {
     })();
     return this.stopping;
   }
+}
+
+/** The last lines a console printed, without the empty ones. */
+export function consoleTail(text: string, lines = 12): string[] {
+  return text
+    .replace(/\r/g, "")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== "")
+    .slice(-lines);
+}
+
+/** A failed boot said in full: what happened, QEMU's own words, the guest console's last lines. */
+function bootFailure(
+  kernel: CachedKernel,
+  why: string,
+  stderr: string,
+  consoleLog: string,
+): string {
+  let console = "";
+  try {
+    console = readFileSync(consoleLog, "latin1");
+  } catch {
+    // never written: QEMU did not get that far
+  }
+  const tail = consoleTail(console);
+  return [
+    `kernel ${kernel.version} (${kernel.vmlinux ?? kernel.vmlinuz}) did not boot: ${why}`,
+    stderr.trim() ? `QEMU said: ${stderr.trim()}` : "QEMU said nothing",
+    tail.length > 0
+      ? `the console's last lines:\n${tail.map((l) => `  | ${l}`).join("\n")}`
+      : "the console printed nothing",
+  ].join("\n");
 }
 
 async function killQemu(pid: number, gone: () => boolean): Promise<void> {

@@ -6,7 +6,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CachedKernel, kernelDir, readCached } from "../kernels/cache.js";
-import { customKernel, fetchKernel } from "../kernels/fetch.js";
+import { customKernel } from "../kernels/fetch.js";
+import { prepareKernel } from "../kernels/resolve.js";
 import { withVmlinux } from "../kernels/vmlinux.js";
 import { counterNames } from "../runtime/shared/host-inventory.js";
 import { AGENT_BINARY, buildAgent } from "../runtime/shared/agent.js";
@@ -24,7 +25,10 @@ import { type GuestDropTracer, guestNoDropReasons, startGuestDropTracer } from "
 import { buildGuest, cleanVms, Vm } from "./qemu.js";
 import { randomBytes } from "node:crypto";
 
-/** A kernel to boot: a fetched (or fetchable) version, or a user's own image and modules. */
+/**
+ * A kernel to boot: a name (`resolveKernel`: Debian's version or one of `kernels add`), or a
+ * user's own image and modules given on the command line.
+ */
 export type KernelSpec = { version: string } | { image: string; modules: string };
 
 export function kernelLabel(spec: KernelSpec): string {
@@ -71,7 +75,7 @@ export class VmRuntime implements Runtime {
     const say = (m: string) => progress(`${this.name}: ${m}`);
     this.cached = withVmlinux(
       "version" in this.spec
-        ? await fetchKernel(this.spec.version, say)
+        ? await prepareKernel(this.spec.version, say)
         : await customKernel(this.spec.image, this.spec.modules, say),
     );
     await buildAgent(say);
