@@ -224,6 +224,11 @@ export class GuestChannel implements HostExecutor {
     return data === undefined ? undefined : Number(data);
   }
 
+  /** Moves the guest's CLOCK_REALTIME by `deltaUs` (0: leaves it); its time after, µs. */
+  async clock(deltaUs: number): Promise<number> {
+    return Number(await this.simple("clock", [String(Math.round(deltaUs))]));
+  }
+
   async kill(pid: number, sig: NodeJS.Signals): Promise<void> {
     await this.orUndefined(this.simple("kill", [String(pid), String(constants.signals[sig])]));
   }

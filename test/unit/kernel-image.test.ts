@@ -11,6 +11,7 @@ import { bzVersion, checkBootImage } from "../../src/kernels/image.js";
 import { checkOwnFiles, checkOwnName } from "../../src/kernels/own.js";
 import { GuestChannel } from "../../src/vm/channel.js";
 import { consoleTail } from "../../src/vm/qemu.js";
+import { clockOffsetUs } from "../../src/vm/vm-runtime.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tcprepro-image-test-"));
 
@@ -119,5 +120,21 @@ describe("the guest counts as up", () => {
 
   it("says the console's last lines, not its blank ones", () => {
     expect(consoleTail("a\r\n\r\nb\nc\n\n", 2)).toEqual(["b", "c"]);
+  });
+});
+
+describe("one clock", () => {
+  it("measures the guest's clock against the host's from the round trip with the least delay", async () => {
+    let n = 0;
+    // The guest is 1.69 s ahead; the first read is slow (its answer is stamped late).
+    const read = async () => {
+      const slow = n++ === 0;
+      if (slow) await new Promise((r) => setTimeout(r, 30));
+      const t = (performance.timeOrigin + performance.now()) * 1000 + 1_690_000;
+      if (slow) await new Promise((r) => setTimeout(r, 1));
+      return t;
+    };
+    const offset = await clockOffsetUs(read);
+    expect(Math.abs(offset - 1_690_000)).toBeLessThan(2_000);
   });
 });
