@@ -14,6 +14,20 @@ import { Apt } from "../kernels/apt.js";
 import { busyboxPath, kernelDir } from "../kernels/cache.js";
 import { depmod, ensureBusybox, fetchKernel } from "../kernels/fetch.js";
 import { checkOwnFiles, checkOwnName, listOwn, prepareOwn } from "../kernels/own.js";
+import {
+  catalogUse,
+  checkBeforeBoot,
+  checkKernel,
+  formatCheck,
+  hostIptablesFlavour,
+  readSources,
+} from "../kernels/check.js";
+import { resolveKernel } from "../kernels/resolve.js";
+import { expandPaths, loadAll } from "../run/run.js";
+import { anyKernel } from "../scenario/semantics.js";
+import { UsageError } from "../util/errors.js";
+import { PROJECT_ROOT } from "../util/project.js";
+import { join } from "node:path";
 
 const progress = (message: string) => process.stderr.write(`  ${message}\n`);
 
@@ -65,6 +79,13 @@ export function registerKernels(program: Command): void {
       // Everything is checked before the cache is touched: a bad one is exit 2, nothing made.
       checkOwnName(name);
       const files = checkOwnFiles(opts.image, opts.modules);
+      // A kernel that cannot boot or run any scenario is refused now, not at its first run.
+      const check = checkBeforeBoot(files.image, files.modules);
+      if (check.fatal) throw new UsageError(formatCheck(check, `${name}`).trimEnd());
+      for (const f of check.features.filter((x) => x.status === "missing"))
+        progress(
+          `${name} lacks ${f.id}: ${f.missing.join(", ")} (\`kernels check ${name}\` says what that costs)`,
+        );
       const replaced = readCached(name) !== undefined;
       await ensureBusybox(new Apt(cacheDir(), progress));
       const k = await prepareOwn({
@@ -77,6 +98,43 @@ export function registerKernels(program: Command): void {
       process.stdout.write(
         `${name} ${k.release} ${replaced ? "replaced" : "added"} (${k.own!.image}; tcprepro's files in ${kernelDir(name)})\n`,
       );
+    });
+  kernels
+    .command("check")
+    .description(
+      "which features the VM runtime needs a kernel lacks (boot modules, netns, veth, bridge, netfilter, netem, tracing) and what each costs",
+    )
+    .argument(
+      "<image-or-name>",
+      "a bzImage, or the name of a kernel (6.1, or one of `kernels add`)",
+    )
+    .argument("[modules]", "the image's lib/modules/<release> directory (with an image)")
+    .option("--json", "print the check as JSON", false)
+    .action((what: string, modules: string | undefined, opts: { json: boolean }) => {
+      let image = what;
+      let mods = modules;
+      let label = what;
+      if (mods === undefined) {
+        const k = resolveKernel(what);
+        if (!k.cached)
+          throw new UsageError(
+            `kernel ${what} is not fetched yet: \`tcprepro kernels fetch ${what}\``,
+          );
+        image = k.cached.own?.image ?? k.cached.vmlinuz;
+        mods = k.cached.modules;
+        label = `kernel ${what} (${k.release})`;
+      } else checkOwnFiles(image, mods, { image: "image", modules: "modules" });
+      const catalog = loadAll(expandPaths([join(PROJECT_ROOT, "scenarios")]), anyKernel);
+      const check = checkKernel(
+        readSources(image, mods),
+        catalogUse(catalog),
+        hostIptablesFlavour(),
+      );
+      process.stdout.write(
+        opts.json ? JSON.stringify(check, null, 2) + "\n" : formatCheck(check, label),
+      );
+      // Like doctor: exit 1 says "this kernel lacks what tcprepro needs", nothing failed.
+      process.exitCode = check.fatal ? 1 : 0;
     });
   kernels
     .command("rm")

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type CachedKernel, kernelDir, readCached } from "../kernels/cache.js";
 import { customKernel } from "../kernels/fetch.js";
 import { prepareKernel } from "../kernels/resolve.js";
+import { checkBeforeBoot, formatCheck } from "../kernels/check.js";
 import { withVmlinux } from "../kernels/vmlinux.js";
 import { counterNames } from "../runtime/shared/host-inventory.js";
 import { AGENT_BINARY, buildAgent } from "../runtime/shared/agent.js";
@@ -79,6 +80,16 @@ export class VmRuntime implements Runtime {
         ? await prepareKernel(this.spec.version, say)
         : await customKernel(this.spec.image, this.spec.modules, say),
     );
+    // What the kernel lacks, from its config or module lists, before QEMU starts.
+    const check = checkBeforeBoot(
+      this.cached.own?.image ?? this.cached.vmlinuz,
+      this.cached.modules,
+    );
+    if (check.fatal) throw new Error(formatCheck(check, `kernel ${this.cached.version}`).trimEnd());
+    for (const f of check.features.filter((x) => x.status === "missing"))
+      say(
+        `lacks ${f.id} (${f.missing.join(", ")}): scenarios that need it will not run; see \`tcprepro kernels check ${this.cached.version}\``,
+      );
     await buildAgent(say);
     await buildGuest(say);
     const t0 = performance.now();
