@@ -67,6 +67,10 @@ function variantRows(v: VariantComparison): string[][] {
       String(c.b),
       delta(c.a, c.b),
     ]);
+  if (v.notRun) {
+    rows.push(["why", v.notRun.a ?? "ran", v.notRun.b ?? "ran", ""]);
+    return rows;
+  }
   const p = (s: VariantComparison["connectMs"]["a"]) => (s ? `${s.p50} / ${s.p99}` : "-");
   rows.push(["connect p50/p99 ms", p(v.connectMs.a), p(v.connectMs.b), ""]);
   return rows;

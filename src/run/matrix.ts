@@ -14,6 +14,7 @@ import { UsageError } from "../util/errors.js";
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runAll, type RunOptions } from "./run.js";
 import { emptyResult } from "./run-variant.js";
+import { kernelFactsOf } from "../report/kernel-facts.js";
 
 export interface KernelTarget {
   /** `6.1`, `7.2`, `host`. */
@@ -80,7 +81,13 @@ export async function runMatrix(
         const emit = tagged(opts.emit, t.label);
         try {
           await t.runtime.prepare((message) => emit({ kind: "prepare", message }));
-          return await runAll(scenarios, { ...opts, emit, runtime: t.runtime, select });
+          const report = await runAll(scenarios, { ...opts, emit, runtime: t.runtime, select });
+          // For the kernel diff (#22): what this kernel has, so a counter it lacks is "absent".
+          const facts = kernelFactsOf(await t.runtime.inventory());
+          return {
+            ...report,
+            kernels: { [t.label]: { release: report.kernel, runtime: report.runtime, facts } },
+          };
         } catch (err) {
           if (err instanceof UsageError) throw err;
           return failedKernel(scenarios, t, select, err as Error);

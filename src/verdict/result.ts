@@ -105,8 +105,22 @@ export interface RunReport {
   startedAt: string;
   durationMs: number;
   /** A kernel matrix: each kernel label's release and runtime. */
-  kernels?: Record<string, { release: string; runtime: string }>;
+  kernels?: Record<string, { release: string; runtime: string; facts?: KernelFactsSummary }>;
   scenarios: ScenarioResult[];
+}
+
+/**
+ * What a kernel of a matrix has, from its runtime's inventory: what the kernel diff compares
+ * (a counter one kernel lacks is absent there, not 0).
+ */
+export interface KernelFactsSummary {
+  /** Every counter name it exposes, sorted. */
+  counters: string[];
+  /** The sysctls whose presence tells kernels apart (tcp_tw_recycle, …): exists or not. */
+  sysctls: Record<string, boolean>;
+  /** Why it gives no drop reasons; absent when it does. */
+  noDropReasons?: string;
+  qdiscs: string[];
 }
 
 /** What reports print for a pass that checked nothing. */
