@@ -244,18 +244,24 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
   const ch = vm.channel;
   await runOn(ch, ["modprobe", "-a", "nf_conntrack", "sch_netem"]);
   const read = async (p: string) => (await ch.readFile(p))?.toString() ?? "";
-  const [netstat, snmp, conntrack, sysctls] = await Promise.all([
+  const [netstat, snmp, conntrack, sysctls, netnsSysctls] = await Promise.all([
     read("/proc/net/netstat"),
     read("/proc/net/snmp"),
     read("/proc/net/stat/nf_conntrack"),
     runOn(ch, ["find", "/proc/sys", "-type", "f"]),
+    // What a node can set: /proc/sys/net seen from a fresh network namespace. Older kernels
+    // keep some net.* knobs in the initial namespace only (4.11: tcp_abort_on_overflow).
+    runOn(ch, ["unshare", "-n", "find", "/proc/sys/net", "-type", "f"]),
   ]);
-  const names = new Set(
-    sysctls.stdout
-      .split("\n")
-      .filter(Boolean)
-      .map((p) => p.slice("/proc/sys/".length).replaceAll("/", ".")),
-  );
+  const namesOf = (out: string) =>
+    new Set(
+      out
+        .split("\n")
+        .filter(Boolean)
+        .map((p) => p.slice("/proc/sys/".length).replaceAll("/", ".")),
+    );
+  const names = namesOf(sysctls.stdout);
+  const inNetns = netnsSysctls.code === 0 ? namesOf(netnsSysctls.stdout) : undefined;
   // Kept for validating scenarios before the next boot (see matrixFacts).
   if (readCached(kernel.version))
     writeFileSync(join(kernelDir(kernel.version), "sysctls.txt"), [...names].join("\n"));
@@ -264,6 +270,14 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
     release: kernel.release,
     counters: counterNames(netstat, snmp, conntrack),
     sysctlExists: (name) => names.has(name.replaceAll("/", ".")),
+    ...(inNetns
+      ? {
+          sysctlPerNetns: (name: string) => {
+            const n = name.replaceAll("/", ".");
+            return n.startsWith("net.") ? inNetns.has(n) : names.has(n);
+          },
+        }
+      : {}),
     qdiscs: qdiscsOf(kernel.modules),
     ...(noDropReasons ? { noDropReasons } : {}),
   };
