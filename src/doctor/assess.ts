@@ -56,7 +56,7 @@ const CONNTRACK_FIX =
 
 function sysctlFix(name: string): string {
   if (name === "net.ipv4.tcp_tw_recycle")
-    return "removed in Linux 4.12: run those scenarios on an older kernel";
+    return "removed in Linux 4.12 (and per network namespace only in 4.11): run those scenarios on a 4.11 kernel in a VM (`tcprepro kernels add`, docs/kernels.md)";
   if (name.startsWith("net.netfilter.") || name.startsWith("net.nf_conntrack"))
     return CONNTRACK_FIX;
   return "this kernel does not have it (a module that is not loaded, or a kernel built without it): load the module or run on a kernel that has it";

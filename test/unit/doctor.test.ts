@@ -288,19 +288,21 @@ describe("what the catalog uses", () => {
 
   it("collects sysctls from nodes and requires, counters from expect and requires, with kernel ranges", () => {
     expect(needs.sysctls.get("net.ipv4.tcp_tw_recycle")).toEqual([
-      { scenario: "tw-recycle-nat", kernelRange: "<4.12", required: true },
+      { scenario: "tw-recycle-nat", kernelRange: ">=4.11, <4.12", required: true },
     ]);
     expect(needs.sysctls.get("net.core.somaxconn")?.map((u) => u.scenario)).toContain(
       "somaxconn-caps-backlog",
     );
     expect(needs.sysctls.get("net.core.somaxconn")?.[0]?.required).toBe(false);
     expect(needs.counters.get("TcpExtPAWSPassive")).toEqual([
-      { scenario: "tw-recycle-nat", kernelRange: "<4.12", required: true },
+      { scenario: "tw-recycle-nat", kernelRange: ">=4.11, <4.12", required: true },
     ]);
     expect(needs.counters.get("TcpExtListenOverflows")?.map((u) => u.scenario)).toContain(
       "accept-queue-overflow",
     );
-    expect(needs.scenarios.find((s) => s.name === "tw-recycle-nat")?.kernelRange).toBe("<4.12");
+    expect(needs.scenarios.find((s) => s.name === "tw-recycle-nat")?.kernelRange).toBe(
+      ">=4.11, <4.12",
+    );
   });
 
   it("lists a scenario once per name even when several variants use it", () => {
