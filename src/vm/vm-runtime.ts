@@ -50,6 +50,7 @@ export class VmRuntime implements Runtime {
   private vm: Vm | undefined;
   private inner: NetnsRuntime | undefined;
   private cached: CachedKernel | undefined;
+  private say: ((message: string) => void) | undefined;
   private inventoryRead: Promise<KernelInventory> | undefined;
   /** Topologies share the VM's kernel; one with kernel-wide sysctls has it alone. */
   private readonly kernelUse = new SharedOrExclusive();
@@ -75,6 +76,7 @@ export class VmRuntime implements Runtime {
   async prepare(progress: (message: string) => void): Promise<void> {
     if (this.vm) return;
     const say = (m: string) => progress(`${this.name}: ${m}`);
+    this.say = say;
     this.cached = withVmlinux(
       "version" in this.spec
         ? await prepareKernel(this.spec.version, say)
@@ -158,6 +160,12 @@ export class VmRuntime implements Runtime {
 
   /** Power the VM off. */
   async close(): Promise<void> {
+    // How far the guest's clock wandered from the host's over the run (set once, at boot).
+    if (this.vm && this.say) {
+      const drift = await clockOffsetUs(() => this.vm!.channel.clock(0), 3).catch(() => undefined);
+      if (drift !== undefined)
+        this.say(`guest clock ${(drift / 1000).toFixed(1)} ms off the host's at the end`);
+    }
     await this.vm?.stop();
   }
 
