@@ -125,8 +125,10 @@ function compareCounters(
     // Only moved counters are in a report: a missing one is a zero delta — unless the kernel
     // has no such counter at all.
     for (const counter of keysOf(ca, cb).sort()) {
-      const missA = available.a !== undefined && !available.a.has(counter);
-      const missB = available.b !== undefined && !available.b.has(counter);
+      // IcmpMsg… lines list only the ICMP types seen so far: never "absent", only unseen.
+      const dynamic = counter.startsWith("IcmpMsg");
+      const missA = !dynamic && available.a !== undefined && !available.a.has(counter);
+      const missB = !dynamic && available.b !== undefined && !available.b.has(counter);
       if (missA || missB) {
         absent.push({
           node,

@@ -79,8 +79,9 @@ export function diffKernels(report: RunReport, a: string, b: string): KernelDiff
         (fa.noDropReasons === undefined) !== (fb.noDropReasons === undefined)
           ? { a: fa.noDropReasons ?? true, b: fb.noDropReasons ?? true }
           : undefined,
-      countersOnlyA: fa.counters.filter((c) => !setB.has(c)),
-      countersOnlyB: fb.counters.filter((c) => !setA.has(c)),
+      // IcmpMsg… counters appear once an ICMP type was seen: not a kernel's difference.
+      countersOnlyA: fa.counters.filter((c) => !setB.has(c) && !c.startsWith("IcmpMsg")),
+      countersOnlyB: fb.counters.filter((c) => !setA.has(c) && !c.startsWith("IcmpMsg")),
     };
   }
   return diff;
@@ -115,9 +116,13 @@ export function kernelFactLines(d: KernelDiff): string[] {
         `counters on ${d.b} only (${k.countersOnlyB.length}, appeared since ${d.a}): ${names(k.countersOnlyB)}`,
       );
   }
-  for (const x of d.absent)
+  for (const side of ["a", "b"] as const) {
+    const moved = d.absent.filter((x) => x.presentOn === side);
+    if (moved.length === 0) continue;
+    const [here, there] = side === "a" ? [d.a, d.b] : [d.b, d.a];
     lines.push(
-      `${x.counter} moved on ${x.presentOn === "a" ? d.a : d.b} in ${x.variants} variant(s); absent on ${x.presentOn === "a" ? d.b : d.a} (not 0: that kernel has no such counter)`,
+      `moved on ${here}, absent on ${there} (not 0: ${there} has no such counter): ${moved.map((x) => `${x.counter} (${x.variants} variant${x.variants === 1 ? "" : "s"})`).join(", ")}`,
     );
+  }
   return lines;
 }

@@ -89,7 +89,9 @@ describe("the kernel diff", () => {
     expect(lines).toContain(
       "counters on 7.2 only (2, appeared since 4.11): TcpExtPAWSTimewait, IpOutTransmits",
     );
-    expect(lines).toMatch(/IpOutTransmits moved on 7.2 in 1 variant\(s\); absent on 4.11 \(not 0/);
+    expect(lines).toContain(
+      "moved on 7.2, absent on 4.11 (not 0: 4.11 has no such counter): IpOutTransmits (1 variant)",
+    );
   });
 
   it("prints behaviour before the kernels' own differences", () => {
