@@ -83,11 +83,12 @@ export async function runMatrix(
           await t.runtime.prepare((message) => emit({ kind: "prepare", message }));
           const report = await runAll(scenarios, { ...opts, emit, runtime: t.runtime, select });
           // For the kernel diff (#22): what this kernel has, so a counter it lacks is "absent".
-          const facts = kernelFactsOf(await t.runtime.inventory());
-          return {
-            ...report,
-            kernels: { [t.label]: { release: report.kernel, runtime: report.runtime, facts } },
-          };
+          const facts = await t.runtime
+            .inventory()
+            .then(kernelFactsOf)
+            .catch(() => undefined);
+          const k = { release: report.kernel, runtime: report.runtime };
+          return { ...report, kernels: { [t.label]: facts ? { ...k, facts } : k } };
         } catch (err) {
           if (err instanceof UsageError) throw err;
           return failedKernel(scenarios, t, select, err as Error);
