@@ -56,6 +56,8 @@ export class GuestChannel implements HostExecutor {
         break;
       } catch (err) {
         if (Date.now() > deadline) throw err;
+        // The boot was given up (QEMU exited, the console showed a stuck boot): stop trying.
+        if (this.closedReason !== undefined) throw new Error(this.closedReason);
         await sleep(20);
       }
     }

@@ -133,12 +133,21 @@ export class Vm {
     let exited = false;
     void exit.then(() => (exited = true));
     try {
-      await Promise.race([
-        vm.channel.open(socket, Date.now() + BOOT_DEADLINE_MS),
-        exit.then(() => {
-          throw new Error(`QEMU exited`);
-        }),
-      ]);
+      const watch = watchConsole(vm.consoleLog);
+      const opening = vm.channel.open(socket, Date.now() + BOOT_DEADLINE_MS);
+      // Whichever loses the race below still settles later (stop() closes the channel).
+      opening.catch(() => undefined);
+      try {
+        await Promise.race([
+          opening,
+          exit.then(() => {
+            throw new Error(`QEMU exited`);
+          }),
+          watch.failed,
+        ]);
+      } finally {
+        watch.stop();
+      }
     } catch (err) {
       // The socket closes as QEMU exits: give its exit (and stderr) a moment to arrive, so the
       // message says what QEMU said rather than that a read failed.
@@ -162,6 +171,31 @@ export class Vm {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * What a guest prints when its boot cannot go on although QEMU runs: its init gave up (the 9p
+ * or overlay mount failed and it fell back to a shell) or the kernel panicked without exiting.
+ */
+export const STUCK_BOOT = /Kernel panic|mount: mounting \S+ on \S+ failed|can't run '\/sbin\/init'/;
+
+/** Polls the console for a boot that is stuck, so that it fails in seconds, not at the deadline. */
+function watchConsole(path: string): { failed: Promise<never>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      let text = "";
+      try {
+        text = readFileSync(path, "latin1");
+      } catch {
+        return;
+      }
+      const m = STUCK_BOOT.exec(text);
+      if (m) reject(new Error(`the guest's boot stopped ("${m[0]}")`));
+    }, 250);
+  });
+  failed.catch(() => undefined);
+  return { failed, stop: () => clearInterval(timer) };
 }
 
 /** The last lines a console printed, without the empty ones. */
