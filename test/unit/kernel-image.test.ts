@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { bzVersion, checkBootImage } from "../../src/kernels/image.js";
 import { checkOwnFiles, checkOwnName } from "../../src/kernels/own.js";
 import { GuestChannel } from "../../src/vm/channel.js";
-import { consoleTail } from "../../src/vm/qemu.js";
+import { consoleTail, STUCK_BOOT } from "../../src/vm/qemu.js";
 import { clockOffsetUs } from "../../src/vm/vm-runtime.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tcprepro-image-test-"));
@@ -116,6 +116,18 @@ describe("the guest counts as up", () => {
     await expect(ch.open(sock, Date.now() + 5000)).resolves.toBeUndefined();
     ch.close("done");
     server.close();
+  });
+
+  it("knows a stuck boot from the console (init gave up, a panic), not a good one", () => {
+    expect(STUCK_BOOT.test("mount: mounting hostroot on /lower failed: No such device")).toBe(true);
+    expect(
+      STUCK_BOOT.test("[    3.1] Kernel panic - not syncing: VFS: Unable to mount root fs"),
+    ).toBe(true);
+    expect(
+      STUCK_BOOT.test(
+        "init: insmod virtio_pci.ko failed\n[    2.9] 9pnet: Installing 9P2000 support",
+      ),
+    ).toBe(false);
   });
 
   it("says the console's last lines, not its blank ones", () => {
