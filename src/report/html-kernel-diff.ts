@@ -10,6 +10,22 @@ import { diffKernels, kernelFactLines } from "./kernel-diff.js";
 
 const VERDICT = { pass: "PASS", fail: "FAIL", skip: "SKIP", error: "ERROR" } as const;
 
+/** What a row says beyond verdict and causes: outcomes, expectations, notable counters. */
+function details(v: VariantComparison): string[] {
+  if (v.notRun) return [v.notRun.a ?? "", v.notRun.b ?? ""].filter(Boolean);
+  return [
+    ...v.outcomes.map((o) => `clients ${o.outcome}: ${o.a} → ${o.b}`),
+    ...v.expectations.map(
+      (x) =>
+        `${x.path}: ${x.a ? (x.a.ok ? "met" : "failed") : "—"} → ${x.b ? (x.b.ok ? "met" : "failed") : "—"}`,
+    ),
+    ...v.counters
+      .filter((c) => c.notable)
+      .slice(0, 6)
+      .map((c) => `${c.node} ${c.counter}: ${c.a} → ${c.b}`),
+  ];
+}
+
 function behaviourRow(v: VariantComparison): string {
   const verdict = v.verdict.changed
     ? `${VERDICT[v.verdict.a]} → ${VERDICT[v.verdict.b]}`
@@ -17,20 +33,7 @@ function behaviourRow(v: VariantComparison): string {
   const causes = v.causes.changed
     ? `${v.causes.a.join(", ") || "none"} → ${v.causes.b.join(", ") || "none"}`
     : v.causes.a.join(", ") || "none";
-  const details = v.notRun
-    ? [v.notRun.a ?? "", v.notRun.b ?? ""].filter(Boolean)
-    : [
-        ...v.outcomes.map((o) => `clients ${o.outcome}: ${o.a} → ${o.b}`),
-        ...v.expectations.map(
-          (x) =>
-            `${x.path}: ${x.a ? (x.a.ok ? "met" : "failed") : "—"} → ${x.b ? (x.b.ok ? "met" : "failed") : "—"}`,
-        ),
-        ...v.counters
-          .filter((c) => c.notable)
-          .slice(0, 6)
-          .map((c) => `${c.node} ${c.counter}: ${c.a} → ${c.b}`),
-      ];
-  return `<tr><th scope="row">${e(`${v.scenario}/${v.variant}`)}</th><td>${e(verdict)}</td><td>${e(causes)}</td><td>${details.map(e).join("<br>")}</td></tr>`;
+  return `<tr><th scope="row">${e(`${v.scenario}/${v.variant}`)}</th><td>${e(verdict)}</td><td>${e(causes)}</td><td>${details(v).map(e).join("<br>")}</td></tr>`;
 }
 
 export function kernelDiffSection(report: RunReport): string {
@@ -38,13 +41,26 @@ export function kernelDiffSection(report: RunReport): string {
   if (!first || others.length === 0) return "";
   const parts = others.map((k) => {
     const d = diffKernels(report, first, k);
+    // Verdicts and causes first, then what clients saw or notable counters; variants that
+    // differ only in other counters are counted, not listed (the terminal lists them).
+    const decided = d.behaviour.variants.filter((v) => v.verdict.changed || v.causes.changed);
+    const shown = [
+      ...decided,
+      ...d.behaviour.variants.filter(
+        (v) => v.changed && !decided.includes(v) && details(v).length > 0,
+      ),
+    ];
     const changed = d.behaviour.variants.filter((v) => v.changed);
+    const quiet = changed.length - shown.length;
     const facts = kernelFactLines(d);
     return [
       `<h3>${e(`kernel ${first} (${d.releases.a}) → kernel ${k} (${d.releases.b})`)}</h3>`,
-      `<h4>Behaviour: ${changed.length} of ${d.behaviour.summary.compared} variants differ</h4>`,
-      changed.length > 0
-        ? `<table class="kernel-diff"><thead><tr><th>variant</th><th>verdict</th><th>causes</th><th>what differs</th></tr></thead><tbody>${changed.map(behaviourRow).join("")}</tbody></table>`
+      `<h4>Behaviour: ${decided.length} of ${d.behaviour.summary.compared} variants differ in verdict or cause, ${changed.length} in anything</h4>`,
+      shown.length > 0
+        ? `<table class="kernel-diff"><thead><tr><th>variant</th><th>verdict</th><th>causes</th><th>what differs</th></tr></thead><tbody>${shown.map(behaviourRow).join("")}</tbody></table>`
+        : "",
+      quiet > 0
+        ? `<p class="muted">${quiet} more differ only in counters outside the notable ones (\`tcprepro compare --kernels ${first},${k}\` lists them).</p>`
         : "",
       facts.length > 0
         ? `<h4>The kernels themselves</h4><ul class="kernel-facts">${facts.map((l) => `<li>${e(l)}</li>`).join("")}</ul>`
