@@ -103,9 +103,17 @@ export async function prepareOwn(o: {
   busybox: string;
   depmod: (modules: string, release: string) => void;
 }): Promise<CachedKernel> {
-  // Built beside, then swapped in: a run booting the old one meanwhile keeps its files.
+  // Built beside, then swapped in: a build that fails half-way leaves the old one whole.
   const tmp = `${o.dir}.new-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
+  try {
+    return await buildOwn(o, tmp);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function buildOwn(o: Parameters<typeof prepareOwn>[0], tmp: string): Promise<CachedKernel> {
   const tree = join(tmp, "root", "lib", "modules", o.release);
   const indexed = existsSync(join(o.modules, "modules.dep"));
   if (indexed) linkTree(o.modules, tree);
