@@ -150,3 +150,42 @@ describe("one clock", () => {
     expect(Math.abs(offset - 1_690_000)).toBeLessThan(2_000);
   });
 });
+
+describe("resolveKernel: one name → one kernel", () => {
+  it("knows Debian's versions, the kernels added, and names the rest in its refusal", async () => {
+    const { resolveKernel } = await import("../../src/kernels/resolve.js");
+    const cache = mkdtempSync(join(tmpdir(), "tcprepro-resolve-"));
+    const before = process.env.TCPREPRO_CACHE;
+    process.env.TCPREPRO_CACHE = cache;
+    try {
+      const image = file("bz-own", bzImage("4.11.0 (b@h) #1"));
+      mkdirSync(join(cache, "4.11"));
+      writeFileSync(
+        join(cache, "4.11", "kernel.json"),
+        JSON.stringify({
+          version: "4.11",
+          release: "4.11.0",
+          packages: [],
+          vmlinuz: image,
+          modules: join(cache, "4.11", "root", "lib", "modules", "4.11.0"),
+          initrd: join(cache, "4.11", "initrd.gz"),
+          own: { image, modules: "/elsewhere/lib/modules/4.11.0", added: "2026-12-06" },
+        }),
+      );
+      expect(resolveKernel("4.11")).toMatchObject({
+        name: "4.11",
+        source: "own",
+        image,
+        release: "4.11.0",
+        origin: `${image} (modules /elsewhere/lib/modules/4.11.0)`,
+      });
+      expect(resolveKernel("6.1")).toMatchObject({ source: "debian", release: undefined });
+      expect(() => resolveKernel("4.9")).toThrow(
+        /kernel 4\.9 is not available: choose from 5\.10, 6\.1, 6\.12, 7\.2 .*4\.11 \(added with `kernels add`\)/,
+      );
+    } finally {
+      if (before === undefined) delete process.env.TCPREPRO_CACHE;
+      else process.env.TCPREPRO_CACHE = before;
+    }
+  });
+});
