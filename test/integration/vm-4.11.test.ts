@@ -81,6 +81,11 @@ describe.runIf(present)(
       const list = await cli(["kernels", "list"], undefined, env);
       expect(list.stdout).toMatch(new RegExp(`^4\\.11 +own +4\\.11\\.0 from ${IMAGE}`, "m"));
       expect(existsSync(join(cache, "4.11", "initrd.gz"))).toBe(true);
+      // What it has of what the runtime needs, read from the config beside its modules.
+      const check = await cli(["kernels", "check", IMAGE, MODULES], undefined, env);
+      expect(check.code, check.stdout + check.stderr).toBe(0);
+      expect(check.stdout).toContain(`read from config ${join(FIXTURE, "config")}`);
+      expect(check.stdout).toMatch(/ok {3}netfilter/);
     }, 120_000);
 
     it("reproduces tw-recycle-nat: PAWS rejects the NAT'd client with the lower clock, and only that is named", async () => {
