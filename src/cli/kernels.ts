@@ -20,8 +20,8 @@ import {
   checkKernel,
   formatCheck,
   hostIptablesFlavour,
-  readSources,
 } from "../kernels/check.js";
+import { readSources } from "../kernels/config.js";
 import { resolveKernel } from "../kernels/resolve.js";
 import { expandPaths, loadAll } from "../run/run.js";
 import { anyKernel } from "../scenario/semantics.js";

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { catalogUse, checkKernel, parseConfig, readSources } from "../../src/kernels/check.js";
+import { catalogUse, checkKernel } from "../../src/kernels/check.js";
+import { parseConfig, readSources } from "../../src/kernels/config.js";
 import { expandPaths, loadAll } from "../../src/run/run.js";
 import { anyKernel } from "../../src/scenario/semantics.js";
 

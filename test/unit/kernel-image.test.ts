@@ -11,7 +11,7 @@ import { bzVersion, checkBootImage } from "../../src/kernels/image.js";
 import { checkOwnFiles, checkOwnName } from "../../src/kernels/own.js";
 import { GuestChannel } from "../../src/vm/channel.js";
 import { consoleTail, STUCK_BOOT } from "../../src/vm/qemu.js";
-import { clockOffsetUs } from "../../src/vm/vm-runtime.js";
+import { clockOffsetUs } from "../../src/vm/clock.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tcprepro-image-test-"));
 
