@@ -85,7 +85,7 @@ const RUN_FLAGS: readonly Flag[] = [
   ["--base <image>", "base image for the node image (default: the offline debootstrap image)"],
   [
     "--kernel <list>",
-    `run on these kernels: ${Object.keys(KNOWN_VERSIONS).join(", ")} (VMs), host`,
+    `run on these kernels: ${Object.keys(KNOWN_VERSIONS).join(", ")} (VMs), names of \`kernels add\`, host`,
     kernelList,
   ],
   ["--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules"],

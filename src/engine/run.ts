@@ -8,6 +8,7 @@
 import { availableParallelism } from "node:os";
 import pLimit from "p-limit";
 import type { EventSink, RunEvent } from "../report/events.js";
+import { kernelFactsOf } from "../report/kernel-facts.js";
 import { joinReports } from "../report/merge.js";
 import { inShard, parseShard, type Shard } from "./shard.js";
 import { runAll } from "../run/run.js";
@@ -141,8 +142,9 @@ async function runTarget(run: EngineRun, spec: TargetSpec): Promise<RunReport | 
   try {
     target = await openTarget(spec, o, say);
     await target.runtime.prepare(say);
-    facts.known(spec.label, await target.runtime.inventory());
-    return await runAll(loadForRun(run.sources, o.set ?? [], facts, run.sweep), {
+    const inventory = await target.runtime.inventory();
+    facts.known(spec.label, inventory);
+    const report = await runAll(loadForRun(run.sources, o.set ?? [], facts, run.sweep), {
       runtime: target.runtime,
       emit,
       variant: o.variant,
@@ -152,6 +154,10 @@ async function runTarget(run: EngineRun, spec: TargetSpec): Promise<RunReport | 
       captureAll: o.capture,
       capturesDir: o.capturesDir ?? "captures",
     });
+    if (!run.multi) return report;
+    // For the kernel diff: what this kernel has, so a counter it lacks is absent, not 0.
+    const k = { release: report.kernel, runtime: report.runtime, facts: kernelFactsOf(inventory) };
+    return { ...report, kernels: { [spec.label]: k } };
   } catch (err) {
     // Bad input, a machine problem (no engine, no QEMU, a kernel that cannot be fetched), or a
     // plain run's one runtime failing: the run fails with what to do (exit 2).

@@ -16,6 +16,10 @@
  *   with unread data, SO_LINGER 0, a listener closed with connections still queued): a normal
  *   transmit from that socket, so a non-zero id and, when the connection negotiated them,
  *   timestamps.
+ * - Older kernels give the control socket's RSTs an IP id too (4.11: a closed port's ten RSTs
+ *   all read as active by id). So a RST from an endpoint that sent nothing else in a flow its
+ *   peer opened with a SYN — no SYN-ACK, no data, no ACK — is passive whatever its id: no
+ *   socket stood behind it.
  */
 import type { TcpPacket } from "./pcap.js";
 
@@ -96,16 +100,37 @@ export function summarizeFlows(packets: TcpPacket[], opts: SummarizeOptions): Ca
     rstSent: 0,
     rstSentPassive: 0,
     rstSentActive: 0,
-    flows: groupFlows(ordered).map(summarizeFlow),
+    flows: [],
   };
+  const flows = groupFlows(ordered);
+  out.flows = flows.map(summarizeFlow);
+  const socketless = socketlessRsts(flows);
   for (const p of ordered) {
     if (p.flags.syn && !p.flags.ack && local.has(p.dst)) out.synReceived++;
     if (p.flags.syn && p.flags.ack && local.has(p.src)) out.synAckSent++;
     if (p.flags.rst && local.has(p.src)) {
       out.rstSent++;
-      if (isPassiveRst(p)) out.rstSentPassive++;
+      if (isPassiveRst(p) || socketless.has(p)) out.rstSentPassive++;
       else out.rstSentActive++;
     }
+  }
+  return out;
+}
+
+/** RSTs of endpoints that sent only RSTs in their flow (see the top of this file). */
+function socketlessRsts(flows: TcpPacket[][]): Set<TcpPacket> {
+  const out = new Set<TcpPacket>();
+  for (const flow of flows) {
+    const bySender = new Map<string, TcpPacket[]>();
+    for (const p of flow) {
+      const key = `${p.src}:${p.sport}`;
+      bySender.set(key, [...(bySender.get(key) ?? []), p]);
+    }
+    // Only in a flow the peer opened with a SYN: a RST caught alone (a capture that began
+    // mid-stream) says nothing about its sender.
+    const opened = flow.some(isOpeningSyn);
+    for (const sent of bySender.values())
+      if (opened && sent.every((p) => p.flags.rst)) for (const p of sent) out.add(p);
   }
   return out;
 }

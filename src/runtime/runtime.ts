@@ -109,6 +109,12 @@ export interface CleanResult {
 export interface KernelInventory {
   release: string;
   sysctlExists(name: string): boolean;
+  /**
+   * Whether a node (its own network namespace) has it; undefined when every sysctl that exists
+   * does. Older kernels keep some net.* knobs in the initial namespace only (4.11:
+   * tcp_abort_on_overflow), where a node cannot set them.
+   */
+  sysctlPerNetns?(name: string): boolean;
   /** Counter names this kernel exposes (TcpExt…, Tcp…, NfConntrack…). */
   counters: ReadonlySet<string>;
   /** Queueing disciplines the kernel can load (netem, …). */

@@ -143,6 +143,38 @@ describe("parsePcap: damaged and foreign input", () => {
   });
 });
 
+describe("summarizeFlows: a RST with no socket behind it", () => {
+  it("is passive when its sender sent nothing else in the flow, whatever its IP id (4.11 gives one)", () => {
+    const flags = { syn: false, ack: false, rst: false, fin: false, psh: false };
+    const seg = (over: Partial<TcpPacket>): TcpPacket => ({
+      tsUs: 0,
+      src: "10.0.0.2",
+      dst: "10.0.0.3",
+      sport: 40000,
+      dport: 9090,
+      ipId: 4711,
+      flags,
+      seq: 1,
+      ack: 0,
+      payloadLen: 0,
+      ...over,
+    });
+    const syn = seg({ flags: { ...flags, syn: true } });
+    const rst = seg({
+      tsUs: 5,
+      src: "10.0.0.3",
+      dst: "10.0.0.2",
+      sport: 9090,
+      dport: 40000,
+      ipId: 52114,
+      flags: { ...flags, rst: true, ack: true },
+      ack: 2,
+    });
+    const s = summarizeFlows([syn, rst], { localAddresses: ["10.0.0.3"] });
+    expect(s).toMatchObject({ rstSent: 1, rstSentPassive: 1, rstSentActive: 0 });
+  });
+});
+
 describe("summarizeFlows on real captures", () => {
   it("closed port: one passive RST, IP id 0 and no TS option", () => {
     const { packets } = parsePcap(fixture("refused.pcap"));
