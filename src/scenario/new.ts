@@ -16,8 +16,6 @@ import { tuneAcceptQueue } from "./new-accept-queue.js";
 import { HOST_TUNERS, hostListener, retarget } from "./new-host.js";
 import { Editor, wrap } from "./yaml-editor.js";
 
-export { Editor };
-
 // From the package's root: the CLI bundle (dist/tcprepro.js) sits at another depth than this file.
 export const CATALOG_DIR = join(PROJECT_ROOT, "scenarios") + "/";
 const SCHEMA_FILE = join(PROJECT_ROOT, "schema", "scenario.schema.json");
