@@ -14,8 +14,8 @@ import {
   instanceNames,
   serveOptionsFor,
 } from "../run/plan.js";
-import type { LoadedScenario, Variant } from "../scenario/load.js";
-import type { Scenario, ScenarioNode } from "../scenario/schema.js";
+import type { LoadedScenario, Variant } from "./load.js";
+import type { Scenario, ScenarioNode } from "./schema.js";
 
 /** How each runtime isolates what runs in a node (README, "Scenario files are code"). */
 export const ISOLATION = [
