@@ -9,6 +9,7 @@
 import { waitFor } from "../../util/time.js";
 import type { HostExecutor } from "./host.js";
 import { SANDBOX_SCRIPT } from "./sandbox.js";
+import { PROJECT_ROOT } from "../../util/project.js";
 
 /**
  * Constant: everything variable goes in as positional arguments ("$@": the sysctls) and the
@@ -47,7 +48,9 @@ export async function startAnchor(o: AnchorOptions): Promise<number> {
     ["ip", "netns", "exec", o.namespace, "sh", "-c", script(o.isolate), "sh", ...settings],
     {
       input: o.links.join("\n") + "\n",
-      env: { TCPREPRO_AGENT: o.agentBinary },
+      // The package (scripts, fixtures) and the working directory stay visible in the node when
+      // they lie under a path it covers with its own tmpfs: a checkout in /tmp, as CI's may be.
+      env: { TCPREPRO_AGENT: o.agentBinary, TCPREPRO_KEEP: `${PROJECT_ROOT}:${process.cwd()}` },
       background: true,
     },
   );
