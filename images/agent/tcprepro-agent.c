@@ -94,6 +94,13 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
+/* The port of an AF_INET or AF_INET6 address, host order. */
+static int sockaddr_port(const struct sockaddr_storage *ss)
+{
+    return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+                                           : ((const struct sockaddr_in *)ss)->sin_port);
+}
+
 static int64_t mono_us(void)
 {
     struct timespec ts;
@@ -760,6 +767,7 @@ static int cmd_serve(int argc, char **argv)
         {"reset-on-close", false, false, false, NULL},
         {"never-close", false, false, false, NULL},
         {"request-bytes", true, false, false, NULL},
+        {"ipv6", false, false, false, NULL},
     };
     const size_t nf = sizeof flags / sizeof flags[0];
     parse_flags("serve", argc, argv, flags, nf);
@@ -794,16 +802,37 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     S.sfd = stop_signalfd();
 
-    S.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /*
+     * --ipv6: one dual-stack socket (IPV6_V6ONLY off) serves both families, so a node on an
+     * IPv6 or dual-stack network needs no second listener. Without it the socket is AF_INET as
+     * it always was: IPv4-only runs keep their listener in /proc/net/tcp.
+     */
+    int family = flag_get(flags, nf, "ipv6")->seen ? AF_INET6 : AF_INET;
+    S.lfd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (S.lfd < 0)
         fatal("socket");
     /* A restarted server must be able to bind while old connections sit in TIME_WAIT. */
-    int one = 1;
+    int one = 1, zero = 0;
     if (setsockopt(S.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
         fatal("setsockopt(SO_REUSEADDR)");
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_ANY);
-    if (bind(S.lfd, (struct sockaddr *)&sa, sizeof sa) != 0)
+    struct sockaddr_storage ss = {0};
+    socklen_t slen;
+    if (family == AF_INET6) {
+        if (setsockopt(S.lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0)
+            fatal("setsockopt(IPV6_V6ONLY)");
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        s6->sin6_addr = in6addr_any;
+        slen = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        s4->sin_addr.s_addr = htonl(INADDR_ANY);
+        slen = sizeof *s4;
+    }
+    if (bind(S.lfd, (struct sockaddr *)&ss, slen) != 0)
         fatal("bind");
     /*
      * The backlog bounds the accept queue of *completed* handshakes at
@@ -813,9 +842,9 @@ static int cmd_serve(int argc, char **argv)
      */
     if (listen(S.lfd, backlog) != 0)
         fatal("listen");
-    socklen_t slen = sizeof sa;
-    if (getsockname(S.lfd, (struct sockaddr *)&sa, &slen) == 0)
-        port = ntohs(sa.sin_port); /* --port 0: report the port the kernel chose */
+    slen = sizeof ss;
+    if (getsockname(S.lfd, (struct sockaddr *)&ss, &slen) == 0)
+        port = sockaddr_port(&ss); /* --port 0: report the port the kernel chose */
 
     S.ep = epoll_create1(EPOLL_CLOEXEC);
     if (S.ep < 0)
@@ -898,7 +927,8 @@ struct cslot {
 };
 
 static struct {
-    struct sockaddr_in addr;
+    struct sockaddr_storage addr; /* AF_INET or AF_INET6, from --host */
+    socklen_t addr_len;
     long long connections;
     int concurrency;
     double rate;
@@ -1143,7 +1173,9 @@ static int cli_sockopts(int fd)
 {
     int one = 1;
     if (C.udp)
-        return C.recverr && setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one) != 0
+        return C.recverr && (C.addr.ss_family == AF_INET6
+                                 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one)
+                                 : setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one)) != 0
                    ? errno
                    : 0;
     if (C.nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
@@ -1177,7 +1209,7 @@ static void cli_start(int64_t now)
     c->shut = false;
     C.inflight++;
 
-    c->fd = socket(AF_INET, (C.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = socket(C.addr.ss_family, (C.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         cli_finish(id, errno_name(errno), "connect", false); /* EMFILE, ENFILE, ENOBUFS */
         return;
@@ -1193,11 +1225,11 @@ static void cli_start(int64_t now)
      * ephemeral port to this destination is taken (TIME_WAIT included), ENETUNREACH with no
      * route, EPERM when an output firewall rule rejects it.
      */
-    if (connect(c->fd, (struct sockaddr *)&C.addr, sizeof C.addr) == 0) {
-        struct sockaddr_in la;
+    if (connect(c->fd, (struct sockaddr *)&C.addr, C.addr_len) == 0) {
+        struct sockaddr_storage la;
         socklen_t len = sizeof la;
         if (getsockname(c->fd, (struct sockaddr *)&la, &len) == 0)
-            c->local_port = ntohs(la.sin_port);
+            c->local_port = sockaddr_port(&la);
         if (C.udp) {
             cli_udp_send(id, now);
             return;
@@ -1211,10 +1243,10 @@ static void cli_start(int64_t now)
         return;
     }
     /* The port is bound now: record it even if the handshake never completes. */
-    struct sockaddr_in la;
+    struct sockaddr_storage la;
     socklen_t len = sizeof la;
     if (getsockname(c->fd, (struct sockaddr *)&la, &len) == 0)
-        c->local_port = ntohs(la.sin_port);
+        c->local_port = sockaddr_port(&la);
     /* EPOLLOUT fires when the handshake completes; EPOLLERR when it fails. */
     cli_interest(c, id, EPOLLOUT);
     if (C.connect_timeout_us > 0)
@@ -1338,11 +1370,20 @@ static int cmd_connect(int argc, char **argv)
 
     const long long ms_max = INT64_MAX / 1000000;
     const char *host = flag_get(flags, nf, "host")->value;
-    C.addr.sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &C.addr.sin_addr) != 1)
-        usage_error("--host: expected an IPv4 address, got \"%s\"", host);
-    C.addr.sin_port = htons((uint16_t)parse_int("port", flag_get(flags, nf, "port")->value, 1,
-                                                65535));
+    uint16_t dport =
+        htons((uint16_t)parse_int("port", flag_get(flags, nf, "port")->value, 1, 65535));
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&C.addr;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&C.addr;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = dport;
+        C.addr_len = sizeof *a4;
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = dport;
+        C.addr_len = sizeof *a6;
+    } else
+        usage_error("--host: expected an IPv4 or IPv6 address, got \"%s\"", host);
     C.connections =
         parse_int("connections", flag_get(flags, nf, "connections")->value, 0, LLONG_MAX);
     C.concurrency = (int)parse_int("concurrency", flag_get(flags, nf, "concurrency")->value, 1,
