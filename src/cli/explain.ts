@@ -13,6 +13,7 @@ import {
   gatewayRulesWith,
   instanceNames,
   serveOptionsFor,
+  nodeHasIpv6,
 } from "../run/plan.js";
 import type { LoadedScenario, Variant } from "../scenario/load.js";
 import type { Scenario, ScenarioNode } from "../scenario/schema.js";
@@ -69,13 +70,16 @@ function imageLines(node: ScenarioNode): string[] {
 }
 
 /** Symbolic addresses (`<gw@lan>`): the argv as it will run, less the run's own addresses. */
-const symbolic = (node: string) =>
-  new Proxy({}, { get: (_, net) => `<${node}@${String(net)}>` }) as Record<string, string>;
+const symbolic = (node: string, family: "ipv4" | "ipv6") =>
+  new Proxy(
+    {},
+    { get: (_, net) => `<${node}@${String(net)}${family === "ipv6" ? "/ipv6" : ""}>` },
+  ) as Record<string, string>;
 
 function nodeLines(s: Scenario, name: string, node: ScenarioNode): string[] {
   const out = imageLines(node);
   const userSoftware = node.image || node.build || node.packages;
-  if (node.app) out.push(`tcprepro's app: ${shell(serveArgv(serveOptionsFor(node.app)))}`);
+  if (node.app) out.push(`tcprepro's app: ${shell(serveArgv(serveOptionsFor(node.app, nodeHasIpv6(s, node))))}`);
   if (node.ready?.command) out.push(`ready command ${shell(node.ready.command)}`);
   if (node.capture) out.push("tcpdump -i any -w <capture> tcp (tcprepro's capture)");
   for (const argv of gatewayRulesWith(s, symbolic).get(name) ?? [])

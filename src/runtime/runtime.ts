@@ -8,6 +8,11 @@ import type { DropReasons } from "../model/evidence.js";
 export interface NetworkPlan {
   /** Scenario-level name (`lan`). */
   name: string;
+  /**
+   * Addresses it gets: an IPv4 /24 from the pool, an IPv6 /64 from the IPv6 pool, or both.
+   * @default "ipv4"
+   */
+  family?: "ipv4" | "ipv6" | "dual";
 }
 
 export interface NodePlan {
@@ -58,8 +63,10 @@ export interface NodeProcess {
 
 export interface StartedNode {
   readonly name: string;
-  /** Address on each network it is attached to. */
+  /** IPv4 address on each network it is attached to that carries IPv4. */
   readonly addresses: Record<string, string>;
+  /** IPv6 address on each network it is attached to that carries IPv6 (absent: none). */
+  readonly addresses6?: Record<string, string>;
   /** Run a command to completion; throws ExecError on a non-zero exit. */
   exec(argv: string[], timeoutMs?: number): Promise<ExecResult>;
   spawn(argv: string[]): Promise<NodeProcess>;
@@ -90,8 +97,10 @@ export interface NodeOutput {
 export interface StartedTopology extends AsyncDisposable {
   readonly runId: string;
   readonly nodes: ReadonlyMap<string, StartedNode>;
-  /** Subnet (CIDR) of each network. */
+  /** IPv4 subnet (CIDR) of each network that carries IPv4. */
   readonly subnets: Readonly<Record<string, string>>;
+  /** IPv6 subnet (a /64) of each network that carries IPv6. */
+  readonly subnets6?: Readonly<Record<string, string>>;
   /** Remove everything of this run. Safe to call twice and after a partial start. */
   down(): Promise<void>;
 }
