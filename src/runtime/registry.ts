@@ -15,6 +15,8 @@ import { cleanVms } from "../vm/qemu.js";
 export interface OpenOptions {
   /** Address pool for the networks. @default TCPREPRO_POOL, else 198.18.0.0/15 */
   pool?: string;
+  /** IPv6 address pool (/64 per network). @default TCPREPRO_POOL6, else 2001:2::/48 */
+  pool6?: string;
   /** Base image of the node image (runtimes with container images). */
   base?: string;
   /** The kernel to boot (runtimes that boot one: `bootsKernel`). */
@@ -65,7 +67,12 @@ const docker: RuntimeEntry = {
   capabilities: { userImages: true, pause: "freeze", dropReasons: true, ownsKernel: false },
   bootsKernel: false,
   open: async (o) =>
-    new DockerRuntime(await connectDocker(), { pool: poolOf(o), baseImage: o.base, lab: o.lab }),
+    new DockerRuntime(await connectDocker(), {
+      pool: poolOf(o),
+      pool6: o.pool6,
+      baseImage: o.base,
+      lab: o.lab,
+    }),
   labs: { down: async () => removeLabs(await connectDocker()) },
   buildImages: async (o) => ensureImages(await connectDocker(), o),
   describeClean: (r) => `${r.nodes} container(s), ${r.networks} network(s)`,
@@ -90,7 +97,7 @@ const netns: RuntimeEntry = {
   },
   bootsKernel: false,
   unavailable: () => (root() ? undefined : "network namespaces need root"),
-  open: async (o) => new NetnsRuntime({ pool: poolOf(o) }),
+  open: async (o) => new NetnsRuntime({ pool: poolOf(o), pool6: o.pool6 }),
   describeClean: (r) => `${r.nodes} namespace node(s), ${r.networks} namespace network(s)`,
   clean: async (all) =>
     root()
@@ -110,7 +117,7 @@ const vm: RuntimeEntry = {
   bootsKernel: true,
   open: async (o) => {
     if (!o.kernel) throw new UsageError("the vm runtime needs a kernel to boot");
-    return new VmRuntime(o.kernel, { pool: o.pool });
+    return new VmRuntime(o.kernel, { pool: o.pool, pool6: o.pool6 });
   },
   describeClean: (r) => `${r.nodes} VM(s)`,
   clean: async (all) => ({ nodes: await cleanVms(all), networks: 0, other: 0 }),

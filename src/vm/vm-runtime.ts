@@ -65,7 +65,7 @@ export class VmRuntime implements Runtime {
 
   constructor(
     readonly spec: KernelSpec,
-    private readonly options: { pool?: string; accel?: AccelRequest } = {},
+    private readonly options: { pool?: string; pool6?: string; accel?: AccelRequest } = {},
   ) {
     this.name = `vm:${kernelLabel(spec)}`;
     this.accelRequest = accelRequested(options.accel);
@@ -122,6 +122,7 @@ export class VmRuntime implements Runtime {
     await warmUp(this.vm);
     this.inner = new NetnsRuntime({
       pool: this.options.pool,
+      pool6: this.options.pool6,
       // The guest sees the host read-only already (9p): its nodes need no mount namespace each.
       host: { exec: this.vm.channel, agentBinary: AGENT_BINARY, state: false, isolateNodes: false },
     });

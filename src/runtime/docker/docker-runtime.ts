@@ -35,6 +35,8 @@ import { chooseWiring, removeSwitch, switchRunIds, type Wiring } from "./wiring.
 
 export interface DockerRuntimeOptions {
   pool?: string;
+  /** IPv6 pool for networks that carry IPv6. @default 2001:2::/48 (or TCPREPRO_POOL6) */
+  pool6?: string;
   baseImage?: string;
   /**
    * Label what `up` creates as a lab (`tcprepro lab up`): it outlives our process, so `clean`

@@ -18,7 +18,7 @@ import { SANDBOX_SCRIPT } from "./sandbox.js";
 const script = (isolate: boolean) =>
   [
     "ip -batch - || exit 10",
-    'sysctl -q -w "$@" || exit 11',
+    '[ $# -eq 0 ] || sysctl -q -w "$@" || exit 11',
     ...(isolate ? SANDBOX_SCRIPT : []),
     'exec "$TCPREPRO_AGENT" hold </dev/null >/dev/null 2>&1',
   ].join("\n");
