@@ -79,7 +79,10 @@ const symbolic = (node: string, family: "ipv4" | "ipv6") =>
 function nodeLines(s: Scenario, name: string, node: ScenarioNode): string[] {
   const out = imageLines(node);
   const userSoftware = node.image || node.build || node.packages;
-  if (node.app) out.push(`tcprepro's app: ${shell(serveArgv(serveOptionsFor(node.app, nodeHasIpv6(s, node))))}`);
+  if (node.app)
+    out.push(
+      `tcprepro's app: ${shell(serveArgv(serveOptionsFor(node.app, nodeHasIpv6(s, node))))}`,
+    );
   if (node.ready?.command) out.push(`ready command ${shell(node.ready.command)}`);
   if (node.capture) out.push("tcpdump -i any -w <capture> tcp (tcprepro's capture)");
   for (const argv of gatewayRulesWith(s, symbolic).get(name) ?? [])

@@ -175,7 +175,9 @@ export function composeFile(loaded: LoadedScenario, variantName?: string): Compo
         ipam: {
           config: [
             ...(subnets[n] ? [{ subnet: subnets[n], gateway: hostAddress(subnets[n], 1) }] : []),
-            ...(subnets6[n] ? [{ subnet: subnets6[n], gateway: hostAddress6(subnets6[n], 1) }] : []),
+            ...(subnets6[n]
+              ? [{ subnet: subnets6[n], gateway: hostAddress6(subnets6[n], 1) }]
+              : []),
           ],
         },
       },

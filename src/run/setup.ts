@@ -33,7 +33,9 @@ export async function setUpNodes(
   for (const inst of instances) {
     const app = inst.spec.app;
     if (!app) continue;
-    const proc = await node(inst.name).spawn(serveArgv(serveOptionsFor(app, nodeHasIpv6(s, inst.spec))));
+    const proc = await node(inst.name).spawn(
+      serveArgv(serveOptionsFor(app, nodeHasIpv6(s, inst.spec))),
+    );
     await withDeadline(
       new Promise<void>((resolve, reject) => {
         proc.onLine((line) => (line.includes('"listening"') ? resolve() : undefined));

@@ -218,7 +218,8 @@ async function build(
     throw new RuntimeUnavailableError(
       "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
     );
-  const candidates6 = v6.length > 0 ? freeSubnets6(pool6(poolV6), used.filter(isIp6), v6.length) : [];
+  const candidates6 =
+    v6.length > 0 ? freeSubnets6(pool6(poolV6), used.filter(isIp6), v6.length) : [];
   if (candidates6.length < v6.length)
     throw new RuntimeUnavailableError(
       "no free /64 left in the IPv6 address pool: run `tcprepro clean` or set --pool6",
@@ -240,7 +241,8 @@ async function build(
     const addresses: Record<string, string> = {};
     const addresses6: Record<string, string> = {};
     for (const net of node.networks) {
-      if (topology.subnets[net]) addresses[net] = hostAddress(topology.subnets[net], FIRST_HOST + i);
+      if (topology.subnets[net])
+        addresses[net] = hostAddress(topology.subnets[net], FIRST_HOST + i);
       if (subnets6[net]) addresses6[net] = hostAddress6(subnets6[net], FIRST_HOST + i);
     }
     return { plan: node, ns: nodeNamespace(runId, node.name), addresses, addresses6, i };
