@@ -9,6 +9,7 @@ import type { VariantStep } from "../report/events.js";
 import type { StartedTopology } from "../runtime/runtime.js";
 import type { Variant } from "../scenario/load.js";
 import { capabilitySkipReason, skipReason } from "../verdict/requires.js";
+import { familySkipReason } from "../verdict/family.js";
 import type { VariantResult } from "../verdict/result.js";
 import { onInterrupt } from "../util/interrupts.js";
 import { withDeadline } from "../util/time.js";
@@ -38,7 +39,8 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   const s = variant.scenario;
   const skip =
     skipReason(s, ctx.kernel) ??
-    capabilitySkipReason(s, ctx.runtime.capabilities, ctx.runtime.name, ctx.kernel.release);
+    capabilitySkipReason(s, ctx.runtime.capabilities, ctx.runtime.name, ctx.kernel.release) ??
+    familySkipReason(s);
   if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
 
   const st = new VariantState(ctx, variant, planTopology(s, newRunId()));
