@@ -77,6 +77,8 @@ export interface ReportSide {
   runtime: string;
   startedAt: string;
   version: string;
+  /** The address families its variants ran over (`ipv4`, `ipv6`, `dual`): an IPv4 run compares with an IPv6 one. */
+  families: string[];
 }
 
 export interface ReportComparison {
@@ -96,6 +98,9 @@ const side = (r: RunReport, label: string): ReportSide => ({
   runtime: r.runtime,
   startedAt: r.startedAt,
   version: r.tool.version,
+  families: [
+    ...new Set(r.scenarios.flatMap((s) => s.variants.map((v) => v.family ?? "ipv4"))),
+  ].sort(),
 });
 
 const keysOf = (...objs: object[]) => [...new Set(objs.flatMap((o) => Object.keys(o)))];

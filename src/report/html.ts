@@ -28,7 +28,8 @@ const anchor = (...parts: string[]) =>
   parts.map((p) => p.replace(/[^A-Za-z0-9_-]/g, "_")).join("--");
 
 /** A variant's name, with its kernel in a kernel matrix: columns become the matrix. */
-const variantLabel = (v: VariantResult) => (v.kernel ? `${v.variant} @${v.kernel}` : v.variant);
+const variantLabel = (v: VariantResult) =>
+  (v.kernel ? `${v.variant} @${v.kernel}` : v.variant) + (v.family ? ` (${v.family})` : "");
 
 function tally(variants: VariantResult[]): string {
   const n = (k: VariantResult["verdict"]) => variants.filter((v) => v.verdict === k).length;

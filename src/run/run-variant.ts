@@ -14,7 +14,7 @@ import type { VariantResult } from "../verdict/result.js";
 import { onInterrupt } from "../util/interrupts.js";
 import { withDeadline } from "../util/time.js";
 import { collect } from "./collect.js";
-import { judge } from "./judge.js";
+import { familyOf, judge } from "./judge.js";
 import { planTopology } from "./plan.js";
 import { getReady } from "./ready.js";
 import { playTimeline } from "./schedule.js";
@@ -41,7 +41,14 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
     skipReason(s, ctx.kernel) ??
     capabilitySkipReason(s, ctx.runtime.capabilities, ctx.runtime.name, ctx.kernel.release) ??
     familySkipReason(s);
-  if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
+  if (skip)
+    return {
+      ...emptyResult(variant.name),
+      ...familyOf(s),
+      verdict: "skip",
+      reason: skip,
+      durationMs: 0,
+    };
 
   const st = new VariantState(ctx, variant, planTopology(s, newRunId()));
   const ms: Partial<Record<VariantStep, number>> = {};
@@ -89,7 +96,7 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     const durationMs = Math.round(performance.now() - started);
-    return { ...emptyResult(variant.name), verdict: "error", reason, durationMs };
+    return { ...emptyResult(variant.name), ...familyOf(s), verdict: "error", reason, durationMs };
   } finally {
     await st.stop();
     untrack();
