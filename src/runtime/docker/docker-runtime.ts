@@ -156,9 +156,15 @@ export class DockerRuntime implements Runtime {
           image: this.image,
           labels: this.labels(plan.runId),
           pool: this.options.pool,
+          pool6: this.options.pool6,
         });
         return topology;
       }
+      const v6 = plan.networks.find((n) => n.family === "ipv6" || n.family === "dual");
+      if (v6)
+        throw new RuntimeUnavailableError(
+          `network ${v6.name} carries IPv6, which only the veth wiring gives (the engine's own networks are IPv4 here): ${this.chosen?.why ?? "a plan of joined containers only"}`,
+        );
       await this.createNetworks(plan, topology);
       await this.createNodes(plan, topology, this.image);
       return topology;
