@@ -155,7 +155,7 @@ export interface Runtime {
    * Trace drop reasons on the nodes' kernel when it is not this host's (a VM's): a tracer to
    * stop after the variant, or why not. Absent: the host's tracer applies.
    */
-  traceDrops?(runId: string): Promise<{ stop(): Promise<DropReasons> } | string>;
+  traceDrops?(runId: string, ipv6?: boolean): Promise<{ stop(): Promise<DropReasons> } | string>;
   /**
    * Lifecycle: opened (constructed by its registry entry) → `prepare` (the engine answers, the
    * images exist, a VM has booted) → `up`/`remove` any number of times → `close` (a VM powered

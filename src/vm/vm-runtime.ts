@@ -132,10 +132,10 @@ export class VmRuntime implements Runtime {
     return (this.inventoryRead ??= readInventory(this.started(), this.cached!));
   }
 
-  async traceDrops(runId: string): Promise<GuestDropTracer | string> {
+  async traceDrops(runId: string, ipv6 = false): Promise<GuestDropTracer | string> {
     const { noDropReasons } = await this.inventory();
     if (noDropReasons) return `drop reasons not recorded: ${noDropReasons}`;
-    return startGuestDropTracer(this.started().channel, runId, this.cached!.release);
+    return startGuestDropTracer(this.started().channel, runId, this.cached!.release, ipv6);
   }
 
   async up(plan: TopologyPlan): Promise<StartedTopology> {
