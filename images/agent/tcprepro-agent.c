@@ -44,12 +44,13 @@
     "  " PROG " hold\n"                                                                        \
     "  " PROG " serve --port P --backlog B --accept normal|never|delay [--delay-ms N]\n"       \
     "        [--no-reply] [--close-first] [--reset-on-close] [--never-close]\n"                \
-    "        [--request-bytes N]\n"                                                           \
-    "  " PROG " connect --host IPv4 --port P --connections N --concurrency C --rate R\n"       \
+    "        [--request-bytes N] [--ipv6]\n"                                                  \
+    "  " PROG " connect --host IPv4|IPv6 --port P --connections N --concurrency C --rate R\n"       \
     "        --connect-timeout-ms T --payload-bytes B [--expect-reply] --reply-timeout-ms T\n" \
     "        --hold-ms H --close client|server --max-ms M\n"                                  \
     "        [--udp [--recverr]] [--nodelay] [--split-writes] [--requests K] [--half-close]\n" \
-    "        [--keepalive IDLE,INTVL,CNT]\n"
+    "        [--keepalive IDLE,INTVL,CNT]\n"                                                 \
+    "  " PROG " synflood --host IPv6 --port P --count N\n"
 
 /*
  * One buffer for all socket I/O: the payload we send, the bytes we read and discard, the
@@ -1554,6 +1555,62 @@ static int cmd_connect(int argc, char **argv)
 
 /* ------------------------------------------------------------------------------------------ */
 
+/*
+ * synflood --host IPv6 --port P --count N: N bare SYNs (no options, window 64, random source
+ * port and sequence number) from this node's own address, as `hping3 -S --faster` sends them
+ * over IPv4 — hping3 has no IPv6. A raw socket (CAP_NET_RAW): the kernel builds the IPv6
+ * header, picks the source address and, with IPV6_CHECKSUM, fills the TCP checksum.
+ */
+static int cmd_synflood(int argc, char **argv)
+{
+    struct flag flags[] = {
+        {"host", true, true, false, NULL},
+        {"port", true, true, false, NULL},
+        {"count", true, true, false, NULL},
+    };
+    const size_t nf = sizeof flags / sizeof flags[0];
+    parse_flags("synflood", argc, argv, flags, nf);
+    const char *host = flag_get(flags, nf, "host")->value;
+    struct sockaddr_in6 dst = {.sin6_family = AF_INET6};
+    if (inet_pton(AF_INET6, host, &dst.sin6_addr) != 1)
+        usage_error("--host: expected an IPv6 address, got \"%s\"", host);
+    uint16_t port = (uint16_t)parse_int("port", flag_get(flags, nf, "port")->value, 1, 65535);
+    long long count = parse_int("count", flag_get(flags, nf, "count")->value, 1, 1000000);
+
+    int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0)
+        fatal("socket(AF_INET6, SOCK_RAW)");
+    int csum_at = 16; /* offsetof(struct tcphdr, check) */
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &csum_at, sizeof csum_at) != 0)
+        fatal("setsockopt(IPV6_CHECKSUM)");
+    srandom((unsigned)(mono_us() ^ getpid()));
+    long long sent = 0;
+    for (long long i = 0; i < count; i++) {
+        struct tcphdr th = {0};
+        th.th_sport = htons((uint16_t)(1024 + random() % 64000));
+        th.th_dport = htons(port);
+        th.th_seq = htonl((uint32_t)random());
+        th.th_off = 5;
+        th.th_flags = TH_SYN;
+        th.th_win = htons(64);
+        for (;;) {
+            if (sendto(fd, &th, sizeof th, 0, (struct sockaddr *)&dst, sizeof dst) == sizeof th) {
+                sent++;
+                break;
+            }
+            /* A full socket buffer or device queue: wait a little, as a paced sender would. */
+            if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
+                fatal("sendto");
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    printf("{\"ev\":\"flood\",\"sent\":%lld}\n", sent);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -1568,5 +1625,7 @@ int main(int argc, char **argv)
         return cmd_serve(argc, argv);
     if (strcmp(argv[1], "connect") == 0)
         return cmd_connect(argc, argv);
+    if (strcmp(argv[1], "synflood") == 0)
+        return cmd_synflood(argc, argv);
     usage_error("unknown subcommand \"%s\"", argv[1]);
 }

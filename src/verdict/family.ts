@@ -13,13 +13,6 @@ function ipv6Only(s: Scenario, node: string): boolean {
 }
 
 export function familySkipReason(s: Scenario): string | undefined {
-  for (const [i, f] of s.floods.entries()) {
-    const from = s.nodes[f.from];
-    const to = s.nodes[f.to.node];
-    const net = from?.networks.find((n) => to?.networks.includes(n));
-    if (net && !carries(networkFamily(s, net), "ipv4"))
-      return `flood ${i} goes over IPv6, and hping3 (the flood's sender) has no IPv6`;
-  }
   for (const [i, f] of s.faults.entries()) {
     if (!f.iptables || !ipv6Only(s, f.target)) continue;
     const match = ipv4OnlyMatch(f.iptables);

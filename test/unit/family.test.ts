@@ -115,7 +115,8 @@ describe("address families", () => {
     };
     expect(familySkipReason(icmp)).toMatch(/"icmp" is an IPv4-only match/);
     const flood = withFamily(load("scenarios/syn-flood.yaml").variants[0]!.scenario, "ipv6");
-    expect(familySkipReason(flood)).toMatch(/hping3 .* has no IPv6/);
+    // hping3 has no IPv6: the agent's synflood sends the flood instead.
+    expect(familySkipReason(flood)).toBeUndefined();
   });
 
   it("compose gives a dual network both subnets and each service both addresses", () => {
