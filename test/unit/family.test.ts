@@ -15,6 +15,11 @@ import {
 } from "../../src/scenario/family.js";
 import { loadScenario } from "../../src/scenario/load.js";
 import { familySkipReason } from "../../src/verdict/family.js";
+import { compareReports } from "../../src/report/compare.js";
+import { formatReport } from "../../src/report/console.js";
+import { junitXml } from "../../src/report/junit.js";
+import type { RunReport } from "../../src/verdict/result.js";
+import { variantResult } from "./builders.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const facts = { sysctlExists: () => true };
@@ -126,5 +131,47 @@ describe("address families", () => {
     expect(gw.addresses6).toEqual({ lan: "2001:2::a", wan: "2001:2:0:1::a" });
     expect(out.text).toContain("enable_ipv6: true");
     expect(out.text).toContain("ip6tables -t nat -A PREROUTING -d 2001:2::a");
+  });
+});
+
+describe("reports name the family", () => {
+  const clients = (connected: number, timeout: number) => ({
+    attempts: connected + timeout,
+    outcomes: { connected, timeout },
+    connectMs: null,
+    replyMs: null,
+  });
+  const report: RunReport = {
+    tool: { name: "tcprepro", version: "0" },
+    kernel: "6.18",
+    runtime: "netns",
+    startedAt: "2026-12-06T10:00:00.000Z",
+    durationMs: 1000,
+    scenarios: [
+      {
+        name: "dual-stack-snat",
+        file: DUAL,
+        summary: "s",
+        variants: [
+          variantResult({
+            family: "dual",
+            clients: clients(37, 23),
+            clientsByFamily: { ipv4: clients(18, 12), ipv6: clients(19, 11) },
+          }),
+        ],
+      },
+      { name: "plain", file: "p.yaml", summary: "s", variants: [variantResult()] },
+    ],
+  };
+
+  it("JUnit, the console and compare", () => {
+    const xml = junitXml(report);
+    expect(xml).toContain('name="baseline [dual]"');
+    expect(xml).toContain('<property name="family" value="dual"/>');
+    const text = formatReport(report);
+    expect(text).toMatch(/family\s+dual/);
+    expect(text).toMatch(/ipv6 attempts\s+30/);
+    expect(text).toContain("(kernel 6.18, netns, dual and ipv4,");
+    expect(compareReports(report, report).a.families).toEqual(["dual", "ipv4"]);
   });
 });
