@@ -20,6 +20,7 @@ import { formatReport } from "../../src/report/console.js";
 import { junitXml } from "../../src/report/junit.js";
 import type { RunReport } from "../../src/verdict/result.js";
 import { variantResult } from "./builders.js";
+import { substitute } from "../../src/traffic/command-traffic.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const facts = { sysctlExists: () => true };
@@ -173,5 +174,16 @@ describe("reports name the family", () => {
     expect(text).toMatch(/ipv6 attempts\s+30/);
     expect(text).toContain("(kernel 6.18, netns, dual and ipv4,");
     expect(compareReports(report, report).a.families).toEqual(["dual", "ipv4"]);
+  });
+});
+
+describe("a real client's placeholders over IPv6", () => {
+  it("brackets the address in {url} and {target}, not in {host}", () => {
+    const argv = substitute(["curl", "{url}/", "{target}", "{host}", "{port}"], {
+      host: "2001:2::a",
+      port: 80,
+      family: "ipv6",
+    });
+    expect(argv).toEqual(["curl", "http://[2001:2::a]:80/", "[2001:2::a]:80", "2001:2::a", "80"]);
   });
 });
