@@ -115,6 +115,27 @@ function clientRows(cols: VariantResult[]): string[] {
         "sub",
       ),
     );
+  // A dual-stack variant: each family's attempts and outcomes on their own rows.
+  if (cols.some((v) => v.clientsByFamily))
+    for (const fam of ["ipv4", "ipv6"] as const) {
+      const by = (v: VariantResult) => v.clientsByFamily?.[fam];
+      rows.push(
+        numberRow(
+          `${fam} attempts`,
+          cols.map((v) => by(v)?.attempts ?? "-"),
+          "sub",
+        ),
+      );
+      const famOutcomes = [...new Set(cols.flatMap((v) => Object.keys(by(v)?.outcomes ?? {})))];
+      for (const o of famOutcomes.sort())
+        rows.push(
+          numberRow(
+            `${fam} ${o}`,
+            cols.map((v) => by(v)?.outcomes[o] ?? 0),
+            "sub",
+          ),
+        );
+    }
   const pct = (p: VariantResult["clients"]["connectMs"]) => (p ? `${p.p50} / ${p.p99}` : "-");
   rows.push(
     numberRow(

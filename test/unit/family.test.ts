@@ -18,6 +18,7 @@ import { familySkipReason } from "../../src/verdict/family.js";
 import { compareReports } from "../../src/report/compare.js";
 import { formatReport } from "../../src/report/console.js";
 import { junitXml } from "../../src/report/junit.js";
+import { htmlReport } from "../../src/report/html.js";
 import type { RunReport } from "../../src/verdict/result.js";
 import { variantResult } from "./builders.js";
 import { substitute } from "../../src/traffic/command-traffic.js";
@@ -185,5 +186,39 @@ describe("a real client's placeholders over IPv6", () => {
       family: "ipv6",
     });
     expect(argv).toEqual(["curl", "http://[2001:2::a]:80/", "[2001:2::a]:80", "2001:2::a", "80"]);
+  });
+});
+
+describe("the HTML report of a dual variant", () => {
+  it("has each family's outcomes on rows of their own", () => {
+    const c = (connected: number, timeout: number) => ({
+      attempts: connected + timeout,
+      outcomes: { connected, timeout },
+      connectMs: null,
+      replyMs: null,
+    });
+    const html = htmlReport({
+      tool: { name: "tcprepro", version: "0" },
+      kernel: "6.18",
+      runtime: "netns",
+      startedAt: "2026-12-06T10:00:00.000Z",
+      durationMs: 1,
+      scenarios: [
+        {
+          name: "dual-stack-snat",
+          file: DUAL,
+          summary: "s",
+          variants: [
+            variantResult({
+              family: "dual",
+              clients: c(37, 23),
+              clientsByFamily: { ipv4: c(18, 12), ipv6: c(19, 11) },
+            }),
+          ],
+        },
+      ],
+    });
+    expect(html).toContain("baseline (dual)");
+    expect(html).toMatch(/ipv6 timeout<\/th><td class="num">11</);
   });
 });
