@@ -233,11 +233,12 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
   const ch = vm.channel;
   await runOn(ch, ["modprobe", "-a", "nf_conntrack", "sch_netem"]);
   const read = async (p: string) => (await ch.readFile(p))?.toString() ?? "";
-  const [netstat, snmp, conntrack, sysctls] = await Promise.all([
+  const [netstat, snmp, conntrack, sysctls, snmp6] = await Promise.all([
     read("/proc/net/netstat"),
     read("/proc/net/snmp"),
     read("/proc/net/stat/nf_conntrack"),
     runOn(ch, ["find", "/proc/sys", "-type", "f"]),
+    read("/proc/net/snmp6"),
   ]);
   const names = new Set(
     sysctls.stdout
@@ -248,7 +249,7 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
   const noDropReasons = await guestNoDropReasons(ch, kernel.release);
   return {
     release: kernel.release,
-    counters: counterNames(netstat, snmp, conntrack),
+    counters: counterNames(netstat, snmp, conntrack, snmp6),
     sysctlExists: (name) => names.has(name.replaceAll("/", ".")),
     qdiscs: qdiscsOf(kernel.modules),
     ...(noDropReasons ? { noDropReasons } : {}),
