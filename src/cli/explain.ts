@@ -4,6 +4,7 @@
  * command and iptables argv, and how each runtime isolates it. Pure: a loaded scenario in,
  * text out; nothing is built, pulled or started.
  */
+import { carries, networkFamily } from "../scenario/family.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_PATH, connectArgv, serveArgv } from "../agent/protocol.js";
@@ -102,8 +103,14 @@ function nodeLines(s: Scenario, name: string, node: ScenarioNode): string[] {
     }
   });
   s.floods.forEach((f, i) => {
-    if (f.from === name)
-      out.push(`flood ${i}: hping3 -q -S -p ${f.to.port} -c ${f.count} --faster <${f.to.node}>`);
+    if (f.from !== name) return;
+    const net = node.networks.find((n) => s.nodes[f.to.node]?.networks.includes(n));
+    // hping3 has no IPv6: over an IPv6-only network the agent sends the SYNs.
+    out.push(
+      net && !carries(networkFamily(s, net), "ipv4")
+        ? `flood ${i}: tcprepro-agent synflood --host <${f.to.node}/ipv6> --port ${f.to.port} --count ${f.count}`
+        : `flood ${i}: hping3 -q -S -p ${f.to.port} -c ${f.count} --faster <${f.to.node}>`,
+    );
   });
   s.faults.forEach((f, i) => {
     if (f.target !== name) return;
