@@ -40,7 +40,7 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   const skip =
     skipReason(s, ctx.kernel) ??
     capabilitySkipReason(s, ctx.runtime.capabilities, ctx.runtime.name, ctx.kernel.release) ??
-    familySkipReason(s);
+    familySkipReason(s, ctx.runtime.capabilities);
   if (skip)
     return {
       ...emptyResult(variant.name),

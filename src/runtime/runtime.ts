@@ -140,6 +140,11 @@ export interface RuntimeCapabilities {
   ownsKernel: boolean;
   /** Variants that can run at once. */
   maxParallel: number;
+  /**
+   * Networks that carry IPv6 (`family: ipv6|dual`); when it cannot, why not (a SKIP reason).
+   * Absent: it can.
+   */
+  ipv6?: true | { reason: string };
 }
 
 /**

@@ -3,7 +3,8 @@
  * scenario that says `family: ipv6`): a SKIP with the reason, as a missing counter is.
  */
 import { ipv4OnlyMatch } from "../faults/firewall.js";
-import { carries, networkFamily } from "../scenario/family.js";
+import type { RuntimeCapabilities } from "../runtime/runtime.js";
+import { carries, networkFamily, networkName } from "../scenario/family.js";
 import type { Scenario } from "../scenario/schema.js";
 
 /** The node has no network that carries IPv4. */
@@ -12,7 +13,12 @@ function ipv6Only(s: Scenario, node: string): boolean {
   return spec !== undefined && !spec.networks.some((n) => carries(networkFamily(s, n), "ipv4"));
 }
 
-export function familySkipReason(s: Scenario): string | undefined {
+export function familySkipReason(
+  s: Scenario,
+  caps?: Pick<RuntimeCapabilities, "ipv6">,
+): string | undefined {
+  const v6 = s.networks.some((n) => carries(networkFamily(s, networkName(n)), "ipv6"));
+  if (v6 && caps?.ipv6 && caps.ipv6 !== true) return caps.ipv6.reason;
   for (const [i, f] of s.faults.entries()) {
     if (!f.iptables || !ipv6Only(s, f.target)) continue;
     const match = ipv4OnlyMatch(f.iptables);

@@ -222,3 +222,13 @@ describe("the HTML report of a dual variant", () => {
     expect(html).toMatch(/ipv6 timeout<\/th><td class="num">11</);
   });
 });
+
+describe("a runtime that cannot give IPv6", () => {
+  it("SKIPs a scenario with an IPv6 network, with its reason, and no other", () => {
+    const caps = { ipv6: { reason: "the engine wires this run" } };
+    const v4 = load(SNAT).variants[0]!.scenario;
+    expect(familySkipReason(v4, caps)).toBeUndefined();
+    expect(familySkipReason(withFamily(v4, "ipv6"), caps)).toBe("the engine wires this run");
+    expect(familySkipReason(withFamily(v4, "ipv6"), { ipv6: true })).toBeUndefined();
+  });
+});

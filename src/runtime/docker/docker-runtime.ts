@@ -116,6 +116,11 @@ export class DockerRuntime implements Runtime {
       await this.info(),
       this.options.wiring ?? process.env.TCPREPRO_DOCKER_WIRING,
     );
+    // IPv6 addresses come with tcprepro's veth wiring; the engine's networks here are IPv4.
+    if (this.chosen.wiring === "engine")
+      this.capabilities.ipv6 = {
+        reason: `IPv6 needs the Docker runtime's veth wiring, and the engine wires this run (${this.chosen.why ?? "forced"})`,
+      };
   }
 
   /** Who wires the containers' networks: tcprepro's veths, or the engine (and why). */
