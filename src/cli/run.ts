@@ -12,7 +12,7 @@ import { parseSweep, withoutSweepVariants, type Sweep } from "../scenario/sweep.
 import { installSignalHandlers } from "../util/interrupts.js";
 import { UsageError } from "../util/errors.js";
 import { checkOutputs } from "../util/output.js";
-import { POOL_OPTION, RUNTIME_OPTION } from "./engine.js";
+import { FAMILY_OPTION, POOL6_OPTION, POOL_OPTION, RUNTIME_OPTION } from "./engine.js";
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -35,6 +35,8 @@ interface RunFlags {
   junit?: string;
   html?: string;
   pool?: string;
+  pool6?: string;
+  family?: "ipv4" | "ipv6";
   base?: string;
   parallel: number;
   repeat: number;
@@ -82,6 +84,8 @@ const RUN_FLAGS: readonly Flag[] = [
     parseSweep,
   ],
   POOL_OPTION,
+  POOL6_OPTION,
+  FAMILY_OPTION,
   ["--base <image>", "base image for the node image (default: the offline debootstrap image)"],
   [
     "--kernel <list>",

@@ -19,6 +19,7 @@ import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { anyKernel, type KernelFacts } from "../scenario/semantics.js";
 import { withSetVariant, type SetFlag } from "../scenario/set-flag.js";
+import { inFamily, type IpFamily } from "../scenario/family.js";
 import { parseSweep, sweepSummaries, withSweepVariants, type Sweep } from "../scenario/sweep.js";
 import { exitCodeFor, UsageError } from "../util/errors.js";
 import { VERSION } from "../util/project.js";
@@ -60,6 +61,12 @@ export interface EngineOptions extends TargetRequest, Omit<OpenOptions, "kernel"
    * @default "captures"
    */
   capturesDir?: string;
+  /**
+   * Scenarios that pin no address family run over this one (`run --family ipv6`); one that
+   * cannot run over it SKIPs with the reason.
+   * @default "ipv4"
+   */
+  family?: IpFamily;
   /** Only the i-th of n stable parts of (kernel, scenario, variant): `"2/4"`. */
   shard?: string | Shard;
   /** Every event of the run (progress, attempts, faults, verdicts), as the CLI shows them. */
@@ -75,9 +82,10 @@ export function loadForRun(
   set: readonly SetFlag[],
   facts: KernelFacts,
   sweep?: Sweep,
+  family?: IpFamily,
 ): LoadedScenario[] {
   return loadSources(sources, { kernel: facts }).map((s) =>
-    withSweepVariants(withSetVariant(s, set, facts), sweep, facts),
+    inFamily(withSweepVariants(withSetVariant(s, set, facts), sweep, facts), family),
   );
 }
 
@@ -93,7 +101,7 @@ export async function runEngine(
   const shard = typeof o.shard === "string" ? parseShard(o.shard) : o.shard;
   const facts = new KernelFactsOfRun(specs);
   const sweep = typeof o.sweep === "string" ? parseSweep(o.sweep) : o.sweep;
-  const first = loadForRun(sources, o.set ?? [], facts, sweep);
+  const first = loadForRun(sources, o.set ?? [], facts, sweep, o.family);
   if (o.variant && !first.some((s) => s.variants.some((v) => v.name === o.variant)))
     throw new UsageError(`no scenario has a variant named "${o.variant}"`);
   const multi = matrix || shard !== undefined;
@@ -144,7 +152,7 @@ async function runTarget(run: EngineRun, spec: TargetSpec): Promise<RunReport | 
     await target.runtime.prepare(say);
     const inventory = await target.runtime.inventory();
     facts.known(spec.label, inventory);
-    const report = await runAll(loadForRun(run.sources, o.set ?? [], facts, run.sweep), {
+    const report = await runAll(loadForRun(run.sources, o.set ?? [], facts, run.sweep, o.family), {
       runtime: target.runtime,
       emit,
       variant: o.variant,

@@ -126,7 +126,7 @@ export async function openTarget(
       throw new UsageError("kernels to boot need a registered runtime, not a Runtime object");
     return { label: spec.label, runtime: o.runtime, owned: false };
   }
-  const options: OpenOptions = { pool: o.pool, base: o.base };
+  const options: OpenOptions = { pool: o.pool, pool6: o.pool6, base: o.base };
   if (spec.kernel) {
     const runtime = await openKernelRuntime(spec.kernel, options, o.runtime);
     return { label: spec.label, runtime, owned: true };

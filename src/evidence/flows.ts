@@ -31,7 +31,10 @@ export interface Endpoint {
 export interface RstSeen {
   tsUs: number;
   from: "client" | "server";
-  ipId: number;
+  /** IPv4 only. */
+  ipId?: number;
+  /** The stack's own reset, not a socket's (isPassiveRst). */
+  passive: boolean;
   /** Carries the timestamp option: only a socket's (active) reset can. */
   hasTimestamp: boolean;
 }
@@ -82,12 +85,20 @@ export interface SummarizeOptions {
 }
 
 /**
- * A RST from the stack rather than from a socket: IP id 0 (see the top of this file). An active
- * RST's id is its socket's counter, which passes 0 once in 65536 packets: read hasTimestamp too
- * when it matters (an active RST carries TS whenever the connection negotiated timestamps).
+ * A RST from the stack rather than from a socket. IPv4: IP id 0 (see the top of this file). An
+ * active RST's id is its socket's counter, which passes 0 once in 65536 packets: read
+ * hasTimestamp too when it matters (an active RST carries TS whenever the connection negotiated
+ * timestamps).
+ *
+ * IPv6 has no IP id. There the stack's reset (tcp_v6_send_reset → tcp_v6_send_response with
+ * win 0, tsval 0) is a bare 20-byte header with window 0, while a socket's reset is a normal
+ * transmit: the window it advertises (never 0 unless its receive buffer is full) and, when the
+ * connection negotiated them, timestamps. Measured on 6.18: docs/kernel-behaviour.md#resets.
  */
 export function isPassiveRst(p: TcpPacket): boolean {
-  return p.flags.rst && p.ipId === 0;
+  if (!p.flags.rst) return false;
+  if (p.family === "ipv6") return p.window === 0 && (p.optionsLen ?? 0) === 0;
+  return p.ipId === 0;
 }
 
 export function summarizeFlows(packets: TcpPacket[], opts: SummarizeOptions): CaptureSummary {
@@ -186,7 +197,13 @@ function summarizeFlow(packets: TcpPacket[]): FlowSummary {
   packets.forEach((p, i) => {
     const from = fromClient(p) ? "client" : "server";
     if (p.flags.rst)
-      rsts.push({ tsUs: p.tsUs, from, ipId: p.ipId, hasTimestamp: p.tsVal !== undefined });
+      rsts.push({
+        tsUs: p.tsUs,
+        from,
+        ...(p.ipId !== undefined ? { ipId: p.ipId } : {}),
+        passive: isPassiveRst(p),
+        hasTimestamp: p.tsVal !== undefined,
+      });
     if (from === "client" && isOpeningSyn(p)) synTimesUs.push(p.tsUs);
     if (from === "server" && p.flags.syn && p.flags.ack) {
       synAckTimesUs.push(p.tsUs);

@@ -47,6 +47,13 @@ export interface VariantResult {
   variant: string;
   /** The kernel it ran on, in a kernel matrix (`6.1`, `7.2`, `host`); see RunReport.kernels. */
   kernel?: string;
+  /**
+   * The address family its traffic used: ipv6, or dual when it used both (`run --family ipv6`,
+   * `family:` in the scenario). Absent: ipv4.
+   */
+  family?: "ipv4" | "ipv6" | "dual";
+  /** A dual variant's client outcomes per family (`clients` sums both). */
+  clientsByFamily?: { ipv4: ClientSummary; ipv6: ClientSummary };
   verdict: VerdictKind;
   /** Why: the failed expectations, the skip reason, or the error. */
   reason: string;

@@ -82,7 +82,7 @@ const place = (x: { scenario: string; variant?: string }) =>
 export function formatComparison(c: ReportComparison): string {
   const parts: string[] = [];
   const meta = (name: string, s: ReportComparison["a"]) =>
-    `${name}  ${s.label}  (kernel ${s.kernel}, ${s.runtime}, ${s.startedAt})`;
+    `${name}  ${s.label}  (kernel ${s.kernel}, ${s.runtime}, ${s.families.join("+")}, ${s.startedAt})`;
   parts.push(`${meta("A", c.a)}\n${meta("B", c.b)}`);
   for (const v of c.variants) {
     if (!v.changed) {

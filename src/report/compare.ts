@@ -85,6 +85,8 @@ export interface ReportSide {
   runtime: string;
   startedAt: string;
   version: string;
+  /** The address families its variants ran over (`ipv4`, `ipv6`, `dual`): an IPv4 run compares with an IPv6 one. */
+  families: string[];
 }
 
 export interface ReportComparison {
@@ -104,12 +106,18 @@ const side = (r: RunReport, label: string): ReportSide => ({
   runtime: r.runtime,
   startedAt: r.startedAt,
   version: r.tool.version,
+  families: [
+    ...new Set(r.scenarios.flatMap((s) => s.variants.map((v) => v.family ?? "ipv4"))),
+  ].sort(),
 });
 
 const keysOf = (...objs: object[]) => [...new Set(objs.flatMap((o) => Object.keys(o)))];
 
 /** The counter names each side's kernel has, when known: a name missing there is "absent". */
 export type Available = Partial<Pair<ReadonlySet<string>>>;
+const familyOf = (v: VariantResult) => v.family ?? "ipv4";
+/** /proc/net/snmp's Ip, IpExt, Icmp, Udp and snmp6's Ip6, Icmp6, Udp6 groups. */
+const PER_FAMILY_MIB = /^(Ip|IpExt|Icmp|IcmpMsg|Udp|UdpLite|Ip6|Icmp6|Udp6|UdpLite6)[A-Z]/;
 
 function compareCounters(
   a: VariantResult,
@@ -125,6 +133,9 @@ function compareCounters(
     // Only moved counters are in a report: a missing one is a zero delta — unless the kernel
     // has no such counter at all.
     for (const counter of keysOf(ca, cb).sort()) {
+      // An IPv4 run against an IPv6 one: each family's IP, ICMP and UDP MIB moves on its own
+      // side only (snmp against snmp6); TCP's and conntrack's count both and are compared.
+      if (familyOf(a) !== familyOf(b) && PER_FAMILY_MIB.test(counter)) continue;
       // IcmpMsg… lines list only the ICMP types seen so far: never "absent", only unseen.
       const dynamic = counter.startsWith("IcmpMsg");
       const missA = !dynamic && available.a !== undefined && !available.a.has(counter);

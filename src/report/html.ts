@@ -29,7 +29,8 @@ const anchor = (...parts: string[]) =>
   parts.map((p) => p.replace(/[^A-Za-z0-9_-]/g, "_")).join("--");
 
 /** A variant's name, with its kernel in a kernel matrix: columns become the matrix. */
-const variantLabel = (v: VariantResult) => (v.kernel ? `${v.variant} @${v.kernel}` : v.variant);
+const variantLabel = (v: VariantResult) =>
+  (v.kernel ? `${v.variant} @${v.kernel}` : v.variant) + (v.family ? ` (${v.family})` : "");
 
 function tally(variants: VariantResult[]): string {
   const n = (k: VariantResult["verdict"]) => variants.filter((v) => v.verdict === k).length;
@@ -122,6 +123,27 @@ function clientRows(cols: VariantResult[]): string[] {
         "sub",
       ),
     );
+  // A dual-stack variant: each family's attempts and outcomes on their own rows.
+  if (cols.some((v) => v.clientsByFamily))
+    for (const fam of ["ipv4", "ipv6"] as const) {
+      const by = (v: VariantResult) => v.clientsByFamily?.[fam];
+      rows.push(
+        numberRow(
+          `${fam} attempts`,
+          cols.map((v) => by(v)?.attempts ?? "-"),
+          "sub",
+        ),
+      );
+      const famOutcomes = [...new Set(cols.flatMap((v) => Object.keys(by(v)?.outcomes ?? {})))];
+      for (const o of famOutcomes.sort())
+        rows.push(
+          numberRow(
+            `${fam} ${o}`,
+            cols.map((v) => by(v)?.outcomes[o] ?? 0),
+            "sub",
+          ),
+        );
+    }
   const pct = (p: VariantResult["clients"]["connectMs"]) => (p ? `${p.p50} / ${p.p99}` : "-");
   rows.push(
     numberRow(

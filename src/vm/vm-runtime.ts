@@ -72,7 +72,7 @@ export class VmRuntime implements Runtime {
 
   constructor(
     readonly spec: KernelSpec,
-    private readonly options: { pool?: string; accel?: AccelRequest } = {},
+    private readonly options: { pool?: string; pool6?: string; accel?: AccelRequest } = {},
   ) {
     this.name = `vm:${kernelLabel(spec)}`;
     this.accelRequest = accelRequested(options.accel);
@@ -144,6 +144,7 @@ export class VmRuntime implements Runtime {
     await warmUp(this.vm);
     this.inner = new NetnsRuntime({
       pool: this.options.pool,
+      pool6: this.options.pool6,
       // The guest sees the host read-only already (9p): its nodes need no mount namespace each.
       host: { exec: this.vm.channel, agentBinary: AGENT_BINARY, state: false, isolateNodes: false },
     });
@@ -153,10 +154,10 @@ export class VmRuntime implements Runtime {
     return (this.inventoryRead ??= readInventory(this.started(), this.cached!));
   }
 
-  async traceDrops(runId: string): Promise<GuestDropTracer | string> {
+  async traceDrops(runId: string, ipv6 = false): Promise<GuestDropTracer | string> {
     const { noDropReasons } = await this.inventory();
     if (noDropReasons) return `drop reasons not recorded: ${noDropReasons}`;
-    return startGuestDropTracer(this.started().channel, runId, this.cached!.release);
+    return startGuestDropTracer(this.started().channel, runId, this.cached!.release, ipv6);
   }
 
   async up(plan: TopologyPlan): Promise<StartedTopology> {
@@ -260,7 +261,7 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
   const ch = vm.channel;
   await runOn(ch, ["modprobe", "-a", "nf_conntrack", "sch_netem"]);
   const read = async (p: string) => (await ch.readFile(p))?.toString() ?? "";
-  const [netstat, snmp, conntrack, sysctls, netnsSysctls] = await Promise.all([
+  const [netstat, snmp, conntrack, sysctls, netnsSysctls, snmp6] = await Promise.all([
     read("/proc/net/netstat"),
     read("/proc/net/snmp"),
     read("/proc/net/stat/nf_conntrack"),
@@ -268,6 +269,7 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
     // What a node can set: /proc/sys/net seen from a fresh network namespace. Older kernels
     // keep some net.* knobs in the initial namespace only (4.11: tcp_abort_on_overflow).
     runOn(ch, ["unshare", "-n", "find", "/proc/sys/net", "-type", "f"]),
+    read("/proc/net/snmp6"),
   ]);
   const namesOf = (out: string) =>
     new Set(
@@ -281,7 +283,7 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
   const noDropReasons = await guestNoDropReasons(ch, kernel.release);
   return {
     release: kernel.release,
-    counters: counterNames(netstat, snmp, conntrack),
+    counters: counterNames(netstat, snmp, conntrack, snmp6),
     sysctlExists: (name) => names.has(name.replaceAll("/", ".")),
     ...(inNetns
       ? {

@@ -19,7 +19,7 @@ import { PROJECT_ROOT } from "../../util/project.js";
 const script = (isolate: boolean) =>
   [
     "ip -batch - || exit 10",
-    'sysctl -q -w "$@" || exit 11',
+    '[ $# -eq 0 ] || sysctl -q -w "$@" || exit 11',
     ...(isolate ? SANDBOX_SCRIPT : []),
     'exec "$TCPREPRO_AGENT" hold </dev/null >/dev/null 2>&1',
   ].join("\n");
