@@ -19,7 +19,7 @@ import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { anyKernel, type KernelFacts } from "../scenario/semantics.js";
 import { withSetVariant, type SetFlag } from "../scenario/set-flag.js";
-import { inFamily, type IpFamily } from "../scenario/family.js";
+import { withFamily, type IpFamily } from "../scenario/family.js";
 import { parseSweep, sweepSummaries, withSweepVariants, type Sweep } from "../scenario/sweep.js";
 import { exitCodeFor, UsageError } from "../util/errors.js";
 import { VERSION } from "../util/project.js";
@@ -87,6 +87,15 @@ export function loadForRun(
   return loadSources(sources, { kernel: facts }).map((s) =>
     inFamily(withSweepVariants(withSetVariant(s, set, facts), sweep, facts), family),
   );
+}
+
+/** Every variant of a loaded scenario over `family` (each unless it pins one). */
+function inFamily(loaded: LoadedScenario, family: IpFamily | undefined): LoadedScenario {
+  if (family === undefined || family === "ipv4") return loaded;
+  return {
+    ...loaded,
+    variants: loaded.variants.map((v) => ({ ...v, scenario: withFamily(v.scenario, family) })),
+  };
 }
 
 export async function runEngine(

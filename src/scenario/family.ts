@@ -3,7 +3,6 @@
  * uses. A network's own `family` wins, then the scenario's, then ipv4. `run --family ipv6`
  * moves a scenario that pins no family anywhere to IPv6 (`withFamily`).
  */
-import type { LoadedScenario } from "./load.js";
 import type { Family, NetworkSpec, Scenario, Traffic } from "./schema.js";
 
 /** One family of IP: what a socket, a route or a firewall binary speaks. */
@@ -78,13 +77,4 @@ export function reportedFamily(s: Scenario): Family {
   const carried = scenarioFamilies(s);
   if (used.size === 2 || (used.size === 0 && carried.length === 2)) return "dual";
   return [...used][0] ?? carried[0] ?? "ipv4";
-}
-
-/** Every variant of a loaded scenario over `family` (each unless it pins one). */
-export function inFamily(loaded: LoadedScenario, family: IpFamily | undefined): LoadedScenario {
-  if (family === undefined || family === "ipv4") return loaded;
-  return {
-    ...loaded,
-    variants: loaded.variants.map((v) => ({ ...v, scenario: withFamily(v.scenario, family) })),
-  };
 }
