@@ -90,7 +90,7 @@ export function loadForRun(
 }
 
 /** Every variant of a loaded scenario over `family` (each unless it pins one). */
-function inFamily(loaded: LoadedScenario, family: IpFamily | undefined): LoadedScenario {
+export function inFamily(loaded: LoadedScenario, family: IpFamily | undefined): LoadedScenario {
   if (family === undefined || family === "ipv4") return loaded;
   return {
     ...loaded,

@@ -5,8 +5,8 @@ import { firewallsOf, ipv4OnlyMatch } from "../../src/faults/firewall.js";
 import { composeFile } from "../../src/run/compose.js";
 import { gatewayRulesWith, planTopology, routeWith, type AddressBook } from "../../src/run/plan.js";
 import type { StartedNode } from "../../src/runtime/runtime.js";
+import { inFamily } from "../../src/engine/run.js";
 import {
-  inFamily,
   networkFamily,
   pinsFamily,
   reportedFamily,
