@@ -33,8 +33,39 @@ export type { Attempt, ClientSummary, Evidence, Outcome } from "./evidence/types
 export type { RunEvent } from "./report/events.js";
 
 export { compareReports, type ReportComparison } from "./report/compare.js";
-export { diagnose, diagnoseDumps, CAUSE_NAMES } from "./diagnosis/index.js";
-export type { Cause, CauseName, Diagnosis } from "./diagnosis/index.js";
+export {
+  diagnose,
+  diagnoseDumps,
+  diagnoseHost,
+  diagnosePackets,
+  withPackets,
+  formatDiagnosis,
+  formatHostDiagnosis,
+  whatToTry,
+  CAUSES,
+  CAUSE_NAMES,
+  MITIGATIONS,
+} from "./diagnosis/index.js";
+export type {
+  Cause,
+  CauseName,
+  CauseModule,
+  Diagnosis,
+  HostDiagnosis,
+  PacketDiagnosis,
+  Mitigation,
+  WhatToTry,
+} from "./diagnosis/index.js";
+
+// What `tcprepro snapshot`, `scenario new --from`, `validate --explain`, `merge` and the kernel
+// diff do, for scripts: the same functions the commands call.
+export { takeSnapshot, type SnapshotOptions } from "./snapshot/take.js";
+export { readSnapshot, type Snapshot } from "./snapshot/snapshot.js";
+export { newScenario, knownCauses, type NewScenario } from "./scenario/new.js";
+export { explainScenario, isolationText } from "./scenario/explain.js";
+export { parseSweep, sweepThreshold, type Sweep } from "./scenario/sweep.js";
+export { joinReports, kernelReport } from "./report/merge.js";
+export { diffKernels, type KernelDiff } from "./report/kernel-diff.js";
 
 export type {
   Runtime,

@@ -44,12 +44,13 @@
     "  " PROG " hold\n"                                                                        \
     "  " PROG " serve --port P --backlog B --accept normal|never|delay [--delay-ms N]\n"       \
     "        [--no-reply] [--close-first] [--reset-on-close] [--never-close]\n"                \
-    "        [--request-bytes N]\n"                                                           \
-    "  " PROG " connect --host IPv4 --port P --connections N --concurrency C --rate R\n"       \
+    "        [--request-bytes N] [--ipv6]\n"                                                  \
+    "  " PROG " connect --host IPv4|IPv6 --port P --connections N --concurrency C --rate R\n"       \
     "        --connect-timeout-ms T --payload-bytes B [--expect-reply] --reply-timeout-ms T\n" \
     "        --hold-ms H --close client|server --max-ms M\n"                                  \
     "        [--udp [--recverr]] [--nodelay] [--split-writes] [--requests K] [--half-close]\n" \
-    "        [--keepalive IDLE,INTVL,CNT]\n"
+    "        [--keepalive IDLE,INTVL,CNT]\n"                                                 \
+    "  " PROG " synflood --host IPv6 --port P --count N\n"
 
 /*
  * One buffer for all socket I/O: the payload we send, the bytes we read and discard, the
@@ -92,6 +93,13 @@ static void *xrealloc(void *p, size_t n)
         exit(1);
     }
     return q;
+}
+
+/* The port of an AF_INET or AF_INET6 address, host order. */
+static int sockaddr_port(const struct sockaddr_storage *ss)
+{
+    return ntohs(ss->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)ss)->sin6_port
+                                           : ((const struct sockaddr_in *)ss)->sin_port);
 }
 
 static int64_t mono_us(void)
@@ -760,6 +768,7 @@ static int cmd_serve(int argc, char **argv)
         {"reset-on-close", false, false, false, NULL},
         {"never-close", false, false, false, NULL},
         {"request-bytes", true, false, false, NULL},
+        {"ipv6", false, false, false, NULL},
     };
     const size_t nf = sizeof flags / sizeof flags[0];
     parse_flags("serve", argc, argv, flags, nf);
@@ -794,16 +803,37 @@ static int cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     S.sfd = stop_signalfd();
 
-    S.lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    /*
+     * --ipv6: one dual-stack socket (IPV6_V6ONLY off) serves both families, so a node on an
+     * IPv6 or dual-stack network needs no second listener. Without it the socket is AF_INET as
+     * it always was: IPv4-only runs keep their listener in /proc/net/tcp.
+     */
+    int family = flag_get(flags, nf, "ipv6")->seen ? AF_INET6 : AF_INET;
+    S.lfd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (S.lfd < 0)
         fatal("socket");
     /* A restarted server must be able to bind while old connections sit in TIME_WAIT. */
-    int one = 1;
+    int one = 1, zero = 0;
     if (setsockopt(S.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
         fatal("setsockopt(SO_REUSEADDR)");
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    sa.sin_addr.s_addr = htonl(INADDR_ANY);
-    if (bind(S.lfd, (struct sockaddr *)&sa, sizeof sa) != 0)
+    struct sockaddr_storage ss = {0};
+    socklen_t slen;
+    if (family == AF_INET6) {
+        if (setsockopt(S.lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) != 0)
+            fatal("setsockopt(IPV6_V6ONLY)");
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        s6->sin6_addr = in6addr_any;
+        slen = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        s4->sin_addr.s_addr = htonl(INADDR_ANY);
+        slen = sizeof *s4;
+    }
+    if (bind(S.lfd, (struct sockaddr *)&ss, slen) != 0)
         fatal("bind");
     /*
      * The backlog bounds the accept queue of *completed* handshakes at
@@ -813,9 +843,9 @@ static int cmd_serve(int argc, char **argv)
      */
     if (listen(S.lfd, backlog) != 0)
         fatal("listen");
-    socklen_t slen = sizeof sa;
-    if (getsockname(S.lfd, (struct sockaddr *)&sa, &slen) == 0)
-        port = ntohs(sa.sin_port); /* --port 0: report the port the kernel chose */
+    slen = sizeof ss;
+    if (getsockname(S.lfd, (struct sockaddr *)&ss, &slen) == 0)
+        port = sockaddr_port(&ss); /* --port 0: report the port the kernel chose */
 
     S.ep = epoll_create1(EPOLL_CLOEXEC);
     if (S.ep < 0)
@@ -898,7 +928,8 @@ struct cslot {
 };
 
 static struct {
-    struct sockaddr_in addr;
+    struct sockaddr_storage addr; /* AF_INET or AF_INET6, from --host */
+    socklen_t addr_len;
     long long connections;
     int concurrency;
     double rate;
@@ -1143,7 +1174,9 @@ static int cli_sockopts(int fd)
 {
     int one = 1;
     if (C.udp)
-        return C.recverr && setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one) != 0
+        return C.recverr && (C.addr.ss_family == AF_INET6
+                                 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one)
+                                 : setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one)) != 0
                    ? errno
                    : 0;
     if (C.nodelay && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0)
@@ -1177,7 +1210,7 @@ static void cli_start(int64_t now)
     c->shut = false;
     C.inflight++;
 
-    c->fd = socket(AF_INET, (C.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    c->fd = socket(C.addr.ss_family, (C.udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0) {
         cli_finish(id, errno_name(errno), "connect", false); /* EMFILE, ENFILE, ENOBUFS */
         return;
@@ -1193,11 +1226,11 @@ static void cli_start(int64_t now)
      * ephemeral port to this destination is taken (TIME_WAIT included), ENETUNREACH with no
      * route, EPERM when an output firewall rule rejects it.
      */
-    if (connect(c->fd, (struct sockaddr *)&C.addr, sizeof C.addr) == 0) {
-        struct sockaddr_in la;
+    if (connect(c->fd, (struct sockaddr *)&C.addr, C.addr_len) == 0) {
+        struct sockaddr_storage la;
         socklen_t len = sizeof la;
         if (getsockname(c->fd, (struct sockaddr *)&la, &len) == 0)
-            c->local_port = ntohs(la.sin_port);
+            c->local_port = sockaddr_port(&la);
         if (C.udp) {
             cli_udp_send(id, now);
             return;
@@ -1211,10 +1244,10 @@ static void cli_start(int64_t now)
         return;
     }
     /* The port is bound now: record it even if the handshake never completes. */
-    struct sockaddr_in la;
+    struct sockaddr_storage la;
     socklen_t len = sizeof la;
     if (getsockname(c->fd, (struct sockaddr *)&la, &len) == 0)
-        c->local_port = ntohs(la.sin_port);
+        c->local_port = sockaddr_port(&la);
     /* EPOLLOUT fires when the handshake completes; EPOLLERR when it fails. */
     cli_interest(c, id, EPOLLOUT);
     if (C.connect_timeout_us > 0)
@@ -1338,11 +1371,20 @@ static int cmd_connect(int argc, char **argv)
 
     const long long ms_max = INT64_MAX / 1000000;
     const char *host = flag_get(flags, nf, "host")->value;
-    C.addr.sin_family = AF_INET;
-    if (inet_pton(AF_INET, host, &C.addr.sin_addr) != 1)
-        usage_error("--host: expected an IPv4 address, got \"%s\"", host);
-    C.addr.sin_port = htons((uint16_t)parse_int("port", flag_get(flags, nf, "port")->value, 1,
-                                                65535));
+    uint16_t dport =
+        htons((uint16_t)parse_int("port", flag_get(flags, nf, "port")->value, 1, 65535));
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&C.addr;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&C.addr;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = dport;
+        C.addr_len = sizeof *a4;
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = dport;
+        C.addr_len = sizeof *a6;
+    } else
+        usage_error("--host: expected an IPv4 or IPv6 address, got \"%s\"", host);
     C.connections =
         parse_int("connections", flag_get(flags, nf, "connections")->value, 0, LLONG_MAX);
     C.concurrency = (int)parse_int("concurrency", flag_get(flags, nf, "concurrency")->value, 1,
@@ -1513,6 +1555,62 @@ static int cmd_connect(int argc, char **argv)
 
 /* ------------------------------------------------------------------------------------------ */
 
+/*
+ * synflood --host IPv6 --port P --count N: N bare SYNs (no options, window 64, random source
+ * port and sequence number) from this node's own address, as `hping3 -S --faster` sends them
+ * over IPv4 — hping3 has no IPv6. A raw socket (CAP_NET_RAW): the kernel builds the IPv6
+ * header, picks the source address and, with IPV6_CHECKSUM, fills the TCP checksum.
+ */
+static int cmd_synflood(int argc, char **argv)
+{
+    struct flag flags[] = {
+        {"host", true, true, false, NULL},
+        {"port", true, true, false, NULL},
+        {"count", true, true, false, NULL},
+    };
+    const size_t nf = sizeof flags / sizeof flags[0];
+    parse_flags("synflood", argc, argv, flags, nf);
+    const char *host = flag_get(flags, nf, "host")->value;
+    struct sockaddr_in6 dst = {.sin6_family = AF_INET6};
+    if (inet_pton(AF_INET6, host, &dst.sin6_addr) != 1)
+        usage_error("--host: expected an IPv6 address, got \"%s\"", host);
+    uint16_t port = (uint16_t)parse_int("port", flag_get(flags, nf, "port")->value, 1, 65535);
+    long long count = parse_int("count", flag_get(flags, nf, "count")->value, 1, 1000000);
+
+    int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0)
+        fatal("socket(AF_INET6, SOCK_RAW)");
+    int csum_at = 16; /* offsetof(struct tcphdr, check) */
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &csum_at, sizeof csum_at) != 0)
+        fatal("setsockopt(IPV6_CHECKSUM)");
+    srandom((unsigned)(mono_us() ^ getpid()));
+    long long sent = 0;
+    for (long long i = 0; i < count; i++) {
+        struct tcphdr th = {0};
+        th.th_sport = htons((uint16_t)(1024 + random() % 64000));
+        th.th_dport = htons(port);
+        th.th_seq = htonl((uint32_t)random());
+        th.th_off = 5;
+        th.th_flags = TH_SYN;
+        th.th_win = htons(64);
+        for (;;) {
+            if (sendto(fd, &th, sizeof th, 0, (struct sockaddr *)&dst, sizeof dst) == sizeof th) {
+                sent++;
+                break;
+            }
+            /* A full socket buffer or device queue: wait a little, as a paced sender would. */
+            if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR)
+                fatal("sendto");
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    printf("{\"ev\":\"flood\",\"sent\":%lld}\n", sent);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -1527,5 +1625,7 @@ int main(int argc, char **argv)
         return cmd_serve(argc, argv);
     if (strcmp(argv[1], "connect") == 0)
         return cmd_connect(argc, argv);
+    if (strcmp(argv[1], "synflood") == 0)
+        return cmd_synflood(argc, argv);
     usage_error("unknown subcommand \"%s\"", argv[1]);
 }

@@ -68,6 +68,8 @@ export interface ServeOptions {
   neverClose?: boolean;
   /** Reply only once this many bytes (one request) have arrived; 0/absent: echo as data arrives. */
   requestBytes?: number;
+  /** Listen on [::] (dual-stack) rather than 0.0.0.0: the node has IPv6 addresses. */
+  ipv6?: boolean;
 }
 
 export function serveArgv(o: ServeOptions): string[] {
@@ -79,6 +81,7 @@ export function serveArgv(o: ServeOptions): string[] {
   if (o.resetOnClose) argv.push("--reset-on-close");
   if (o.neverClose) argv.push("--never-close");
   if (o.requestBytes) argv.push("--request-bytes", String(o.requestBytes));
+  if (o.ipv6) argv.push("--ipv6");
   return argv;
 }
 

@@ -4,6 +4,7 @@
  * It is AsyncDisposable: `await using lab = await startLab(...)` takes it down on every path.
  * `tcprepro lab up` is this with `standing: true`, then prints what it made.
  */
+import { withFamily } from "../scenario/family.js";
 import { loadScenario, type ScenarioSource } from "../engine/load.js";
 import type { RunEvent } from "../report/events.js";
 import { planTopology, routeFor, type NodeInstance, type Route } from "../run/plan.js";
@@ -16,7 +17,10 @@ import { UsageError } from "../util/errors.js";
 import { onInterrupt } from "../util/interrupts.js";
 import type { RunOptions } from "./run.js";
 
-export interface LabOptions extends Pick<RunOptions, "runtime" | "pool" | "base" | "onEvent"> {
+export interface LabOptions extends Pick<
+  RunOptions,
+  "runtime" | "pool" | "pool6" | "family" | "base" | "onEvent"
+> {
   /**
    * The variant whose topology to build.
    * @default "baseline"
@@ -64,7 +68,7 @@ export async function startLab(source: ScenarioSource, options: LabOptions = {})
       ? options.runtime
       : await openHostRuntime(
           options.runtime ?? "auto",
-          { pool: options.pool, base: options.base, lab: options.standing },
+          { pool: options.pool, pool6: options.pool6, base: options.base, lab: options.standing },
           say,
         );
   await runtime.prepare(say);
@@ -75,7 +79,7 @@ export async function startLab(source: ScenarioSource, options: LabOptions = {})
     throw new UsageError(
       `${loaded.file} has no variant named "${name}" (it has ${loaded.variants.map((v) => v.name).join(", ")})`,
     );
-  const s = variant.scenario;
+  const s = withFamily(variant.scenario, options.family);
   const runId = `${options.standing ? "lab-" : ""}${newRunId()}`;
   const { plan: planned, instances } = planTopology(s, runId);
   // Until it is ready, an interrupted lab is removed like an interrupted run.

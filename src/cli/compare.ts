@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { compareReports } from "../report/compare.js";
 import { formatComparison } from "../report/compare-table.js";
+import { diffKernels, kernelFactLines } from "../report/kernel-diff.js";
 import { readReport } from "../report/report-file.js";
 import { kernelReport } from "../report/merge.js";
 import { UsageError } from "../util/errors.js";
@@ -43,6 +44,22 @@ export function registerCompare(program: Command): void {
     .action((a: string, b: string | undefined, opts: { json: boolean; kernels?: string }) => {
       // Both files are read before anything is printed: a bad one is exit 2 with nothing else.
       const sides = comparedSides(a, b, opts.kernels);
+      if (opts.kernels !== undefined) {
+        // Two kernels of one matrix: behaviour, then the kernels themselves (absent counters).
+        const [ka, kb] = opts.kernels.split(",").map((k) => k.trim()) as [string, string];
+        const d = diffKernels(readReport(a), ka, kb);
+        const facts = kernelFactLines(d);
+        process.stdout.write(
+          opts.json
+            ? JSON.stringify(d, null, 2) + "\n"
+            : formatComparison(d.behaviour) +
+                (facts.length > 0
+                  ? `\nthe kernels themselves (${ka} vs ${kb}):\n${facts.map((l) => `  ${l}`).join("\n")}\n`
+                  : ""),
+        );
+        process.exitCode = 0;
+        return;
+      }
       const comparison = compareReports(sides.a, sides.b, sides.labels);
       process.stdout.write(
         opts.json ? JSON.stringify(comparison, null, 2) + "\n" : formatComparison(comparison),

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { assess, formatDoctor } from "../doctor/assess.js";
 import { probe } from "../doctor/probe.js";
-import { checkVersion } from "../kernels/cache.js";
+import { resolveKernel } from "../kernels/resolve.js";
 import { vmAccelOutlook, vmKernelFacts } from "../doctor/vm-kernel.js";
 
 export function registerDoctor(program: Command): void {
@@ -13,9 +13,12 @@ export function registerDoctor(program: Command): void {
     .argument("[paths...]", "scenario files, directories or catalog names (default: the catalog)")
     .option("--base <image>", "base image the node image is built from (as run --base)")
     .option("--json", "print the checks as JSON", false)
-    .option("--kernel <version>", "check a VM kernel (5.10, 6.1, 6.12, 7.2) instead of this one")
+    .option(
+      "--kernel <version>",
+      "check a VM kernel (5.10, 6.1, 6.12, 7.2, or a name of `kernels add`) instead of this one",
+    )
     .action(async (paths: string[], opts: { base?: string; json: boolean; kernel?: string }) => {
-      if (opts.kernel) checkVersion(opts.kernel);
+      if (opts.kernel) resolveKernel(opts.kernel);
       const facts = await probe({ paths, base: opts.base });
       facts.vmAccel = vmAccelOutlook();
       if (opts.kernel) Object.assign(facts, await vmKernelFacts(opts.kernel));

@@ -14,11 +14,13 @@ import { substitute } from "../traffic/command-traffic.js";
 import { connectOptionsFor } from "../run/plan.js";
 import { RUNTIMES } from "../runtime/registry.js";
 import { installSignalHandlers } from "../util/interrupts.js";
-import { POOL_OPTION, RUNTIME_OPTION } from "./engine.js";
+import { FAMILY_OPTION, POOL6_OPTION, POOL_OPTION, RUNTIME_OPTION } from "./engine.js";
 
 interface UpOptions {
   variant?: string;
   pool?: string;
+  pool6?: string;
+  family?: "ipv4" | "ipv6";
   base?: string;
   runtime: string;
 }
@@ -33,6 +35,8 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
     runtime: opts.runtime,
     variant: opts.variant,
     pool: opts.pool,
+    pool6: opts.pool6,
+    family: opts.family,
     base: opts.base,
     standing: true,
     onEvent: (e) => (e.kind === "prepare" || e.kind === "warning" ? say(e.message) : undefined),
@@ -47,7 +51,7 @@ async function labUp(file: string, opts: UpOptions): Promise<void> {
   const width = Math.max(...instances.map((i) => i.name.length));
   for (const inst of instances) {
     const node = lab.node(inst.name);
-    const addrs = Object.entries(node.addresses)
+    const addrs = [...Object.entries(node.addresses), ...Object.entries(node.addresses6 ?? {})]
       .map(([net, ip]) => `${net} ${ip}`)
       .join(", ");
     const app = inst.spec.app
@@ -92,6 +96,8 @@ export function registerLab(program: Command): void {
     .option("--variant <name>", "this variant's topology (default: the baseline)")
     .option(...RUNTIME_OPTION)
     .option(...POOL_OPTION)
+    .option(...POOL6_OPTION)
+    .option(...FAMILY_OPTION)
     .option("--base <image>", "base image for the node image (default: the offline image)")
     .action(labUp);
   lab

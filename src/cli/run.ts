@@ -12,7 +12,7 @@ import { parseSweep, withoutSweepVariants, type Sweep } from "../scenario/sweep.
 import { installSignalHandlers } from "../util/interrupts.js";
 import { UsageError } from "../util/errors.js";
 import { checkOutputs } from "../util/output.js";
-import { POOL_OPTION, RUNTIME_OPTION } from "./engine.js";
+import { FAMILY_OPTION, POOL6_OPTION, POOL_OPTION, RUNTIME_OPTION } from "./engine.js";
 import { ACCEL_OPTION } from "../vm/accel.js";
 
 function positiveInt(value: string): number {
@@ -41,6 +41,8 @@ interface RunFlags {
   junit?: string;
   html?: string;
   pool?: string;
+  pool6?: string;
+  family?: "ipv4" | "ipv6";
   base?: string;
   parallel: "auto" | number;
   repeat: number;
@@ -94,10 +96,12 @@ const RUN_FLAGS: readonly Flag[] = [
     parseSweep,
   ],
   POOL_OPTION,
+  POOL6_OPTION,
+  FAMILY_OPTION,
   ["--base <image>", "base image for the node image (default: the offline debootstrap image)"],
   [
     "--kernel <list>",
-    `run on these kernels: ${Object.keys(KNOWN_VERSIONS).join(", ")} (VMs), host`,
+    `run on these kernels: ${Object.keys(KNOWN_VERSIONS).join(", ")} (VMs), names of \`kernels add\`, host`,
     kernelList,
   ],
   ["--kernel-image <path>", "also run on this kernel image (a VM), with --kernel-modules"],

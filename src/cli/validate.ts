@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import { expandPaths, loadAll } from "../run/run.js";
-import { explainScenario, isolationText } from "./explain.js";
+import { explainScenario, isolationText } from "../scenario/explain.js";
 
 export function registerValidate(program: Command): void {
   program

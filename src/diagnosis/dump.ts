@@ -12,8 +12,6 @@ import type { DropReasons } from "../evidence/drop-reasons.js";
 import { DumpError } from "./errors.js";
 import { NETSTAT_COUNTERS_READ, diagnose } from "./rules.js";
 
-export { formatDiagnosis } from "./format.js";
-
 /** Values that go down as well as up (gauges, settings): lower after is not a counter reset. */
 const NOT_MONOTONIC = new Set([
   "TcpRtoAlgorithm",

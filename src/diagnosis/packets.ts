@@ -49,7 +49,7 @@ export interface PacketDiagnosis {
 }
 
 function serverRsts(f: FlowSummary, passive: boolean): number {
-  return f.rsts.filter((r) => r.from === "server" && (r.ipId === 0) === passive).length;
+  return f.rsts.filter((r) => r.from === "server" && r.passive === passive).length;
 }
 
 export function packetFacts(file: string, capture: PcapCapture): PacketFacts {
@@ -88,7 +88,7 @@ export function packetFacts(file: string, capture: PcapCapture): PacketFacts {
     }
     if (f.established) facts.connected++;
     if (f.established) facts.serverActiveRsts += serverRsts(f, false);
-    facts.clientActiveRsts += f.rsts.filter((r) => r.from === "client" && r.ipId !== 0).length;
+    facts.clientActiveRsts += f.rsts.filter((r) => r.from === "client" && !r.passive).length;
     if (f.synTimesUs.length > facts.synSchedule.length) {
       const first = f.synTimesUs[0]!;
       facts.synSchedule = f.synTimesUs.map((t) => Math.round((t - first) / 1000));

@@ -9,8 +9,10 @@
  *   alone (docs/kernel-behaviour.md#syn-queue-overflow-and-syn-floods: listen(128) gave ListenDrops +2087, TCPReqQFullDrop 0);
  * - tcp_abort_on_overflow=1 and a final ACK meets a full accept queue → ListenOverflows plus an
  *   RST: TcpOutRsts and EmbryonicRsts.
- * So ListenDrops − ListenOverflows is the SYN-queue part, and EmbryonicRsts (capped by the
- * resets actually sent) is the abort part of ListenOverflows.
+ * - tcp_tw_recycle (4.11 and older) rejecting a SYN by PAWS → PAWSPassive and ListenDrops
+ *   (measured on 4.11: +18 each): a refusal of the peer, not a full queue.
+ * So ListenDrops − ListenOverflows − PAWSPassive is the SYN-queue part, and EmbryonicRsts
+ * (capped by the resets actually sent) is the abort part of ListenOverflows.
  */
 import {
   type DiagnosisContext,
@@ -151,8 +153,9 @@ export function synQueueRule(ctx: DiagnosisContext): void {
     const overflows = ctx.get(g, "TcpExtListenOverflows") ?? 0;
     const sentCookies = ctx.get(g, "TcpExtSyncookiesSent") ?? 0;
     const cookies = Math.max(sentCookies, ctx.get(g, "TcpExtTCPReqQFullDoCookies") ?? 0);
-    // Drops at SYN time that the accept queue does not account for.
-    const excess = (drops ?? 0) - overflows;
+    // Drops at SYN time that neither the accept queue nor tw_recycle's PAWS accounts for.
+    const paws = ctx.get(g, "TcpExtPAWSPassive") ?? 0;
+    const excess = (drops ?? 0) - overflows - paws;
     const byReqQ = (reqDrop ?? 0) > 0;
     // "Well above": a few stray ListenDrops have other causes; a flood makes thousands.
     const byLastQuarter = !byReqQ && cookies === 0 && excess >= MANY && excess >= overflows;

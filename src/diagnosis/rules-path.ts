@@ -34,7 +34,9 @@ export function twRecycleRule(ctx: DiagnosisContext): void {
         clientStalls: clients.connectStalls,
       },
       claims: [
-        ...counterClaims(g, "TcpExtPAWSPassive"),
+        // Each rejected SYN is a ListenDrop too (4.11: +18 beside +18); any excess is left to
+        // the SYN-queue rule, which subtracts PAWSPassive.
+        ...counterClaims(g, "TcpExtPAWSPassive", "TcpExtListenDrops"),
         ...outcomeClaims(ctx.clients(), (o) => o.stallKeys),
       ],
     });

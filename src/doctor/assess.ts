@@ -58,7 +58,7 @@ const CONNTRACK_FIX =
 
 function sysctlFix(name: string): string {
   if (name === "net.ipv4.tcp_tw_recycle")
-    return "removed in Linux 4.12: run those scenarios on an older kernel";
+    return "removed in Linux 4.12 (and per network namespace only in 4.11): run those scenarios on a 4.11 kernel in a VM (`tcprepro kernels add`, docs/kernels.md)";
   if (name.startsWith("net.netfilter.") || name.startsWith("net.nf_conntrack"))
     return CONNTRACK_FIX;
   return "this kernel does not have it (a module that is not loaded, or a kernel built without it): load the module or run on a kernel that has it";
@@ -252,8 +252,19 @@ function catalogChecks(f: DoctorFacts, add: Add): void {
     });
   } else {
     const { sysctls, counters } = f.catalog.needs;
-    for (const [name, uses] of [...sysctls].sort(([a], [b]) => a.localeCompare(b)))
-      add(nameCheck("sysctls", name, uses, f.inventory.sysctlExists(name), release));
+    for (const [name, uses] of [...sysctls].sort(([a], [b]) => a.localeCompare(b))) {
+      const inv = f.inventory;
+      // 4.11's tcp_abort_on_overflow: there, but not in a node's namespace.
+      if (inv.sysctlPerNetns && inv.sysctlExists(name) && !inv.sysctlPerNetns(name))
+        add({
+          group: "sysctls",
+          name,
+          status: "gap",
+          detail: `only in the initial namespace on ${release}: ${names(uses)} will SKIP (a node cannot set it)`,
+          fix: "run those scenarios on a kernel where it is per network namespace",
+        });
+      else add(nameCheck("sysctls", name, uses, inv.sysctlExists(name), release));
+    }
     for (const [name, uses] of [...counters].sort(([a], [b]) => a.localeCompare(b)))
       add(nameCheck("counters", name, uses, f.inventory.counters.has(name), release));
   }

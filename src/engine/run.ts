@@ -8,6 +8,7 @@
 import { availableParallelism } from "node:os";
 import pLimit from "p-limit";
 import type { EventSink, RunEvent } from "../report/events.js";
+import { kernelFactsOf } from "../report/kernel-facts.js";
 import { joinReports } from "../report/merge.js";
 import { inShard, parseShard, type Shard } from "./shard.js";
 import { runAll, type Parallel } from "../run/run.js";
@@ -18,6 +19,7 @@ import { hostKernelFacts } from "../runtime/shared/host-inventory.js";
 import type { LoadedScenario } from "../scenario/load.js";
 import { anyKernel, type KernelFacts } from "../scenario/semantics.js";
 import { withSetVariant, type SetFlag } from "../scenario/set-flag.js";
+import { withFamily, type IpFamily } from "../scenario/family.js";
 import { parseSweep, sweepSummaries, withSweepVariants, type Sweep } from "../scenario/sweep.js";
 import { exitCodeFor, UsageError } from "../util/errors.js";
 import { VERSION } from "../util/project.js";
@@ -61,6 +63,12 @@ export interface EngineOptions extends TargetRequest, Omit<OpenOptions, "kernel"
    * @default "captures"
    */
   capturesDir?: string;
+  /**
+   * Scenarios that pin no address family run over this one (`run --family ipv6`); one that
+   * cannot run over it SKIPs with the reason.
+   * @default "ipv4"
+   */
+  family?: IpFamily;
   /** Only the i-th of n stable parts of (kernel, scenario, variant): `"2/4"`. */
   shard?: string | Shard;
   /** Every event of the run (progress, attempts, faults, verdicts), as the CLI shows them. */
@@ -76,10 +84,20 @@ export function loadForRun(
   set: readonly SetFlag[],
   facts: KernelFacts,
   sweep?: Sweep,
+  family?: IpFamily,
 ): LoadedScenario[] {
   return loadSources(sources, { kernel: facts }).map((s) =>
-    withSweepVariants(withSetVariant(s, set, facts), sweep, facts),
+    inFamily(withSweepVariants(withSetVariant(s, set, facts), sweep, facts), family),
   );
+}
+
+/** Every variant of a loaded scenario over `family` (each unless it pins one). */
+export function inFamily(loaded: LoadedScenario, family: IpFamily | undefined): LoadedScenario {
+  if (family === undefined || family === "ipv4") return loaded;
+  return {
+    ...loaded,
+    variants: loaded.variants.map((v) => ({ ...v, scenario: withFamily(v.scenario, family) })),
+  };
 }
 
 export async function runEngine(
@@ -94,7 +112,7 @@ export async function runEngine(
   const shard = typeof o.shard === "string" ? parseShard(o.shard) : o.shard;
   const facts = new KernelFactsOfRun(specs);
   const sweep = typeof o.sweep === "string" ? parseSweep(o.sweep) : o.sweep;
-  const first = loadForRun(sources, o.set ?? [], facts, sweep);
+  const first = loadForRun(sources, o.set ?? [], facts, sweep, o.family);
   if (o.variant && !first.some((s) => s.variants.some((v) => v.name === o.variant)))
     throw new UsageError(`no scenario has a variant named "${o.variant}"`);
   const multi = matrix || shard !== undefined;
@@ -143,8 +161,9 @@ async function runTarget(run: EngineRun, spec: TargetSpec): Promise<RunReport | 
   try {
     target = await openTarget(spec, o, say);
     await target.runtime.prepare(say);
-    facts.known(spec.label, await target.runtime.inventory());
-    return await runAll(loadForRun(run.sources, o.set ?? [], facts, run.sweep), {
+    const inventory = await target.runtime.inventory();
+    facts.known(spec.label, inventory);
+    const report = await runAll(loadForRun(run.sources, o.set ?? [], facts, run.sweep, o.family), {
       runtime: target.runtime,
       emit,
       variant: o.variant,
@@ -154,6 +173,10 @@ async function runTarget(run: EngineRun, spec: TargetSpec): Promise<RunReport | 
       captureAll: o.capture,
       capturesDir: o.capturesDir ?? "captures",
     });
+    if (!run.multi) return report;
+    // For the kernel diff: what this kernel has, so a counter it lacks is absent, not 0.
+    const k = { release: report.kernel, runtime: report.runtime, facts: kernelFactsOf(inventory) };
+    return { ...report, kernels: { [spec.label]: k } };
   } catch (err) {
     // Bad input, a machine problem (no engine, no QEMU, a kernel that cannot be fetched), or a
     // plain run's one runtime failing: the run fails with what to do (exit 2).

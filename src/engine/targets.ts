@@ -4,7 +4,9 @@
  * this machine. Every name is checked here, before anything is fetched, booted or created
  * (bad input is exit 2); opening comes after.
  */
-import { checkVersion, KNOWN_VERSIONS, listCached, readCached } from "../kernels/cache.js";
+import { KNOWN_VERSIONS, listCached, readCached } from "../kernels/cache.js";
+import { checkOwnFiles } from "../kernels/own.js";
+import { resolveKernel as resolveNamedKernel } from "../kernels/resolve.js";
 import type { Runtime } from "../runtime/runtime.js";
 import {
   openHostRuntime,
@@ -70,8 +72,14 @@ export function targetSpecs(o: TargetRequest): { specs: TargetSpec[]; matrix: bo
   const specs: TargetSpec[] = labels.map((label) =>
     label === HOST ? { label } : { label, kernel: resolveKernel(label, { fetched: booting }) },
   );
-  if (o.kernelImage)
+  if (o.kernelImage) {
+    // The user's files are read, never written: checked here, indexed in the cache on boot.
+    checkOwnFiles(o.kernelImage, o.kernelModules!, {
+      image: "--kernel-image",
+      modules: "--kernel-modules",
+    });
     specs.push({ label: "custom", kernel: { image: o.kernelImage, modules: o.kernelModules! } });
+  }
   if (specs.length === 0 && booting) {
     const newest = listCached()
       .filter((k) => k.version in KNOWN_VERSIONS)
@@ -92,7 +100,8 @@ export function targetSpecs(o: TargetRequest): { specs: TargetSpec[]; matrix: bo
  * that asked for a VM runs in one or fails saying so, never elsewhere.
  */
 export function resolveKernel(name: string, o: { fetched: boolean }): KernelSpec {
-  checkVersion(name);
+  // Debian's versions and the names of `kernels add`: src/kernels/resolve.ts knows them all.
+  resolveNamedKernel(name);
   if (o.fetched && !readCached(name)) {
     const have = listCached().map((k) => k.version);
     throw new KernelUnavailableError(
@@ -122,7 +131,7 @@ export async function openTarget(
       throw new UsageError("kernels to boot need a registered runtime, not a Runtime object");
     return { label: spec.label, runtime: o.runtime, owned: false };
   }
-  const options: OpenOptions = { pool: o.pool, base: o.base, accel: o.accel };
+  const options: OpenOptions = { pool: o.pool, pool6: o.pool6, base: o.base, accel: o.accel };
   if (spec.kernel) {
     const runtime = await openKernelRuntime(spec.kernel, options, o.runtime);
     return { label: spec.label, runtime, owned: true };

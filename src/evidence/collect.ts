@@ -3,19 +3,22 @@
  * samples) read the node's /proc/net files through the runtime without starting a process.
  */
 import type { StartedNode } from "../runtime/runtime.js";
-import { parseConntrackStat, parseProcNetCounters, parseSsListen } from "./proc.js";
+import { parseConntrackStat, parseProcNetCounters, parseSnmp6, parseSsListen } from "./proc.js";
 import type { Counters, ListenSocket } from "./types.js";
 
-/** Every counter of one node: /proc/net/netstat, /proc/net/snmp and, where the kernel has it,
- * /proc/net/stat/nf_conntrack (the gateway's NAT collisions show there). */
+/** Every counter of one node: /proc/net/netstat, /proc/net/snmp, /proc/net/snmp6 (IPv6's IP,
+ * ICMP and UDP) and, where the kernel has it, /proc/net/stat/nf_conntrack (the gateway's NAT
+ * collisions show there). */
 export async function snapshotCounters(node: StartedNode): Promise<Counters> {
-  const [netstat, snmp, conntrack] = await Promise.all([
+  const [netstat, snmp, snmp6, conntrack] = await Promise.all([
     node.readProcNet("netstat"),
     node.readProcNet("snmp"),
+    node.readProcNet("snmp6"),
     node.readProcNet("stat/nf_conntrack"),
   ]);
   return {
     ...parseProcNetCounters((netstat ?? "") + "\n" + (snmp ?? "")),
+    ...(snmp6 ? parseSnmp6(snmp6) : {}),
     ...(conntrack ? parseConntrackStat(conntrack) : {}),
   };
 }

@@ -24,8 +24,14 @@ import { onInterrupt } from "../util/interrupts.js";
 
 export type { DropReasons };
 
-/** ETH_P_IP: the tracepoint records skb->protocol in host order. */
+/** ETH_P_IP, ETH_P_IPV6: the tracepoint records skb->protocol in host order. */
 const IPV4 = 2048;
+const IPV6 = 34525;
+
+/** The tracepoint filter: IPv4 drops, and IPv6 ones for a topology with IPv6 networks. */
+export function dropFilter(ipv6: boolean): string {
+  return ipv6 ? `protocol == ${IPV4} || protocol == ${IPV6}` : `protocol == ${IPV4}`;
+}
 
 let unavailable: string | undefined;
 
@@ -91,10 +97,11 @@ export class DropReasonTracer {
     private readonly instance: string,
     private readonly release: () => void,
     private readonly untrack: () => void,
+    private readonly ipv6 = false,
   ) {}
 
   /** Start tracing, or return why it is not possible (said once per process by the caller). */
-  static start(runId: string): DropReasonTracer | string {
+  static start(runId: string, ipv6 = false): DropReasonTracer | string {
     if (unavailable) return unavailable;
     const root = tracefsRoot();
     if (typeof root !== "string") return (unavailable = root.error);
@@ -110,14 +117,14 @@ export class DropReasonTracer {
       mkdirSync(instance);
       const event = join(instance, "events/skb/kfree_skb");
       if (!existsSync(event)) throw new Error("this kernel has no skb:kfree_skb tracepoint");
-      writeFileSync(join(event, "filter"), `protocol == ${IPV4}`);
+      writeFileSync(join(event, "filter"), dropFilter(ipv6));
       writeFileSync(join(event, "enable"), "1");
     } catch (err) {
       release();
       return (unavailable = `drop reasons not recorded: ${(err as Error).message}`);
     }
     const untrack = onInterrupt(async () => release());
-    return new DropReasonTracer(instance, release, untrack);
+    return new DropReasonTracer(instance, release, untrack, ipv6);
   }
 
   stop(): DropReasons {
@@ -125,7 +132,7 @@ export class DropReasonTracer {
       writeFileSync(join(this.instance, "events/skb/kfree_skb/enable"), "0");
       return {
         counts: parseDropReasons(readFileSync(join(this.instance, "trace"), "utf8")),
-        note: "every IPv4 drop on this host during the variant's run",
+        note: `every ${this.ipv6 ? "IPv4 and IPv6" : "IPv4"} drop on this host during the variant's run`,
       };
     } finally {
       this.release();

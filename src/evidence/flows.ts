@@ -16,6 +16,10 @@
  *   with unread data, SO_LINGER 0, a listener closed with connections still queued): a normal
  *   transmit from that socket, so a non-zero id and, when the connection negotiated them,
  *   timestamps.
+ * - Older kernels give the control socket's RSTs an IP id too (4.11: a closed port's ten RSTs
+ *   all read as active by id). So a RST from an endpoint that sent nothing else in a flow its
+ *   peer opened with a SYN — no SYN-ACK, no data, no ACK — is passive whatever its id: no
+ *   socket stood behind it.
  */
 import type { TcpPacket } from "./pcap.js";
 
@@ -27,7 +31,10 @@ export interface Endpoint {
 export interface RstSeen {
   tsUs: number;
   from: "client" | "server";
-  ipId: number;
+  /** IPv4 only. */
+  ipId?: number;
+  /** The stack's own reset, not a socket's (isPassiveRst). */
+  passive: boolean;
   /** Carries the timestamp option: only a socket's (active) reset can. */
   hasTimestamp: boolean;
 }
@@ -78,12 +85,20 @@ export interface SummarizeOptions {
 }
 
 /**
- * A RST from the stack rather than from a socket: IP id 0 (see the top of this file). An active
- * RST's id is its socket's counter, which passes 0 once in 65536 packets: read hasTimestamp too
- * when it matters (an active RST carries TS whenever the connection negotiated timestamps).
+ * A RST from the stack rather than from a socket. IPv4: IP id 0 (see the top of this file). An
+ * active RST's id is its socket's counter, which passes 0 once in 65536 packets: read
+ * hasTimestamp too when it matters (an active RST carries TS whenever the connection negotiated
+ * timestamps).
+ *
+ * IPv6 has no IP id. There the stack's reset (tcp_v6_send_reset → tcp_v6_send_response with
+ * win 0, tsval 0) is a bare 20-byte header with window 0, while a socket's reset is a normal
+ * transmit: the window it advertises (never 0 unless its receive buffer is full) and, when the
+ * connection negotiated them, timestamps. Measured on 6.18: docs/kernel-behaviour.md#resets.
  */
 export function isPassiveRst(p: TcpPacket): boolean {
-  return p.flags.rst && p.ipId === 0;
+  if (!p.flags.rst) return false;
+  if (p.family === "ipv6") return p.window === 0 && (p.optionsLen ?? 0) === 0;
+  return p.ipId === 0;
 }
 
 export function summarizeFlows(packets: TcpPacket[], opts: SummarizeOptions): CaptureSummary {
@@ -96,16 +111,37 @@ export function summarizeFlows(packets: TcpPacket[], opts: SummarizeOptions): Ca
     rstSent: 0,
     rstSentPassive: 0,
     rstSentActive: 0,
-    flows: groupFlows(ordered).map(summarizeFlow),
+    flows: [],
   };
+  const flows = groupFlows(ordered);
+  out.flows = flows.map(summarizeFlow);
+  const socketless = socketlessRsts(flows);
   for (const p of ordered) {
     if (p.flags.syn && !p.flags.ack && local.has(p.dst)) out.synReceived++;
     if (p.flags.syn && p.flags.ack && local.has(p.src)) out.synAckSent++;
     if (p.flags.rst && local.has(p.src)) {
       out.rstSent++;
-      if (isPassiveRst(p)) out.rstSentPassive++;
+      if (isPassiveRst(p) || socketless.has(p)) out.rstSentPassive++;
       else out.rstSentActive++;
     }
+  }
+  return out;
+}
+
+/** RSTs of endpoints that sent only RSTs in their flow (see the top of this file). */
+function socketlessRsts(flows: TcpPacket[][]): Set<TcpPacket> {
+  const out = new Set<TcpPacket>();
+  for (const flow of flows) {
+    const bySender = new Map<string, TcpPacket[]>();
+    for (const p of flow) {
+      const key = `${p.src}:${p.sport}`;
+      bySender.set(key, [...(bySender.get(key) ?? []), p]);
+    }
+    // Only in a flow the peer opened with a SYN: a RST caught alone (a capture that began
+    // mid-stream) says nothing about its sender.
+    const opened = flow.some(isOpeningSyn);
+    for (const sent of bySender.values())
+      if (opened && sent.every((p) => p.flags.rst)) for (const p of sent) out.add(p);
   }
   return out;
 }
@@ -161,7 +197,13 @@ function summarizeFlow(packets: TcpPacket[]): FlowSummary {
   packets.forEach((p, i) => {
     const from = fromClient(p) ? "client" : "server";
     if (p.flags.rst)
-      rsts.push({ tsUs: p.tsUs, from, ipId: p.ipId, hasTimestamp: p.tsVal !== undefined });
+      rsts.push({
+        tsUs: p.tsUs,
+        from,
+        ...(p.ipId !== undefined ? { ipId: p.ipId } : {}),
+        passive: isPassiveRst(p),
+        hasTimestamp: p.tsVal !== undefined,
+      });
     if (from === "client" && isOpeningSyn(p)) synTimesUs.push(p.tsUs);
     if (from === "server" && p.flags.syn && p.flags.ack) {
       synAckTimesUs.push(p.tsUs);

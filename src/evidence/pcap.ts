@@ -1,5 +1,5 @@
 /**
- * Classic pcap files (what `tcpdump -w` writes) → the TCP segments they hold, over IPv4. Pure: a
+ * Classic pcap files (what `tcpdump -w` writes) → the TCP segments they hold, over IPv4 and IPv6. Pure: a
  * Buffer in, facts out; what the facts mean for connections is flows.ts.
  *
  * Not pcapng (Wireshark's and dumpcap's default): refused with a hint to convert it.
@@ -28,8 +28,17 @@ export interface TcpPacket {
   dst: string;
   sport: number;
   dport: number;
-  /** IPv4 identification. 0 on everything the kernel sends without a full socket (see flows.ts). */
-  ipId: number;
+  /**
+   * IPv4 identification. 0 on everything the kernel sends without a full socket (see flows.ts).
+   * Absent over IPv6, which has none.
+   */
+  ipId?: number;
+  /** Set on an IPv6 segment (absent: IPv4). */
+  family?: "ipv6";
+  /** IPv6 flow label (20 bits). */
+  flowLabel?: number;
+  /** Bytes of TCP options (data offset less the 20-byte header): 0 on the stack's own RSTs. */
+  optionsLen?: number;
   flags: TcpFlags;
   seq: number;
   ack: number;
@@ -44,13 +53,15 @@ export interface TcpPacket {
 
 export interface PcapCapture {
   linkType: number;
-  /** The IPv4 TCP segments, in file order. */
+  /** The TCP segments (IPv4 and IPv6), in file order. */
   packets: TcpPacket[];
-  /** Records that were not IPv4 TCP (IPv6, ARP, UDP, fragments) or were cut too short to read. */
+  /** Records that were not TCP (ARP, UDP, ICMPv6, fragments) or were cut too short to read. */
   skipped: number;
   /** The last record was incomplete: the writer stopped mid-record (tcpdump killed). */
   truncated: boolean;
 }
+
+import { bigIntToIp6 } from "../runtime/subnets6.js";
 
 /** A buffer that is not a classic pcap file this parser can read. */
 import { PcapError } from "../model/errors.js";
@@ -134,7 +145,7 @@ export function parsePcap(buf: Buffer): PcapCapture {
     }
     at = start + capLen;
     const tsUs = sec * 1_000_000 + (header.nano ? Math.floor(frac / 1000) : frac);
-    const seg = readTcpIpv4(buf.subarray(start, at), origLen, header.linkType);
+    const seg = readTcp(buf.subarray(start, at), origLen, header.linkType);
     if (seg === undefined) skipped++;
     else packets.push({ tsUs, ...seg });
   }
@@ -142,10 +153,11 @@ export function parsePcap(buf: Buffer): PcapCapture {
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = [0x8100, 0x88a8, 0x9100];
 
-/** Offset of the IPv4 header inside a frame, or undefined when the frame carries something else. */
-function ipv4Offset(frame: Buffer, linkType: number): number | undefined {
+/** Offset and version of the IP header inside a frame, or undefined when it carries something else. */
+function ipOffset(frame: Buffer, linkType: number): { off: number; v: 4 | 6 } | undefined {
   let type: number;
   let off: number;
   if (linkType === LINKTYPE_ETHERNET) {
@@ -170,7 +182,9 @@ function ipv4Offset(frame: Buffer, linkType: number): number | undefined {
     type = frame.readUInt16BE(0);
     off = 20;
   }
-  return type === ETHERTYPE_IPV4 ? off : undefined;
+  if (type === ETHERTYPE_IPV4) return { off, v: 4 };
+  if (type === ETHERTYPE_IPV6) return { off, v: 6 };
+  return undefined;
 }
 
 const IPPROTO_TCP = 6;
@@ -183,13 +197,16 @@ const TCPOPT_TIMESTAMP = 8;
  * captured. Checksums are not checked: a capture on the sending host sees segments before the
  * NIC (or lo's offload) fills them in, so "incorrect" checksums are normal there.
  */
-function readTcpIpv4(
+function readTcp(
   frame: Buffer,
   origLen: number,
   linkType: number,
 ): Omit<TcpPacket, "tsUs"> | undefined {
-  const ip = ipv4Offset(frame, linkType);
-  if (ip === undefined || frame.length < ip + 20) return undefined;
+  const where = ipOffset(frame, linkType);
+  if (where === undefined) return undefined;
+  if (where.v === 6) return readTcpIpv6(frame, origLen, where.off);
+  const ip = where.off;
+  if (frame.length < ip + 20) return undefined;
   const ihl = (frame[ip]! & 0x0f) * 4;
   if (frame[ip]! >> 4 !== 4 || ihl < 20 || frame[ip + 9] !== IPPROTO_TCP) return undefined;
   // Any fragment (MF set or an offset): a first fragment's lengths describe the fragment, not the
@@ -204,14 +221,64 @@ function readTcpIpv4(
   const totalLen = frame.readUInt16BE(ip + 2) || origLen - ip;
   const payloadLen = totalLen - ihl - doff;
   if (doff < 20 || payloadLen < 0) return undefined;
-  const bits = frame[tcp + 13]!;
-  const ts = tcpTimestamps(frame.subarray(tcp + 20, Math.min(tcp + doff, frame.length)));
   return {
     src: ipv4String(frame, ip + 12),
     dst: ipv4String(frame, ip + 16),
+    ipId: frame.readUInt16BE(ip + 4),
+    ...readTcpHeader(frame, tcp, doff, payloadLen),
+  };
+}
+
+const IPV6_HEADER_LEN = 40;
+/** Extension headers with the common (next header, length in 8-octet units less one) shape. */
+const IPV6_EXTENSIONS = new Set([0 /* hop-by-hop */, 43 /* routing */, 60 /* destination */]);
+const IPV6_FRAGMENT = 44;
+
+/**
+ * An IPv6 TCP segment: the fixed header, then any hop-by-hop, routing or destination options
+ * headers. A fragment is skipped as over IPv4. Payload length 0 is a jumbogram or a GSO
+ * super-packet: the frame's original length tells its size then.
+ */
+function readTcpIpv6(
+  frame: Buffer,
+  origLen: number,
+  ip: number,
+): Omit<TcpPacket, "tsUs"> | undefined {
+  if (frame.length < ip + IPV6_HEADER_LEN || frame[ip]! >> 4 !== 6) return undefined;
+  const flowLabel = frame.readUInt32BE(ip) & 0xfffff;
+  const end = ip + IPV6_HEADER_LEN + (frame.readUInt16BE(ip + 4) || origLen - ip - IPV6_HEADER_LEN);
+  let next = frame[ip + 6]!;
+  let at = ip + IPV6_HEADER_LEN;
+  while (IPV6_EXTENSIONS.has(next)) {
+    if (frame.length < at + 8) return undefined;
+    next = frame[at]!;
+    at += (frame[at + 1]! + 1) * 8;
+  }
+  if (next === IPV6_FRAGMENT || next !== IPPROTO_TCP || frame.length < at + 20) return undefined;
+  const doff = (frame[at + 12]! >> 4) * 4;
+  const payloadLen = end - at - doff;
+  if (doff < 20 || payloadLen < 0) return undefined;
+  return {
+    src: ipv6String(frame, ip + 8),
+    dst: ipv6String(frame, ip + 24),
+    family: "ipv6",
+    flowLabel,
+    ...readTcpHeader(frame, at, doff, payloadLen),
+  };
+}
+
+/** The TCP header's facts, whichever IP carried it. */
+function readTcpHeader(
+  frame: Buffer,
+  tcp: number,
+  doff: number,
+  payloadLen: number,
+): Omit<TcpPacket, "tsUs" | "src" | "dst" | "ipId" | "family" | "flowLabel"> {
+  const bits = frame[tcp + 13]!;
+  const ts = tcpTimestamps(frame.subarray(tcp + 20, Math.min(tcp + doff, frame.length)));
+  return {
     sport: frame.readUInt16BE(tcp),
     dport: frame.readUInt16BE(tcp + 2),
-    ipId: frame.readUInt16BE(ip + 4),
     flags: {
       fin: (bits & 0x01) !== 0,
       syn: (bits & 0x02) !== 0,
@@ -223,6 +290,7 @@ function readTcpIpv4(
     ack: frame.readUInt32BE(tcp + 8),
     payloadLen,
     window: frame.readUInt16BE(tcp + 14),
+    optionsLen: doff - 20,
     ...ts,
   };
 }
@@ -249,4 +317,11 @@ function tcpTimestamps(opts: Buffer): { tsVal: number; tsEcr: number } | undefin
 
 function ipv4String(buf: Buffer, at: number): string {
   return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
+}
+
+/** RFC 5952 text, as the runtimes write node addresses (so the two compare as strings). */
+function ipv6String(buf: Buffer, at: number): string {
+  let n = 0n;
+  for (let i = 0; i < 16; i++) n = (n << 8n) | BigInt(buf[at + i]!);
+  return bigIntToIp6(n);
 }

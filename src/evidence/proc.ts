@@ -13,6 +13,20 @@ import type { Counters, ListenSocket } from "./types.js";
  * `Prefix: Name1 Name2 …` then `Prefix: v1 v2 …`. Names come out as nstat spells them
  * (`TcpExt:` + `ListenOverflows` → `TcpExtListenOverflows`). Several files may be concatenated.
  */
+/**
+ * /proc/net/snmp6: one `Name value` pair a line, names already prefixed (`Ip6OutDiscards`,
+ * `Icmp6InErrors`, `Udp6SndbufErrors`): IPv6's own IP, ICMP and UDP counters. TCP has none
+ * there: `Tcp:` in /proc/net/snmp counts both families.
+ */
+export function parseSnmp6(text: string): Counters {
+  const out: Counters = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z][A-Za-z0-9]*6[A-Za-z0-9]*)\s+(\d+)\s*$/.exec(line);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
 export function parseProcNetCounters(text: string): Counters {
   const counters: Counters = {};
   const lines = text.split("\n").filter((l) => l.trim() !== "");

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { defineFault } from "./fault.js";
+import { firewallsOf } from "./firewall.js";
 
 const ADD = new Set(["-I", "--insert", "-A", "--append"]);
 
@@ -33,6 +34,7 @@ export const clear = defineFault({
       .reverse();
     if (deletes.length === 0)
       throw new Error(`clear: no iptables rule was added to node ${target} before`);
-    for (const argv of deletes) await node.exec(["iptables", ...argv]);
+    for (const argv of deletes)
+      for (const binary of firewallsOf(node, argv)) await node.exec([binary, ...argv]);
   },
 });

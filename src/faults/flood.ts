@@ -1,9 +1,11 @@
 /**
- * `floods:`: a SYN flood from an attacker node's own address (hping3, no spoofing). Its own
+ * `floods:`: a SYN flood from an attacker node's own address (hping3 over IPv4, the agent's
+ * `synflood` over IPv6, which hping3 lacks; no spoofing). Its own
  * scenario section rather than a fault kind: it comes from a node, is prepared before its `at`
  * and runs per replica of the attacker, where a fault acts on one target at one moment.
  */
 import { z } from "zod";
+import { AGENT_PATH } from "../agent/protocol.js";
 import type { StartedNode } from "../runtime/runtime.js";
 import { Duration, Name, Target, type AddProblem } from "../scenario/values.js";
 
@@ -39,8 +41,11 @@ export interface FloodContext {
 /** The address of `f.to` the attacker reaches directly (floods do not cross a gateway). */
 export function floodHost(s: Pick<FloodScenario, "nodes">, f: Flood, target: StartedNode): string {
   const net = s.nodes[f.from]!.networks.find((n) => s.nodes[f.to.node]!.networks.includes(n))!;
-  return target.addresses[net]!;
+  // A network with IPv4 floods over it (hping3); an IPv6-only one over IPv6.
+  return target.addresses[net] ?? target.addresses6![net]!;
 }
+
+const isIp6 = (host: string) => host.includes(":");
 
 /**
  * Before the timeline starts: the attacker's own kernel would answer every SYN-ACK with RST and
@@ -48,13 +53,15 @@ export function floodHost(s: Pick<FloodScenario, "nodes">, f: Flood, target: Sta
  */
 export async function prepareFlood(ctx: FloodContext): Promise<void> {
   await ctx.attacker.exec(
-    ["iptables", "-I", "OUTPUT", "-p", "tcp", "-d", ctx.host].concat([
-      "--tcp-flags",
-      "RST",
-      "RST",
-      "-j",
-      "DROP",
-    ]),
+    [
+      isIp6(ctx.host) ? "ip6tables" : "iptables",
+      "-I",
+      "OUTPUT",
+      "-p",
+      "tcp",
+      "-d",
+      ctx.host,
+    ].concat(["--tcp-flags", "RST", "RST", "-j", "DROP"]),
   );
 }
 
@@ -63,6 +70,14 @@ export async function prepareFlood(ctx: FloodContext): Promise<void> {
  * full SYN queue, however slowly a loaded machine sent the flood.
  */
 export async function sendFlood(ctx: FloodContext, f: Flood): Promise<void> {
+  if (isIp6(ctx.host)) {
+    const argv = [AGENT_PATH, "synflood", "--host", ctx.host, "--port", String(f.to.port)];
+    await ctx.attacker.exec(
+      [...argv, "--count", String(f.count)],
+      Math.max(10_000, ctx.timeoutMs - f.at),
+    );
+    return;
+  }
   const argv = ["hping3", "-q", "-S", "-p", String(f.to.port), "-c", String(f.count)];
   // hping3 exits non-zero when some packets got no answer, which is the point of a flood.
   await ctx.attacker.exec(

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { defineFault } from "./fault.js";
+import { firewallsOf } from "./firewall.js";
 
 /**
  * Short options that take no value (iptables' getopt strings: `-:A:C:D:E:F::I:L::M:N:P:VX::…`);
@@ -61,7 +62,8 @@ export const iptables = defineFault({
         'An iptables command in the node, as an array: ["-I", "INPUT", "-p", "tcp", "-j", "DROP"]',
     }),
   describe: (args) => `iptables ${args.join(" ")}`,
+  // A dual-stack node gets the rule from iptables and ip6tables alike (firewall.ts).
   apply: async ({ node }, args) => {
-    await node.exec(["iptables", ...args]);
+    for (const binary of firewallsOf(node, args)) await node.exec([binary, ...args]);
   },
 });

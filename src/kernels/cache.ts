@@ -10,7 +10,7 @@ import { UsageError } from "../util/errors.js";
 
 /** A kernel ready to boot. */
 export interface CachedKernel {
-  /** What the user names it by: `6.1`, `7.2`, or `custom` for --kernel-image. */
+  /** What the user names it by: `6.1`, `7.2`, a name of `kernels add`, `custom` for --kernel-image. */
   version: string;
   /** `uname -r` inside the guest: `6.1.0-50-amd64`. */
   release: string;
@@ -24,6 +24,8 @@ export interface CachedKernel {
   initrd: string;
   /** INIT_HASH of the init script the initrd was built with (absent: an older one). */
   initHash?: string;
+  /** A kernel of one's own (`kernels add`): the user's files it was made from, read only. */
+  own?: { image: string; modules: string; added: string };
 }
 
 /** Versions we know where to find on Debian's mirror (suite per version). */
@@ -82,7 +84,14 @@ export function checkVersion(version: string): void {
     );
 }
 
+/**
+ * Removes a kernel's directory from the cache: only a kernel's (a Debian version, or one with a
+ * kernel.json), never apt's lists or busybox. A kernel of one's own loses tcprepro's files
+ * only: its module tree here is symlinks, which `rm` removes without following.
+ */
 export function removeCached(version: string): boolean {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version)) return false;
+  if (!(version in KNOWN_VERSIONS) && !readCached(version)) return false;
   const dir = kernelDir(version);
   if (!existsSync(dir)) return false;
   rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,7 @@ import {
   readCached,
 } from "./cache.js";
 import { buildInitramfs, INIT_HASH } from "./initramfs.js";
+import { checkOwnFiles, prepareOwn } from "./own.js";
 import { withVmlinux } from "./vmlinux.js";
 
 export const QEMU = "qemu-system-x86_64";
@@ -52,7 +53,7 @@ export async function ensureQemu(apt: Apt): Promise<void> {
   await apt.install(["qemu-system-x86"]);
 }
 
-async function ensureBusybox(apt: Apt): Promise<void> {
+export async function ensureBusybox(apt: Apt): Promise<void> {
   if (existsSync(busyboxPath())) return;
   await apt.update("qemu");
   const tmp = join(cacheDir(), "debs-busybox");
@@ -206,22 +207,28 @@ export async function currentInitramfs(
   return updated;
 }
 
-/** `--kernel-image PATH --kernel-modules DIR`: a kernel a user built, with its own initramfs. */
+/**
+ * `--kernel-image PATH --kernel-modules DIR`: a kernel a user built, unnamed. Like one of
+ * `kernels add`, made in the cache (`custom-<release>`); the user's directories are only read.
+ */
 export async function customKernel(
-  vmlinuz: string,
+  image: string,
   modules: string,
   progress: (message: string) => void,
 ): Promise<CachedKernel> {
-  for (const p of [vmlinuz, modules])
-    if (!existsSync(p)) throw new UsageError(`--kernel-image: ${p} does not exist`);
+  const files = checkOwnFiles(image, modules, {
+    image: "--kernel-image",
+    modules: "--kernel-modules",
+  });
   const apt = new Apt(cacheDir(), progress);
   await ensureQemu(apt);
   await ensureBusybox(apt);
-  const release = modules.replace(/\/+$/, "").split("/").pop()!;
-  depmod(modules, release);
-  const dir = kernelDir(`custom-${release}`);
-  mkdirSync(dir, { recursive: true });
-  const initrd = join(dir, "initrd.gz");
-  await buildInitramfs({ modules, busybox: busyboxPath(), out: initrd });
-  return { version: release, release, packages: [], vmlinuz, modules, initrd };
+  progress(`preparing ${files.release} from ${files.image}`);
+  return prepareOwn({
+    name: "custom",
+    dir: kernelDir(`custom-${files.release}`),
+    ...files,
+    busybox: busyboxPath(),
+    depmod,
+  });
 }

@@ -99,6 +99,8 @@ export async function buildInitramfs(o: {
   modules: string;
   busybox: string;
   out: string;
+  /** Where the guest finds the module tree, when not at `modules` (built elsewhere first). */
+  moddir?: string;
 }): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "tcprepro-initrd-"));
   try {
@@ -111,7 +113,7 @@ export async function buildInitramfs(o: {
     const names = order.map((p) => basename(p).replace(/\.(xz|zst|gz)$/, ""));
     order.forEach((p, i) => decompress(join(o.modules, p), join(root, "mods", names[i]!)));
     writeFileSync(join(root, "load.list"), names.join("\n") + "\n");
-    writeFileSync(join(root, "moddir"), o.modules + "\n");
+    writeFileSync(join(root, "moddir"), (o.moddir ?? o.modules) + "\n");
     // No cpio on a bare host: busybox has one.
     const r = spawnSync(
       "sh",

@@ -5,7 +5,7 @@
  * decompressed once, at fetch time, with the host's xz/zstd/gzip.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { CachedKernel } from "./cache.js";
 
@@ -57,9 +57,19 @@ export function extractVmlinux(vmlinuz: string, out: string): boolean {
   return true;
 }
 
-/** The kernel with `vmlinux` beside its initramfs when it can be had (extracted once). */
+/**
+ * The kernel with `vmlinux` beside its initramfs when it can be had (extracted once). When it
+ * cannot (4.11's has no PVH entry), a marker says so for this very image, so that a boot does
+ * not decompress the kernel again only to find that out.
+ */
 export function withVmlinux(k: CachedKernel): CachedKernel {
   if (k.vmlinux && existsSync(k.vmlinux)) return k;
   const out = join(dirname(k.initrd), "vmlinux");
-  return extractVmlinux(k.vmlinuz, out) ? { ...k, vmlinux: out } : k;
+  const marker = `${out}.none`;
+  const st = statSync(k.vmlinuz);
+  const stamp = `${k.vmlinuz} ${st.size} ${st.mtimeMs}\n`;
+  if (existsSync(marker) && readFileSync(marker, "utf8") === stamp) return k;
+  if (extractVmlinux(k.vmlinuz, out)) return { ...k, vmlinux: out };
+  writeFileSync(marker, stamp);
+  return k;
 }

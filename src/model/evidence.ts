@@ -80,6 +80,8 @@ export interface Attempt {
   exitCode?: number | null;
   /** Which run of the command this attempt belongs to (ab and wrk make many attempts per run). */
   run?: number;
+  /** Made over IPv6 (absent: IPv4). */
+  family?: "ipv6";
 }
 
 export interface Percentiles {

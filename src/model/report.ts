@@ -47,6 +47,13 @@ export interface VariantResult {
   variant: string;
   /** The kernel it ran on, in a kernel matrix (`6.1`, `7.2`, `host`); see RunReport.kernels. */
   kernel?: string;
+  /**
+   * The address family its traffic used: ipv6, or dual when it used both (`run --family ipv6`,
+   * `family:` in the scenario). Absent: ipv4.
+   */
+  family?: "ipv4" | "ipv6" | "dual";
+  /** A dual variant's client outcomes per family (`clients` sums both). */
+  clientsByFamily?: { ipv4: ClientSummary; ipv6: ClientSummary };
   verdict: VerdictKind;
   /** Why: the failed expectations, the skip reason, or the error. */
   reason: string;
@@ -110,7 +117,7 @@ export interface RunReport {
   startedAt: string;
   durationMs: number;
   /** A kernel matrix: each kernel label's release and runtime. */
-  kernels?: Record<string, { release: string; runtime: string }>;
+  kernels?: Record<string, { release: string; runtime: string; facts?: KernelFactsSummary }>;
   scenarios: ScenarioResult[];
   /** `--sweep`: per scenario (and kernel) the failure against each value, and the threshold. */
   sweeps?: SweepSummary[];
@@ -139,6 +146,20 @@ export interface SweepSummary {
   points: SweepPoint[];
   /** The smallest value from which on every value ran healthy; absent: none did. */
   threshold?: unknown;
+}
+
+/**
+ * What a kernel of a matrix has, from its runtime's inventory: what the kernel diff compares
+ * (a counter one kernel lacks is absent there, not 0).
+ */
+export interface KernelFactsSummary {
+  /** Every counter name it exposes, sorted. */
+  counters: string[];
+  /** The sysctls whose presence tells kernels apart (tcp_tw_recycle, …): exists or not. */
+  sysctls: Record<string, boolean>;
+  /** Why it gives no drop reasons; absent when it does. */
+  noDropReasons?: string;
+  qdiscs: string[];
 }
 
 /** What reports print for a pass that checked nothing. */

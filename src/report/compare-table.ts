@@ -67,6 +67,10 @@ function variantRows(v: VariantComparison): string[][] {
       String(c.b),
       delta(c.a, c.b),
     ]);
+  if (v.notRun) {
+    rows.push(["why", v.notRun.a ?? "ran", v.notRun.b ?? "ran", ""]);
+    return rows;
+  }
   const p = (s: VariantComparison["connectMs"]["a"]) => (s ? `${s.p50} / ${s.p99}` : "-");
   rows.push(["connect p50/p99 ms", p(v.connectMs.a), p(v.connectMs.b), ""]);
   return rows;
@@ -78,7 +82,7 @@ const place = (x: { scenario: string; variant?: string }) =>
 export function formatComparison(c: ReportComparison): string {
   const parts: string[] = [];
   const meta = (name: string, s: ReportComparison["a"]) =>
-    `${name}  ${s.label}  (kernel ${s.kernel}, ${s.runtime}, ${s.startedAt})`;
+    `${name}  ${s.label}  (kernel ${s.kernel}, ${s.runtime}, ${s.families.join("+")}, ${s.startedAt})`;
   parts.push(`${meta("A", c.a)}\n${meta("B", c.b)}`);
   for (const v of c.variants) {
     if (!v.changed) {
@@ -95,8 +99,9 @@ export function formatComparison(c: ReportComparison): string {
     parts.push(`only in B:\n${c.onlyInB.map((x) => `  ${place(x)}`).join("\n")}`);
   const s = c.summary;
   const only = s.onlyInA + s.onlyInB > 0 ? `; ${s.onlyInA} only in A, ${s.onlyInB} only in B` : "";
+  const decided = c.variants.filter((v) => v.verdict.changed || v.causes.changed).length;
   parts.push(
-    `${s.changed} of ${s.compared} variants differ${only}.\n` +
+    `${s.changed} of ${s.compared} variants differ${only}; ${decided} in verdict or cause.\n` +
       `Counters are listed when one side is 0 and the other not, or when they differ by more than ${c.rule.minAbsolute} ` +
       `and one is more than ${c.rule.minRatio}× the other; client outcomes, expectations and listen-queue limits when they differ at all (sampled queue depths by the counter rule).`,
   );

@@ -67,6 +67,14 @@ export interface VariantComparison {
    * (drops, overflows, retransmits, resets: see notable.ts) first.
    */
   counters: ({ node: string; counter: string; notable: boolean } & Pair<number>)[];
+  /**
+   * Counters that moved on one side and do not exist on the other's kernel (null there): a
+   * difference of kernels, not of behaviour, so not in `changed`. Only when the sides' counter
+   * names are known (a matrix report's kernel facts).
+   */
+  absent: ({ node: string; counter: string } & Pair<number | null>)[];
+  /** A side that did not run (SKIP, ERROR): its reason; then only the verdicts are compared. */
+  notRun?: Pair<string | null>;
   /** For context, not a difference by itself: connect p50 / p99. */
   connectMs: Pair<{ p50: number; p99: number } | null>;
 }
@@ -77,6 +85,8 @@ export interface ReportSide {
   runtime: string;
   startedAt: string;
   version: string;
+  /** The address families its variants ran over (`ipv4`, `ipv6`, `dual`): an IPv4 run compares with an IPv6 one. */
+  families: string[];
 }
 
 export interface ReportComparison {
@@ -96,21 +106,49 @@ const side = (r: RunReport, label: string): ReportSide => ({
   runtime: r.runtime,
   startedAt: r.startedAt,
   version: r.tool.version,
+  families: [
+    ...new Set(r.scenarios.flatMap((s) => s.variants.map((v) => v.family ?? "ipv4"))),
+  ].sort(),
 });
 
 const keysOf = (...objs: object[]) => [...new Set(objs.flatMap((o) => Object.keys(o)))];
+
+/** The counter names each side's kernel has, when known: a name missing there is "absent". */
+export type Available = Partial<Pair<ReadonlySet<string>>>;
+const familyOf = (v: VariantResult) => v.family ?? "ipv4";
+/** /proc/net/snmp's Ip, IpExt, Icmp, Udp and snmp6's Ip6, Icmp6, Udp6 groups. */
+const PER_FAMILY_MIB = /^(Ip|IpExt|Icmp|IcmpMsg|Udp|UdpLite|Ip6|Icmp6|Udp6|UdpLite6)[A-Z]/;
 
 function compareCounters(
   a: VariantResult,
   b: VariantResult,
   rule: CounterRule,
-): VariantComparison["counters"] {
+  available: Available,
+): Pick<VariantComparison, "counters" | "absent"> {
   const out: VariantComparison["counters"] = [];
+  const absent: VariantComparison["absent"] = [];
   for (const node of keysOf(a.nodes, b.nodes)) {
     const ca = a.nodes[node]?.counters ?? {};
     const cb = b.nodes[node]?.counters ?? {};
-    // Only moved counters are in a report: a missing one is a zero delta.
+    // Only moved counters are in a report: a missing one is a zero delta — unless the kernel
+    // has no such counter at all.
     for (const counter of keysOf(ca, cb).sort()) {
+      // An IPv4 run against an IPv6 one: each family's IP, ICMP and UDP MIB moves on its own
+      // side only (snmp against snmp6); TCP's and conntrack's count both and are compared.
+      if (familyOf(a) !== familyOf(b) && PER_FAMILY_MIB.test(counter)) continue;
+      // IcmpMsg… lines list only the ICMP types seen so far: never "absent", only unseen.
+      const dynamic = counter.startsWith("IcmpMsg");
+      const missA = !dynamic && available.a !== undefined && !available.a.has(counter);
+      const missB = !dynamic && available.b !== undefined && !available.b.has(counter);
+      if (missA || missB) {
+        absent.push({
+          node,
+          counter,
+          a: missA ? null : (ca[counter] ?? 0),
+          b: missB ? null : (cb[counter] ?? 0),
+        });
+        continue;
+      }
       const va = ca[counter] ?? 0;
       const vb = cb[counter] ?? 0;
       if (counterDiffers(va, vb, rule))
@@ -118,7 +156,10 @@ function compareCounters(
     }
   }
   // Stable: within each group, node by node as in the report.
-  return [...out.filter((c) => c.notable), ...out.filter((c) => !c.notable)];
+  return {
+    counters: [...out.filter((c) => c.notable), ...out.filter((c) => !c.notable)],
+    absent,
+  };
 }
 
 function compareListen(
@@ -173,7 +214,29 @@ export function compareVariants(
   a: VariantResult,
   b: VariantResult,
   rule: CounterRule = DEFAULT_COUNTER_RULE,
+  available: Available = {},
 ): VariantComparison {
+  // A variant that did not run (SKIP, ERROR) has nothing to compare but its verdict: its zero
+  // counters against the other's would be a list of everything that moved.
+  const ran = (v: VariantResult) => v.verdict === "pass" || v.verdict === "fail";
+  if (!ran(a) || !ran(b)) {
+    const changed = a.verdict !== b.verdict;
+    const causes = (v: VariantResult) => [...new Set(v.causes.map((c) => c.cause))].sort();
+    return {
+      scenario,
+      variant: a.variant,
+      changed,
+      verdict: { a: a.verdict, b: b.verdict, changed },
+      causes: { a: causes(a), b: causes(b), changed: false },
+      outcomes: [],
+      listen: [],
+      expectations: [],
+      counters: [],
+      absent: [],
+      connectMs: { a: null, b: null },
+      notRun: { a: ran(a) ? null : a.reason, b: ran(b) ? null : b.reason },
+    };
+  }
   const causes = (v: VariantResult) => [...new Set(v.causes.map((c) => c.cause))].sort();
   const ca = causes(a);
   const cb = causes(b);
@@ -196,7 +259,7 @@ export function compareVariants(
     outcomes,
     listen: compareListen(a, b, rule),
     expectations: compareExpectations(a, b),
-    counters: compareCounters(a, b, rule),
+    ...compareCounters(a, b, rule, available),
     connectMs: { a: pct(a), b: pct(b) },
   };
   result.changed =
@@ -214,6 +277,7 @@ export function compareReports(
   b: RunReport,
   labels: Pair<string> = { a: "A", b: "B" },
   rule: CounterRule = DEFAULT_COUNTER_RULE,
+  available: Available = {},
 ): ReportComparison {
   const variants: VariantComparison[] = [];
   const onlyInA: ReportComparison["onlyInA"] = [];
@@ -229,7 +293,7 @@ export function compareReports(
     const variantsB = new Map(sb.variants.map((v) => [v.variant, v]));
     for (const va of sa.variants) {
       const vb = variantsB.get(va.variant);
-      if (vb) variants.push(compareVariants(sa.name, va, vb, rule));
+      if (vb) variants.push(compareVariants(sa.name, va, vb, rule, available));
       else onlyInA.push({ scenario: sa.name, variant: va.variant });
     }
     const variantsA = new Set(sa.variants.map((v) => v.variant));

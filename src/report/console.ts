@@ -106,11 +106,21 @@ export function formatReport(report: RunReport): string {
         "runs agreed",
         ...cols.map((v) => (v.repeat ? `${v.repeat.agreed}/${v.repeat.runs}` : "-")),
       ]);
+    if (cols.some((v) => v.family)) rows.push(["family", ...cols.map((v) => v.family ?? "ipv4")]);
     rows.push(["cause", ...cols.map((v) => v.causes.map((c) => c.cause).join(", ") || "-")]);
     rows.push(["attempts", ...cols.map((v) => String(v.clients.attempts))]);
     const outcomes = [...new Set(cols.flatMap((v) => Object.keys(v.clients.outcomes)))].sort();
     for (const o of outcomes)
       rows.push([`  ${o}`, ...cols.map((v) => String(v.clients.outcomes[o] ?? 0))]);
+    // A dual-stack variant: each family's outcomes on their own rows.
+    for (const fam of ["ipv4", "ipv6"] as const) {
+      if (!cols.some((v) => v.clientsByFamily)) break;
+      const by = (v: VariantResult) => v.clientsByFamily?.[fam];
+      const famOutcomes = [...new Set(cols.flatMap((v) => Object.keys(by(v)?.outcomes ?? {})))];
+      rows.push([`  ${fam} attempts`, ...cols.map((v) => String(by(v)?.attempts ?? "-"))]);
+      for (const o of famOutcomes.sort())
+        rows.push([`    ${o}`, ...cols.map((v) => String(by(v)?.outcomes[o] ?? 0))]);
+    }
     rows.push([
       "connect p50/p99 ms",
       ...cols.map((v) =>
@@ -139,7 +149,13 @@ export function formatReport(report: RunReport): string {
   const count = (k: VariantResult["verdict"]) => all.filter((v) => v.verdict === k).length;
   const empty = all.filter((v) => v.nothingChecked).length;
   parts.push(
-    `${count("pass")} passed, ${count("fail") + count("error")} failed, ${count("skip")} skipped${empty ? `, ${empty} checked nothing` : ""} (kernel ${report.kernel}, ${report.runtime}, ${(report.durationMs / 1000).toFixed(1)} s)`,
+    `${count("pass")} passed, ${count("fail") + count("error")} failed, ${count("skip")} skipped${empty ? `, ${empty} checked nothing` : ""} (kernel ${report.kernel}, ${report.runtime}${familiesOf(all)}, ${(report.durationMs / 1000).toFixed(1)} s)`,
   );
   return parts.join("\n\n") + "\n";
+}
+
+/** `, ipv6` or `, ipv4 and dual` when any variant ran over something else than IPv4 alone. */
+function familiesOf(all: VariantResult[]): string {
+  const fams = [...new Set(all.map((v) => v.family ?? "ipv4"))];
+  return fams.length === 1 && fams[0] === "ipv4" ? "" : `, ${fams.join(" and ")}`;
 }

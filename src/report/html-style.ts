@@ -24,6 +24,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.variants td { white-space: nowrap; }
 table.variants th[scope=row] { background: #f7f7f7; font-weight: 500; }
 table.variants tr.sub th[scope=row] { padding-left: 22px; font-weight: 400; }
+table.variants[data-variant] { display: inline-table; margin: 0 12px 12px 0; }
+section.kernel-diff { background: #fff; border: 1px solid var(--line); border-radius: 4px; padding: 8px 12px; margin-bottom: 16px; }
+table.kernel-diff th[scope=row] { font-weight: 500; white-space: nowrap; }
+ul.kernel-facts li { margin: 2px 0; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(590px, 1fr)); gap: 14px; margin-top: 12px; }
 article.variant { background: #fff; border: 1px solid var(--line); border-left: 5px solid var(--skip); border-radius: 4px; padding: 8px 12px 10px; min-width: 0; }
 article.variant[data-verdict=pass] { border-left-color: var(--pass); }

@@ -10,6 +10,7 @@
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { attemptPlot } from "./attempt-plot.js";
 import { htmlEscape as e } from "./html-escape.js";
+import { kernelDiffSection } from "./html-kernel-diff.js";
 import { HTML_STYLE } from "./html-style.js";
 import { notableCounters, signed } from "./notable.js";
 import { timelinePlot } from "./timeline-plot.js";
@@ -28,7 +29,8 @@ const anchor = (...parts: string[]) =>
   parts.map((p) => p.replace(/[^A-Za-z0-9_-]/g, "_")).join("--");
 
 /** A variant's name, with its kernel in a kernel matrix: columns become the matrix. */
-const variantLabel = (v: VariantResult) => (v.kernel ? `${v.variant} @${v.kernel}` : v.variant);
+const variantLabel = (v: VariantResult) =>
+  (v.kernel ? `${v.variant} @${v.kernel}` : v.variant) + (v.family ? ` (${v.family})` : "");
 
 function tally(variants: VariantResult[]): string {
   const n = (k: VariantResult["verdict"]) => variants.filter((v) => v.verdict === k).length;
@@ -44,9 +46,14 @@ function numberRow(label: string, values: (number | string)[], cls = ""): string
   return `<tr${cls ? ` class="${cls}"` : ""}><th scope="row">${e(label)}</th>${values.map((v) => `<td class="num">${e(v)}</td>`).join("")}</tr>`;
 }
 
-/** The side-by-side table: the terminal's end-of-run table, one column per variant. */
-function variantsTable(s: ScenarioResult): string {
-  const cols = s.variants;
+/**
+ * The side-by-side table: the terminal's end-of-run table, one column per variant — or, in a
+ * kernel matrix, one table per variant with one column per kernel (`variant` set), so the page
+ * grows down with the variants rather than off its side with variants × kernels.
+ */
+function variantsTable(s: ScenarioResult, variant?: string): string {
+  const cols = variant === undefined ? s.variants : s.variants.filter((v) => v.variant === variant);
+  const heading = (v: VariantResult) => (variant === undefined ? variantLabel(v) : v.kernel!);
   const rows: string[] = [
     tableRow(
       "verdict",
@@ -93,8 +100,10 @@ function variantsTable(s: ScenarioResult): string {
     ),
   );
 
-  const head = `<tr><th></th>${cols.map((v) => `<th scope="col"><a href="#${anchor(s.name, variantLabel(v))}">${e(variantLabel(v))}</a></th>`).join("")}</tr>`;
-  return `<table class="variants" data-scenario="${e(s.name)}">\n<thead>${head}</thead>\n<tbody>\n${rows.join("\n")}\n</tbody></table>`;
+  const corner = variant === undefined ? "" : e(variant);
+  const head = `<tr><th>${corner}</th>${cols.map((v) => `<th scope="col"><a href="#${anchor(s.name, variantLabel(v))}">${e(heading(v))}</a></th>`).join("")}</tr>`;
+  const attr = variant === undefined ? "" : ` data-variant="${e(variant)}"`;
+  return `<table class="variants" data-scenario="${e(s.name)}"${attr}>\n<thead>${head}</thead>\n<tbody>\n${rows.join("\n")}\n</tbody></table>`;
 }
 
 /** Attempts, each outcome, and the latency percentiles. */
@@ -114,6 +123,27 @@ function clientRows(cols: VariantResult[]): string[] {
         "sub",
       ),
     );
+  // A dual-stack variant: each family's attempts and outcomes on their own rows.
+  if (cols.some((v) => v.clientsByFamily))
+    for (const fam of ["ipv4", "ipv6"] as const) {
+      const by = (v: VariantResult) => v.clientsByFamily?.[fam];
+      rows.push(
+        numberRow(
+          `${fam} attempts`,
+          cols.map((v) => by(v)?.attempts ?? "-"),
+          "sub",
+        ),
+      );
+      const famOutcomes = [...new Set(cols.flatMap((v) => Object.keys(by(v)?.outcomes ?? {})))];
+      for (const o of famOutcomes.sort())
+        rows.push(
+          numberRow(
+            `${fam} ${o}`,
+            cols.map((v) => by(v)?.outcomes[o] ?? 0),
+            "sub",
+          ),
+        );
+    }
   const pct = (p: VariantResult["clients"]["connectMs"]) => (p ? `${p.p50} / ${p.p99}` : "-");
   rows.push(
     numberRow(
@@ -262,7 +292,9 @@ function scenarioSection(s: ScenarioResult): string {
     `<section class="scenario" id="${anchor(s.name)}" data-scenario="${e(s.name)}">`,
     `<h2>${e(s.name)} <small>${e(s.file)}</small></h2>`,
     `<p class="summary">${e(s.summary.trim())}</p>`,
-    variantsTable(s),
+    ...(s.variants.some((v) => v.kernel !== undefined)
+      ? [...new Set(s.variants.map((v) => v.variant))].map((name) => variantsTable(s, name))
+      : [variantsTable(s)]),
     `<div class="cards">`,
     ...s.variants.map((v) => variantCard(s, v)),
     "</div>",
@@ -296,6 +328,7 @@ export function htmlReport(report: RunReport): string {
 ${nav}
 </header>
 <main>
+${kernelDiffSection(report)}
 ${report.scenarios.map(scenarioSection).join("\n")}
 </main>
 </body>

@@ -20,7 +20,7 @@ export function xmlEscape(text: string): string {
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 function testcase(scenario: string, file: string, v: VariantResult): string {
-  const open = `    <testcase classname="${xmlEscape(scenario)}" name="${xmlEscape(v.kernel ? `${v.variant} [kernel ${v.kernel}]` : v.variant)}" file="${xmlEscape(file)}" time="${seconds(v.durationMs)}">`;
+  const open = `    <testcase classname="${xmlEscape(scenario)}" name="${xmlEscape((v.kernel ? `${v.variant} [kernel ${v.kernel}]` : v.variant) + (v.family ? ` [${v.family}]` : ""))}" file="${xmlEscape(file)}" time="${seconds(v.durationMs)}">`;
   const details = failureLines(v).join("\n");
   const causes = v.causes.map((c) => `${c.cause} at ${c.node}: ${c.because}`).join("\n");
   switch (v.verdict) {
@@ -47,7 +47,7 @@ export function junitXml(report: RunReport): string {
     const time = s.variants.reduce((t, v) => t + v.durationMs, 0);
     return [
       `  <testsuite name="${xmlEscape(s.name)}" tests="${s.variants.length}" failures="${count("fail")}" errors="${count("error")}" skipped="${count("skip")}" time="${seconds(time)}" timestamp="${report.startedAt}">`,
-      `    <properties><property name="kernel" value="${xmlEscape(report.kernel)}"/><property name="runtime" value="${xmlEscape(report.runtime)}"/></properties>`,
+      `    <properties><property name="kernel" value="${xmlEscape(report.kernel)}"/><property name="runtime" value="${xmlEscape(report.runtime)}"/>${familyProperty(s.variants)}</properties>`,
       ...s.variants.map((v) => testcase(s.name, s.file, v)),
       "  </testsuite>",
     ].join("\n");
@@ -61,4 +61,11 @@ export function junitXml(report: RunReport): string {
     "</testsuites>",
     "",
   ].join("\n");
+}
+
+/** The families the suite's variants ran over, when any is not IPv4 alone. */
+function familyProperty(variants: VariantResult[]): string {
+  if (!variants.some((v) => v.family)) return "";
+  const fams = [...new Set(variants.map((v) => v.family ?? "ipv4"))].join(",");
+  return `<property name="family" value="${xmlEscape(fams)}"/>`;
 }

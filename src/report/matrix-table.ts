@@ -3,10 +3,9 @@
  * cause or reason where the kernels disagree), then what differs between the first kernel and
  * each other one, by compare's own rules.
  */
-import { kernelReport } from "./merge.js";
 import type { RunReport, VariantResult } from "../verdict/result.js";
-import { compareReports } from "./compare.js";
 import { formatComparison } from "./compare-table.js";
+import { diffKernels, kernelFactLines } from "./kernel-diff.js";
 
 const VERDICT = { pass: "PASS", fail: "FAIL", skip: "SKIP", error: "ERROR" } as const;
 
@@ -46,17 +45,25 @@ export function formatMatrix(report: RunReport): string {
   return [line(rows[0]!), ...rows.slice(1).map(line), "", `kernels: ${releases}`, ""].join("\n");
 }
 
-/** What differs between the first kernel and each of the others. */
+/**
+ * What differs between the first kernel and each of the others: behaviour first (compare's
+ * rules, over counters both kernels have), then the kernels themselves (kernel-diff.ts).
+ */
 export function formatKernelDifferences(report: RunReport): string {
   const [first, ...others] = Object.keys(report.kernels ?? {});
   if (!first) return "";
   return others
     .map((k) => {
-      const c = compareReports(kernelReport(report, first), kernelReport(report, k), {
-        a: `kernel ${first}`,
-        b: `kernel ${k}`,
-      });
-      return `── what differs between kernel ${first} and kernel ${k}\n${formatComparison(c)}`;
+      const d = diffKernels(report, first, k);
+      const facts = kernelFactLines(d);
+      return [
+        `── what differs between kernel ${first} (${d.releases.a}) and kernel ${k} (${d.releases.b})`,
+        formatComparison(d.behaviour).trimEnd(),
+        ...(facts.length > 0
+          ? ["", `the kernels themselves (${first} vs ${k}):`, ...facts.map((l) => `  ${l}`)]
+          : []),
+        "",
+      ].join("\n");
     })
     .join("\n");
 }

@@ -52,7 +52,10 @@ export async function collect(st: VariantState): Promise<Collected> {
   const captureFiles: Record<string, string> = {};
   for (const [name, capture] of ready.captures) {
     const pcap = await capture.stop();
-    nodes[name]!.packets = packetEvidence(pcap, Object.values(node(name).addresses));
+    nodes[name]!.packets = packetEvidence(pcap, [
+      ...Object.values(node(name).addresses),
+      ...Object.values(node(name).addresses6 ?? {}),
+    ]);
     if (ctx.capturesDir) {
       const file = join(ctx.capturesDir, ctx.scenario, variant, `${name}.pcap`);
       mkdirSync(dirname(file), { recursive: true });

@@ -22,6 +22,8 @@ import { AGENT_PATH, connectArgv, serveArgv } from "../agent/protocol.js";
 import type { LoadedScenario, Variant } from "../scenario/load.js";
 import type { Scenario } from "../scenario/schema.js";
 import { hostAddress, intToIp, parseCidr } from "../runtime/subnets.js";
+import { DEFAULT_POOL6, freeSubnets6, hostAddress6 } from "../runtime/subnets6.js";
+import { carries, networkFamily, networkNames } from "../scenario/family.js";
 import { UsageError } from "../util/errors.js";
 import {
   connectOptionsFor,
@@ -29,6 +31,7 @@ import {
   planTopology,
   routeWith,
   serveOptionsFor,
+  nodeHasIpv6,
   type AddressBook,
 } from "./plan.js";
 
@@ -58,27 +61,46 @@ export interface ComposeExport {
   /** The scenario variant exported. */
   variant: string;
   /** Service name and addresses of every node instance, in plan order. */
-  services: { service: string; node: string; addresses: Record<string, string> }[];
+  services: {
+    service: string;
+    node: string;
+    addresses: Record<string, string>;
+    addresses6?: Record<string, string>;
+  }[];
   subnets: Record<string, string>;
+  subnets6?: Record<string, string>;
   /** The Compose file's text, header comment included. */
   text: string;
 }
 
-/** Addresses every node instance gets: network subnets in order, hosts 10, 11, … by node order. */
+/**
+ * Addresses every node instance gets: network subnets in order (a /24 for IPv4, the pool's
+ * first /64s for IPv6), hosts 10, 11, … by node order.
+ */
 function fixedAddresses(s: Scenario): {
   subnets: Record<string, string>;
+  subnets6: Record<string, string>;
   byInstance: Map<string, Record<string, string>>;
+  byInstance6: Map<string, Record<string, string>>;
 } {
-  const subnets = Object.fromEntries(s.networks.map((n, i) => [n, composeSubnet(i)]));
+  const names = networkNames(s);
+  const v4 = names.filter((n) => carries(networkFamily(s, n), "ipv4"));
+  const v6 = names.filter((n) => carries(networkFamily(s, n), "ipv6"));
+  const subnets = Object.fromEntries(v4.map((n) => [n, composeSubnet(names.indexOf(n))]));
+  const six = freeSubnets6(DEFAULT_POOL6, [], names.length, () => 0);
+  const subnets6 = Object.fromEntries(v6.map((n) => [n, six[names.indexOf(n)]!]));
   const { plan } = planTopology(s, "compose");
   const byInstance = new Map<string, Record<string, string>>();
-  plan.nodes.forEach((node, i) =>
-    byInstance.set(
-      node.name,
-      Object.fromEntries(node.networks.map((n) => [n, hostAddress(subnets[n]!, FIRST_HOST + i)])),
-    ),
-  );
-  return { subnets, byInstance };
+  const byInstance6 = new Map<string, Record<string, string>>();
+  plan.nodes.forEach((node, i) => {
+    const on = (sub: Record<string, string>, addr: (subnet: string, host: number) => string) =>
+      Object.fromEntries(
+        node.networks.filter((n) => sub[n]).map((n) => [n, addr(sub[n]!, FIRST_HOST + i)]),
+      );
+    byInstance.set(node.name, on(subnets, hostAddress));
+    byInstance6.set(node.name, on(subnets6, hostAddress6));
+  });
+  return { subnets, subnets6, byInstance, byInstance6 };
 }
 
 function wrap(text: string, width: number): string[] {
@@ -139,16 +161,25 @@ export function composeFile(loaded: LoadedScenario, variantName?: string): Compo
   if (!v) throw new UsageError(`${loaded.file} has no variant named "${variantName}"`);
   const s = v.scenario;
   const { plan, instances } = planTopology(s, "compose");
-  const { subnets, byInstance } = fixedAddresses(s);
-  const addresses: AddressBook = (node) => byInstance.get(node)!;
+  const { subnets, subnets6, byInstance, byInstance6 } = fixedAddresses(s);
+  const addresses: AddressBook = (node, family) =>
+    (family === "ipv6" ? byInstance6 : byInstance).get(node)!;
   const rules = gatewayRulesWith(s, addresses);
 
   const networks = Object.fromEntries(
-    s.networks.map((n) => [
+    networkNames(s).map((n) => [
       n,
       {
         internal: true,
-        ipam: { config: [{ subnet: subnets[n]!, gateway: hostAddress(subnets[n]!, 1) }] },
+        ...(subnets6[n] ? { enable_ipv6: true } : {}),
+        ipam: {
+          config: [
+            ...(subnets[n] ? [{ subnet: subnets[n], gateway: hostAddress(subnets[n], 1) }] : []),
+            ...(subnets6[n]
+              ? [{ subnet: subnets6[n], gateway: hostAddress6(subnets6[n], 1) }]
+              : []),
+          ],
+        },
       },
     ]),
   );
@@ -158,22 +189,39 @@ export function composeFile(loaded: LoadedScenario, variantName?: string): Compo
     const inst = instances[i]!;
     const service = serviceName(node.name);
     const own = byInstance.get(node.name)!;
-    listed.push({ service, node: node.name, addresses: own });
+    const own6 = byInstance6.get(node.name)!;
+    listed.push({
+      service,
+      node: node.name,
+      addresses: own,
+      ...(Object.keys(own6).length > 0 ? { addresses6: own6 } : {}),
+    });
     const entry: Record<string, unknown> = {
       image: node.image ?? COMPOSE_IMAGE,
       hostname: service,
       cap_add: ["NET_ADMIN", "NET_RAW"],
     };
     if (Object.keys(node.sysctls).length > 0) entry.sysctls = node.sysctls;
-    entry.networks = Object.fromEntries(node.networks.map((n) => [n, { ipv4_address: own[n]! }]));
+    entry.networks = Object.fromEntries(
+      node.networks.map((n) => [
+        n,
+        {
+          ...(own[n] ? { ipv4_address: own[n] } : {}),
+          ...(own6[n] ? { ipv6_address: own6[n] } : {}),
+        },
+      ]),
+    );
     if (node.image) {
       if (node.command) entry.command = node.command;
     } else {
       const app = inst.spec.app;
-      const last = app ? serveArgv(serveOptionsFor(app)) : [AGENT_PATH, "hold"];
+      const last = app
+        ? serveArgv(serveOptionsFor(app, nodeHasIpv6(s, inst.spec)))
+        : [AGENT_PATH, "hold"];
       const steps = [
         // `|| true`: there may be none (an engine that gives no default route).
         "ip -4 route del default || true",
+        ...(Object.keys(own6).length > 0 ? ["ip -6 route del default || true"] : []),
         ...(rules.get(node.name) ?? []).map(shLine).map((r) => `${r} &&`),
         `exec ${shLine(last)}`,
       ];
@@ -187,5 +235,11 @@ export function composeFile(loaded: LoadedScenario, variantName?: string): Compo
     .map((l) => `#${l}`)
     .join("\n");
   const text = `${comment}\n${new Document({ networks, services }).toString({ lineWidth: 0 })}`;
-  return { variant: v.name, services: listed, subnets, text };
+  return {
+    variant: v.name,
+    services: listed,
+    subnets,
+    ...(Object.keys(subnets6).length > 0 ? { subnets6 } : {}),
+    text,
+  };
 }

@@ -3,6 +3,10 @@ import { diagnose } from "../diagnosis/rules.js";
 import type { Evidence } from "../evidence/types.js";
 import type { Variant } from "../scenario/load.js";
 import { evaluateExpect } from "../verdict/expect.js";
+import { summarizeAttempts } from "../evidence/clients.js";
+import type { Attempt } from "../model/evidence.js";
+import { reportedFamily } from "../scenario/family.js";
+import type { Scenario } from "../scenario/schema.js";
 import {
   NOTHING_CHECKED,
   type ExpectationResult,
@@ -49,6 +53,7 @@ export function judge(variant: Variant, evidence: Evidence, timing: Timing): Var
     ...timing,
     nodes: nodeReports(evidence),
     clients: evidence.clients,
+    ...familyOf(variant.scenario, evidence.attempts),
     attempts: evidence.attempts,
     expectations,
     causes,
@@ -73,4 +78,21 @@ function nodeReports(evidence: Evidence): Record<string, NodeReport> {
     };
   }
   return nodes;
+}
+
+/** The family the variant's traffic used, and per family outcomes when it used both. */
+export function familyOf(
+  s: Scenario,
+  attempts: Attempt[] = [],
+): Pick<VariantResult, "family" | "clientsByFamily"> {
+  const family = reportedFamily(s);
+  if (family === "ipv4") return {};
+  if (family !== "dual") return { family };
+  return {
+    family,
+    clientsByFamily: {
+      ipv4: summarizeAttempts(attempts.filter((a) => a.family !== "ipv6")),
+      ipv6: summarizeAttempts(attempts.filter((a) => a.family === "ipv6")),
+    },
+  };
 }

@@ -6,6 +6,13 @@ import type { NodeRole } from "../evidence/types.js";
 import type { NodePlan, StartedTopology, TopologyPlan } from "../runtime/runtime.js";
 import type { ConnectOptions, ServeOptions } from "../agent/protocol.js";
 import type { App, Scenario, ScenarioNode, Traffic } from "../scenario/schema.js";
+import {
+  carries,
+  networkFamily,
+  networkNames,
+  trafficFamily,
+  type IpFamily,
+} from "../scenario/family.js";
 
 export interface NodeInstance {
   /** `client.1`, or `server` for a node without replicas. */
@@ -48,6 +55,8 @@ export function planTopology(
     );
     // A gateway forwards; this is its own namespace's setting, never the host's.
     if (spec.snat) sysctls["net.ipv4.ip_forward"] ??= "1";
+    if (spec.snat && spec.networks.some((n) => carries(networkFamily(s, n), "ipv6")))
+      sysctls["net.ipv6.conf.all.forwarding"] ??= "1";
     for (const name of instanceNames(base, spec)) {
       instances.push({ name, base, role: roleOf(s, base, spec), spec });
       nodes.push({
@@ -65,7 +74,7 @@ export function planTopology(
   const kernelSysctls = Object.entries(s.kernelSysctls ?? {}).map(([k, v]) => [k, String(v)]);
   const plan: TopologyPlan = {
     runId,
-    networks: s.networks.map((name) => ({ name })),
+    networks: networkNames(s).map((name) => ({ name, family: networkFamily(s, name) })),
     nodes,
     ...(kernelSysctls.length > 0 ? { kernelSysctls: Object.fromEntries(kernelSysctls) } : {}),
   };
@@ -81,6 +90,8 @@ export interface Route {
   /** Address the client connects to. */
   host: string;
   port: number;
+  /** The family `host` is in. @default "ipv4" */
+  family?: IpFamily;
 }
 
 /**
@@ -94,24 +105,27 @@ export function routeFor(s: Scenario, topo: StartedTopology, t: Traffic): Route 
 }
 
 /**
- * A node's address on each of its networks, by node name. From a standing topology, or fixed
- * in advance (`tcprepro compose` writes them into the Compose file).
+ * A node's address in `family` on each of its networks, by node name. From a standing topology,
+ * or fixed in advance (`tcprepro compose` writes them into the Compose file).
  */
-export type AddressBook = (node: string) => Readonly<Record<string, string>>;
+export type AddressBook = (node: string, family: IpFamily) => Readonly<Record<string, string>>;
 
 const addressesOf =
   (topo: StartedTopology): AddressBook =>
-  (node) =>
-    topo.nodes.get(node)!.addresses;
+  (node, family) => {
+    const n = topo.nodes.get(node)!;
+    return family === "ipv6" ? (n.addresses6 ?? {}) : n.addresses;
+  };
 
 /** `routeFor` on given addresses. */
 export function routeWith(s: Scenario, addresses: AddressBook, t: Traffic): Route {
   const from = s.nodes[t.from]!;
   const to = s.nodes[t.to.node]!;
+  const family = trafficFamily(s, t);
   const shared = sharedNetwork(from, to);
-  if (shared) return { host: addresses(t.to.node)[shared]!, port: t.to.port };
+  if (shared) return { host: addresses(t.to.node, family)[shared]!, port: t.to.port, family };
   const lan = s.nodes[from.via!]!.snat!.from;
-  return { host: addresses(from.via!)[lan]!, port: t.to.port };
+  return { host: addresses(from.via!, family)[lan]!, port: t.to.port, family };
 }
 
 /** iptables commands (argv) for each gateway, one DNAT + one SNAT per target port behind it. */
@@ -119,7 +133,22 @@ export function gatewayRules(s: Scenario, topo: StartedTopology): Map<string, st
   return gatewayRulesWith(s, addressesOf(topo));
 }
 
-/** `gatewayRules` on given addresses. */
+/** The firewall binary of a family: ip6tables takes the same argv as iptables. */
+export function firewallBinary(family: IpFamily): string {
+  return family === "ipv6" ? "ip6tables" : "iptables";
+}
+
+/** `addr:port` for iptables' NAT targets: an IPv6 address goes in brackets. */
+function natAddress(address: string, family: IpFamily, port?: string): string {
+  if (port === undefined) return address;
+  return family === "ipv6" ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * `gatewayRules` on given addresses. One pair per gateway, target, port and family: a dual
+ * gateway translates IPv4 with iptables and IPv6 with ip6tables (NAT66), each in its own
+ * conntrack zone of addresses but sharing the gateway's port range.
+ */
 export function gatewayRulesWith(s: Scenario, addresses: AddressBook): Map<string, string[][]> {
   const rules = new Map<string, string[][]>();
   const seen = new Set<string>();
@@ -127,21 +156,27 @@ export function gatewayRulesWith(s: Scenario, addresses: AddressBook): Map<strin
     const from = s.nodes[t.from]!;
     const to = s.nodes[t.to.node]!;
     if (sharedNetwork(from, to) || !from.via) continue;
-    const key = `${from.via}|${t.to.node}|${t.to.port}`;
+    const family = trafficFamily(s, t);
+    const key = `${from.via}|${t.to.node}|${t.to.port}|${family}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const gwSpec = s.nodes[from.via]!;
-    const gw = { addresses: addresses(from.via) };
-    const target = { addresses: addresses(t.to.node) };
+    const gw = { addresses: addresses(from.via, family) };
+    const target = { addresses: addresses(t.to.node, family) };
     const lan = gwSpec.snat!.from;
     const wan = gwSpec.networks.find((n) => n !== lan && to.networks.includes(n))!;
     const port = String(t.to.port);
     const ports = gwSpec.snat!.ports;
-    const source = gw.addresses[wan]! + (ports ? `:${ports.low}-${ports.high}` : "");
+    const source = natAddress(
+      gw.addresses[wan]!,
+      family,
+      ports ? `${ports.low}-${ports.high}` : undefined,
+    );
+    const binary = firewallBinary(family);
     const list = rules.get(from.via) ?? [];
     list.push(
       [
-        "iptables",
+        binary,
         "-t",
         "nat",
         "-A",
@@ -155,12 +190,12 @@ export function gatewayRulesWith(s: Scenario, addresses: AddressBook): Map<strin
         "-j",
         "DNAT",
         "--to-destination",
-        `${target.addresses[wan]}:${port}`,
+        natAddress(target.addresses[wan]!, family, port),
       ],
       // SNAT with an explicit range (MASQUERADE cannot take one): the narrow range is what
       // makes the gateway reuse ports and collide with its own conntrack entries.
       [
-        "iptables",
+        binary,
         "-t",
         "nat",
         "-A",
@@ -224,9 +259,15 @@ function clientBehaviour(t: Traffic): Partial<ConnectOptions> {
   };
 }
 
+/** The node is on a network that carries IPv6: its app listens on [::] (both families). */
+export function nodeHasIpv6(s: Scenario, node: ScenarioNode): boolean {
+  return node.networks.some((n) => carries(networkFamily(s, n), "ipv6"));
+}
+
 /** A node's built-in app as the agent's `serve` options. */
-export function serveOptionsFor(app: App): ServeOptions {
+export function serveOptionsFor(app: App, ipv6 = false): ServeOptions {
   return {
+    ...(ipv6 ? { ipv6: true } : {}),
     port: app.listen,
     backlog: app.backlog,
     accept: typeof app.accept === "string" ? app.accept : "delay",

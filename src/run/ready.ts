@@ -20,10 +20,12 @@ export async function getReady(st: VariantState): Promise<void> {
     st.own(`capture ${inst.name}`, () => capture.kill());
   }
   // A runtime whose nodes run on another kernel (a VM) traces there; else the host's tracefs.
+  // IPv6 drops too when the topology has IPv6 networks (an IPv4 run keeps its IPv4-only filter).
+  const ipv6 = topo.subnets6 !== undefined;
   const tracer = ctx.runtime.traceDrops
-    ? await ctx.runtime.traceDrops(topo.runId)
+    ? await ctx.runtime.traceDrops(topo.runId, ipv6)
     : ctx.runtime.capabilities.dropReasons
-      ? DropReasonTracer.start(topo.runId)
+      ? DropReasonTracer.start(topo.runId, ipv6)
       : `the ${ctx.runtime.name} runtime cannot trace drop reasons`;
   if (typeof tracer === "string") {
     st.tracer = tracer;

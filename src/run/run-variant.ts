@@ -9,11 +9,12 @@ import type { VariantStep } from "../report/events.js";
 import type { StartedTopology } from "../runtime/runtime.js";
 import type { Variant } from "../scenario/load.js";
 import { capabilitySkipReason, skipReason } from "../verdict/requires.js";
+import { familySkipReason } from "../verdict/family.js";
 import type { VariantResult } from "../verdict/result.js";
 import { onInterrupt } from "../util/interrupts.js";
 import { withDeadline } from "../util/time.js";
 import { collect } from "./collect.js";
-import { judge } from "./judge.js";
+import { familyOf, judge } from "./judge.js";
 import { planTopology } from "./plan.js";
 import { getReady } from "./ready.js";
 import { playTimeline } from "./schedule.js";
@@ -38,8 +39,16 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   const s = variant.scenario;
   const skip =
     skipReason(s, ctx.kernel) ??
-    capabilitySkipReason(s, ctx.runtime.capabilities, ctx.runtime.name, ctx.kernel.release);
-  if (skip) return { ...emptyResult(variant.name), verdict: "skip", reason: skip, durationMs: 0 };
+    capabilitySkipReason(s, ctx.runtime.capabilities, ctx.runtime.name, ctx.kernel.release) ??
+    familySkipReason(s, ctx.runtime.capabilities);
+  if (skip)
+    return {
+      ...emptyResult(variant.name),
+      ...familyOf(s),
+      verdict: "skip",
+      reason: skip,
+      durationMs: 0,
+    };
 
   const st = new VariantState(ctx, variant, planTopology(s, newRunId()));
   const ms: Partial<Record<VariantStep, number>> = {};
@@ -87,7 +96,7 @@ export async function runVariant(ctx: VariantContext, variant: Variant): Promise
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     const durationMs = Math.round(performance.now() - started);
-    return { ...emptyResult(variant.name), verdict: "error", reason, durationMs };
+    return { ...emptyResult(variant.name), ...familyOf(s), verdict: "error", reason, durationMs };
   } finally {
     await st.stop();
     untrack();

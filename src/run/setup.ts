@@ -7,7 +7,7 @@ import type { NodeProcess, StartedTopology } from "../runtime/runtime.js";
 import type { Scenario } from "../scenario/schema.js";
 import { ExecError } from "../util/errors.js";
 import { withDeadline } from "../util/time.js";
-import { gatewayRules, serveOptionsFor, type NodeInstance } from "./plan.js";
+import { gatewayRules, nodeHasIpv6, serveOptionsFor, type NodeInstance } from "./plan.js";
 import { waitReady } from "./readiness.js";
 
 export interface ReadyNodes {
@@ -33,7 +33,9 @@ export async function setUpNodes(
   for (const inst of instances) {
     const app = inst.spec.app;
     if (!app) continue;
-    const proc = await node(inst.name).spawn(serveArgv(serveOptionsFor(app)));
+    const proc = await node(inst.name).spawn(
+      serveArgv(serveOptionsFor(app, nodeHasIpv6(s, inst.spec))),
+    );
     await withDeadline(
       new Promise<void>((resolve, reject) => {
         proc.onLine((line) => (line.includes('"listening"') ? resolve() : undefined));

@@ -48,7 +48,10 @@ export async function startTraffic(
         epochMs = msg.epochMs;
         resolve();
       } else if (msg?.ev === "attempt")
-        run.attempts.push(toAttempt(instance, msg, epochMs - run.t0Epoch));
+        run.attempts.push({
+          ...toAttempt(instance, msg, epochMs - run.t0Epoch),
+          ...(route.family === "ipv6" ? { family: "ipv6" as const } : {}),
+        });
     });
     void proc.exited.then(() => resolve());
   });

@@ -8,6 +8,7 @@ import { ensureImages } from "./docker/images.js";
 import { NetnsRuntime } from "./netns/netns-runtime.js";
 import type { CleanResult, Runtime, RuntimeCapabilities } from "./runtime.js";
 import { DEFAULT_POOL, parseCidr } from "./subnets.js";
+import { DEFAULT_POOL6, parseCidr6 } from "./subnets6.js";
 import { RuntimeUnavailableError, UsageError } from "../util/errors.js";
 import { type KernelSpec, VmRuntime } from "../vm/vm-runtime.js";
 import { cleanVms } from "../vm/qemu.js";
@@ -16,6 +17,8 @@ import type { AccelRequest } from "../vm/accel.js";
 export interface OpenOptions {
   /** Address pool for the networks. @default TCPREPRO_POOL, else 198.18.0.0/15 */
   pool?: string;
+  /** IPv6 address pool (/64 per network). @default TCPREPRO_POOL6, else 2001:2::/48 */
+  pool6?: string;
   /** Base image of the node image (runtimes with container images). */
   base?: string;
   /** The kernel to boot (runtimes that boot one: `bootsKernel`). */
@@ -68,7 +71,12 @@ const docker: RuntimeEntry = {
   capabilities: { userImages: true, pause: "freeze", dropReasons: true, ownsKernel: false },
   bootsKernel: false,
   open: async (o) =>
-    new DockerRuntime(await connectDocker(), { pool: poolOf(o), baseImage: o.base, lab: o.lab }),
+    new DockerRuntime(await connectDocker(), {
+      pool: poolOf(o),
+      pool6: o.pool6,
+      baseImage: o.base,
+      lab: o.lab,
+    }),
   labs: { down: async () => removeLabs(await connectDocker()) },
   buildImages: async (o) => ensureImages(await connectDocker(), o),
   describeClean: (r) => `${r.nodes} container(s), ${r.networks} network(s)`,
@@ -93,7 +101,7 @@ const netns: RuntimeEntry = {
   },
   bootsKernel: false,
   unavailable: () => (root() ? undefined : "network namespaces need root"),
-  open: async (o) => new NetnsRuntime({ pool: poolOf(o) }),
+  open: async (o) => new NetnsRuntime({ pool: poolOf(o), pool6: o.pool6 }),
   describeClean: (r) => `${r.nodes} namespace node(s), ${r.networks} namespace network(s)`,
   clean: async (all) =>
     root()
@@ -113,7 +121,7 @@ const vm: RuntimeEntry = {
   bootsKernel: true,
   open: async (o) => {
     if (!o.kernel) throw new UsageError("the vm runtime needs a kernel to boot");
-    return new VmRuntime(o.kernel, { pool: o.pool, accel: o.accel });
+    return new VmRuntime(o.kernel, { pool: o.pool, pool6: o.pool6, accel: o.accel });
   },
   describeClean: (r) => `${r.nodes} VM(s)`,
   clean: async (all) => ({ nodes: await cleanVms(all), networks: 0, other: 0 }),
@@ -163,7 +171,20 @@ export function defaultPool(): string {
   return env;
 }
 
+/** The IPv6 pool a run uses when none is given, checked like --pool6 (TCPREPRO_POOL6). */
+export function defaultPool6(): string {
+  const env = process.env.TCPREPRO_POOL6;
+  if (!env) return DEFAULT_POOL6;
+  try {
+    parseCidr6(env);
+  } catch (err) {
+    throw new UsageError(`TCPREPRO_POOL6: ${(err as Error).message}`);
+  }
+  return env;
+}
+
 const poolOf = (o: OpenOptions) => o.pool ?? defaultPool();
+const pool6Of = (o: OpenOptions) => o.pool6 ?? defaultPool6();
 
 /**
  * A runtime on this machine's kernel: the one named, or with `auto` the first in the table that
@@ -182,7 +203,7 @@ export async function openHostRuntime(
       );
     if (entry.bootsKernel)
       throw new UsageError(`the ${name} runtime boots its own kernel: it cannot run on the host's`);
-    return entry.open({ ...options, pool: poolOf(options) });
+    return entry.open({ ...options, pool: poolOf(options), pool6: pool6Of(options) });
   }
   const why: string[] = [];
   /** Each skipped runtime's reason, first clause only: what `say` tells. */
@@ -195,7 +216,11 @@ export async function openHostRuntime(
       continue;
     }
     try {
-      const runtime = await entry.open({ ...options, pool: poolOf(options) });
+      const runtime = await entry.open({
+        ...options,
+        pool: poolOf(options),
+        pool6: pool6Of(options),
+      });
       say(
         short.length === 0
           ? `runtime: ${entry.name} (the first that can run here; --runtime to choose one of ${RUNTIME_NAMES.join(", ")})`
@@ -222,7 +247,7 @@ export async function openKernelRuntime(
   const named = name && name !== "auto" ? runtimeEntry(name) : undefined;
   const entry = named?.bootsKernel ? named : RUNTIMES.find((r) => r.bootsKernel);
   if (!entry) throw new UsageError("no registered runtime boots a kernel of its own");
-  return entry.open({ ...options, kernel });
+  return entry.open({ ...options, pool6: pool6Of(options), kernel });
 }
 
 /** Runtimes that can leave a lab standing. */

@@ -8,6 +8,11 @@ import type { DropReasons } from "../model/evidence.js";
 export interface NetworkPlan {
   /** Scenario-level name (`lan`). */
   name: string;
+  /**
+   * Addresses it gets: an IPv4 /24 from the pool, an IPv6 /64 from the IPv6 pool, or both.
+   * @default "ipv4"
+   */
+  family?: "ipv4" | "ipv6" | "dual";
 }
 
 export interface NodePlan {
@@ -58,8 +63,10 @@ export interface NodeProcess {
 
 export interface StartedNode {
   readonly name: string;
-  /** Address on each network it is attached to. */
+  /** IPv4 address on each network it is attached to that carries IPv4. */
   readonly addresses: Record<string, string>;
+  /** IPv6 address on each network it is attached to that carries IPv6 (absent: none). */
+  readonly addresses6?: Record<string, string>;
   /** Run a command to completion; throws ExecError on a non-zero exit. */
   exec(argv: string[], timeoutMs?: number): Promise<ExecResult>;
   spawn(argv: string[]): Promise<NodeProcess>;
@@ -90,8 +97,10 @@ export interface NodeOutput {
 export interface StartedTopology extends AsyncDisposable {
   readonly runId: string;
   readonly nodes: ReadonlyMap<string, StartedNode>;
-  /** Subnet (CIDR) of each network. */
+  /** IPv4 subnet (CIDR) of each network that carries IPv4. */
   readonly subnets: Readonly<Record<string, string>>;
+  /** IPv6 subnet (a /64) of each network that carries IPv6. */
+  readonly subnets6?: Readonly<Record<string, string>>;
   /** Remove everything of this run. Safe to call twice and after a partial start. */
   down(): Promise<void>;
 }
@@ -109,6 +118,12 @@ export interface CleanResult {
 export interface KernelInventory {
   release: string;
   sysctlExists(name: string): boolean;
+  /**
+   * Whether a node (its own network namespace) has it; undefined when every sysctl that exists
+   * does. Older kernels keep some net.* knobs in the initial namespace only (4.11:
+   * tcp_abort_on_overflow), where a node cannot set them.
+   */
+  sysctlPerNetns?(name: string): boolean;
   /** Counter names this kernel exposes (TcpExt…, Tcp…, NfConntrack…). */
   counters: ReadonlySet<string>;
   /** Queueing disciplines the kernel can load (netem, …). */
@@ -136,6 +151,11 @@ export interface RuntimeCapabilities {
    * auto` then runs one light variant per CPU. Absent: this machine's cores, two per core.
    */
   cpus?: number;
+  /**
+   * Networks that carry IPv6 (`family: ipv6|dual`); when it cannot, why not (a SKIP reason).
+   * Absent: it can.
+   */
+  ipv6?: true | { reason: string };
 }
 
 /**
@@ -151,7 +171,7 @@ export interface Runtime {
    * Trace drop reasons on the nodes' kernel when it is not this host's (a VM's): a tracer to
    * stop after the variant, or why not. Absent: the host's tracer applies.
    */
-  traceDrops?(runId: string): Promise<{ stop(): Promise<DropReasons> } | string>;
+  traceDrops?(runId: string, ipv6?: boolean): Promise<{ stop(): Promise<DropReasons> } | string>;
   /**
    * Lifecycle: opened (constructed by its registry entry) → `prepare` (the engine answers, the
    * images exist, a VM has booted) → `up`/`remove` any number of times → `close` (a VM powered

@@ -41,13 +41,14 @@ export function overlaps(a: string, b: string): boolean {
  */
 export function freeSubnets(pool: string, used: string[], random = Math.random): string[] {
   const { base, prefix } = parseCidr(pool);
+  // The engine's other networks may be IPv6 (or dual): only IPv4 blocks can overlap this pool.
+  const used4 = used.filter((u) => !u.includes(":"));
   const blocks = 2 ** (24 - prefix);
   const start = Math.floor(random() * blocks);
   const out: string[] = [];
   for (let k = 0; k < blocks; k++) {
     const subnet = `${intToIp((base + ((start + k) % blocks) * 256) >>> 0)}/24`;
-    // An IPv6 prefix (another run's, `2001:2:0:ca8a::/64`) never overlaps an IPv4 /24.
-    if (!used.some((u) => !u.includes(":") && overlaps(u, subnet))) out.push(subnet);
+    if (!used4.some((u) => overlaps(u, subnet))) out.push(subnet);
   }
   return out;
 }

@@ -4,7 +4,7 @@
  * backlog and somaxconn together above the traffic.
  */
 import { sysctlNumber, type Snapshot, type SnapshotListener } from "../snapshot/snapshot.js";
-import type { Editor } from "./new.js";
+import type { Editor } from "./yaml-editor.js";
 
 /** Attempts beyond a full queue: enough that some surely stall, whatever the timing. */
 const OVERFLOW_BY = 40;

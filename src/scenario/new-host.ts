@@ -14,7 +14,7 @@ import {
   type Snapshot,
   type SnapshotListener,
 } from "../snapshot/snapshot.js";
-import type { Editor } from "./new.js";
+import type { Editor } from "./yaml-editor.js";
 
 export interface HostTuning {
   ed: Editor;

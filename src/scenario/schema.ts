@@ -21,6 +21,20 @@ import { Check, Duration, Name, Port, PortRange, Target } from "./values.js";
 // fault kinds (src/faults/), which each bring their own schema.
 export { Check, Duration, type Comparison, type Op } from "./values.js";
 
+/** Address families: a network (or a whole scenario) gets IPv4, IPv6, or both. */
+export const FamilySchema = z.enum(["ipv4", "ipv6", "dual"]).meta({
+  description: "ipv4, ipv6 or dual (both): the addresses a network gets",
+});
+
+/** A network: its name, or its name and its own family. */
+export const NetworkSchema = z.union([
+  Name,
+  z.strictObject({
+    name: Name,
+    family: FamilySchema,
+  }),
+]);
+
 const Sysctls = z
   .record(
     z
@@ -192,6 +206,10 @@ const TrafficObject = z.strictObject({
   replyTimeout: Duration.default(5000),
   hold: Duration.default(0).meta({ description: "Keep each connection open this long" }),
   close: z.enum(["client", "server"]).default("client").meta({ description: "Who closes first" }),
+  family: z.enum(["ipv4", "ipv6"]).optional().meta({
+    description:
+      "The family `to` resolves in: on a dual network, ipv6 pins it (default: the network's family, ipv4 on dual)",
+  }),
   ...TrafficBehaviour,
   command: TrafficCommand.optional(),
   outcomes: OutcomesSchema.optional(),
@@ -307,11 +325,14 @@ const Body = {
   summary: z.string().min(1).meta({ description: "What happens, for a newcomer" }),
   symptom: z.string().optional().meta({ description: "The production symptom this reproduces" }),
   requires: RequiresSchema.default({}),
-  networks: z
-    .array(Name)
-    .min(1)
-    .max(8)
-    .meta({ description: "Networks; addresses are allocated by the harness" }),
+  family: FamilySchema.optional().meta({
+    description:
+      "Address family of every network that does not set its own (default ipv4; `run --family ipv6` runs a scenario that pins none over IPv6)",
+  }),
+  networks: z.array(NetworkSchema).min(1).max(8).meta({
+    description:
+      "Networks (a name, or { name, family }); addresses are allocated by the harness: a /24 from --pool, a /64 from --pool6",
+  }),
   nodes: z.record(Name, NodeSchema).refine((n) => Object.keys(n).length > 0, "at least one node"),
   traffic: z.array(TrafficSchema).default([]),
   floods: z
@@ -345,6 +366,8 @@ export const ScenarioSchema = z.strictObject({
 });
 
 export type Scenario = z.output<typeof ScenarioSchema>;
+export type Family = z.output<typeof FamilySchema>;
+export type NetworkSpec = z.output<typeof NetworkSchema>;
 export type ScenarioNode = z.output<typeof NodeSchema>;
 export type App = z.output<typeof AppSchema>;
 export type Traffic = z.output<typeof TrafficSchema>;

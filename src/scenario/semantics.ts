@@ -2,6 +2,7 @@
  * Checks the schema cannot express: references between nodes, networks and targets, and
  * sysctls this kernel does not have. Each problem names the path of the key at fault.
  */
+import { carries, networkFamily, networkNames, sendingNetwork } from "./family.js";
 import { floodProblems } from "../faults/flood.js";
 import { faultProblems } from "../faults/registry.js";
 import type { Scenario, ScenarioNode } from "./schema.js";
@@ -30,8 +31,9 @@ import type { AddProblem } from "./values.js";
 export function checkReferences(s: Scenario, facts: KernelFacts): SemanticProblem[] {
   const problems: SemanticProblem[] = [];
   const add: AddProblem = (path, message) => problems.push({ path, message });
-  s.networks.forEach((n, i) => {
-    if (s.networks.indexOf(n) !== i) add(["networks", i], `network "${n}" is listed twice`);
+  const names = networkNames(s);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) add(["networks", i], `network "${n}" is listed twice`);
   });
   for (const [name, node] of Object.entries(s.nodes)) nodeProblems(s, name, node, facts, add);
   trafficProblems(s, add);
@@ -51,14 +53,14 @@ function nodeProblems(
   facts: KernelFacts,
   add: AddProblem,
 ): void {
-  const nets = new Set(s.networks);
+  const nets = new Set(networkNames(s));
   const nodes = s.nodes;
   const required = new Set(s.requires.sysctls ?? []);
   node.networks.forEach((n, i) => {
     if (!nets.has(n))
       add(
         ["nodes", name, "networks", i],
-        `unknown network "${n}" (declared: ${s.networks.join(", ")})`,
+        `unknown network "${n}" (declared: ${networkNames(s).join(", ")})`,
       );
   });
   for (const key of Object.keys(node.sysctls)) {
@@ -114,6 +116,12 @@ function trafficProblems(s: Scenario, add: AddProblem): void {
       );
     if (!from || !to) return;
     total += t.connections * from.replicas;
+    const net = sendingNetwork(s, t);
+    if (t.family && net && !carries(networkFamily(s, net), t.family))
+      add(
+        ["traffic", i, "family"],
+        `network "${net}" has no ${t.family} (its family is ${networkFamily(s, net)})`,
+      );
     if (t.concurrency > t.connections)
       add(
         ["traffic", i, "concurrency"],

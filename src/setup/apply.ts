@@ -70,6 +70,11 @@ export async function probeMachine(opts: SetupOptions): Promise<MachineFacts> {
 /** Start dockerd detached (it outlives setup), then wait until it answers. */
 async function startEngine(launch: EngineLaunch, progress: (m: string) => void): Promise<string> {
   mkdirSync(dirname(launch.log), { recursive: true });
+  if (launch.bridge) {
+    // Left from an earlier start: there already. A private engine's default network.
+    await runOnHost(["ip", "link", "add", launch.bridge, "type", "bridge"]).catch(() => undefined);
+    await runOnHost(["ip", "link", "set", launch.bridge, "up"]);
+  }
   const log = openSync(launch.log, "a");
   const child = spawn(launch.argv[0]!, launch.argv.slice(1), {
     detached: true,

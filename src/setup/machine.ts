@@ -3,6 +3,7 @@
  * order (the Debian packages, the engine, the images, the kernels). Pure, so the decisions are
  * tested on made-up machines; probing and doing are in setup/apply.ts.
  */
+import { createHash } from "node:crypto";
 import { RuntimeUnavailableError } from "../util/errors.js";
 
 /** The engine the tools look for when DOCKER_HOST is not set. */
@@ -46,6 +47,8 @@ export interface EngineLaunch {
   argv: string[];
   log: string;
   socket: string;
+  /** A bridge of its own, made before the engine starts (`--bridge` takes an existing one). */
+  bridge?: string;
 }
 
 export type Step =
@@ -64,9 +67,11 @@ export interface Plan {
 /**
  * The engine to start when none answers. The default socket gets a plain `dockerd`. A socket of
  * one's own (DOCKER_HOST=unix:///some/d.sock) gets a private engine beside any other on the
- * machine: its own data, exec root and pidfile next to the socket, and neither a docker0 bridge
- * nor iptables rules (two engines rewriting the same chains would break each other's networks;
- * tcprepro's networks are internal and need neither).
+ * machine: its own data, exec root and pidfile next to the socket, a default bridge of its own,
+ * and no iptables rules (two engines rewriting the same chains would break each other's networks;
+ * tcprepro's networks are internal and need neither). Not `--bridge none`: an engine started so
+ * deletes the host's docker0 at start (moby's removeDefaultBridgeInterface), which leaves the
+ * machine's own engine unable to start a container on its default network.
  */
 export function engineLaunch(dockerHost: string | undefined): EngineLaunch {
   if (!dockerHost || dockerHost === `unix://${DEFAULT_SOCKET}`)
@@ -77,6 +82,8 @@ export function engineLaunch(dockerHost: string | undefined): EngineLaunch {
     );
   const socket = dockerHost.slice("unix://".length);
   const dir = `${socket}.d`;
+  // An interface name (at most 15 bytes) told apart per socket.
+  const bridge = `tcprepro-${createHash("sha256").update(socket).digest("hex").slice(0, 6)}`;
   return {
     argv: [
       "dockerd",
@@ -89,11 +96,12 @@ export function engineLaunch(dockerHost: string | undefined): EngineLaunch {
       "--pidfile",
       `${dir}/dockerd.pid`,
       "--bridge",
-      "none",
+      bridge,
       "--iptables=false",
     ],
     log: `${dir}/dockerd.log`,
     socket,
+    bridge,
   };
 }
 

@@ -66,9 +66,14 @@ while [ "$w" -lt "$c" ]; do echo; w=$((w + 1)); done >&3
 exec 3>&-
 wait`;
 
-/** `{target}` host:port, `{host}`, `{port}`, `{url}` http://host:port — the route the client takes. */
+/**
+ * `{target}` host:port, `{host}`, `{port}`, `{url}` http://host:port — the route the client
+ * takes. An IPv6 host is bracketed in `{target}` and `{url}` ([2001:2::a]:80), as URLs and
+ * most clients' host:port arguments want it.
+ */
 export function substitute(argv: readonly string[], route: Route): string[] {
-  const target = `${route.host}:${route.port}`;
+  const host = route.host.includes(":") ? `[${route.host}]` : route.host;
+  const target = `${host}:${route.port}`;
   return argv.map((a) =>
     a
       .replaceAll("{url}", `http://${target}`)

@@ -55,6 +55,8 @@ export function skipReason(s: Scenario, k: KernelInventory): string | undefined 
     for (const name of Object.keys(node.sysctls)) sysctls.add(name);
   for (const name of sysctls) {
     if (!k.sysctlExists(name)) return `sysctl ${name} does not exist on kernel ${k.release}`;
+    if (k.sysctlPerNetns && !k.sysctlPerNetns(name))
+      return `sysctl ${name} is not per network namespace on kernel ${k.release} (only the initial namespace has it): a node cannot set it`;
   }
   const counters = new Set(s.requires.counters ?? []);
   for (const perNode of Object.values(s.expect.counters ?? {}))

@@ -49,6 +49,8 @@ export class GuestChannel implements HostExecutor {
         break;
       } catch (err) {
         if (Date.now() > deadline) throw err;
+        // The boot was given up (QEMU exited, the console showed a stuck boot): stop trying.
+        if (this.closedReason !== undefined) throw new Error(this.closedReason);
         await sleep(20);
       }
     }
@@ -58,18 +60,30 @@ export class GuestChannel implements HostExecutor {
       this.fail(this.closedReason ?? `${this.where}: the VM went away`),
     );
     this.socket.on("error", () => undefined);
-    // QEMU holds what we write until the guest opens its port: the first answer means "up".
+    // QEMU holds what we write until the guest opens its port: the agent's `ok` means "up".
+    // Anything else (the errno this side makes up when QEMU closes the socket) means it is not.
+    const timeoutMs = Math.max(0, deadline - Date.now());
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${this.where}: the guest agent did not answer`)),
-        Math.max(0, deadline - Date.now()),
+        () =>
+          reject(
+            new Error(
+              `${this.where}: the guest agent did not answer within ${Math.round(timeoutMs / 1000)} s`,
+            ),
+          ),
+        timeoutMs,
       );
       this.request(["ping"], {
         on: (kind, payload) => {
           clearTimeout(timer);
           // Not "ok": the socket closed under us (QEMU died just after it was connected).
           if (kind === "ok") resolve();
-          else reject(new Error(`${this.where}: the guest agent did not answer (${payload})`));
+          else
+            reject(
+              new Error(
+                `${this.where}: the guest never answered (${payload.replace(/^-?\d+ /, "")})`,
+              ),
+            );
           return true;
         },
       });
@@ -204,6 +218,11 @@ export class GuestChannel implements HostExecutor {
   async inode(path: string): Promise<number | undefined> {
     const data = await this.orUndefined(this.simple("ino", [b64(path)]));
     return data === undefined ? undefined : Number(data);
+  }
+
+  /** Moves the guest's CLOCK_REALTIME by `deltaUs` (0: leaves it); its time after, µs. */
+  async clock(deltaUs: number): Promise<number> {
+    return Number(await this.simple("clock", [String(Math.round(deltaUs))]));
   }
 
   async kill(pid: number, sig: NodeJS.Signals): Promise<void> {

@@ -4,7 +4,7 @@
  * guest's tracefs, driven through the guest agent. The guest dies with the run, so nothing of it
  * can outlive the run.
  */
-import { type DropReasons, parseDropReasons } from "../evidence/drop-reasons.js";
+import { dropFilter, type DropReasons, parseDropReasons } from "../evidence/drop-reasons.js";
 import { type HostExecutor, runOn } from "../runtime/netns/host.js";
 
 const TRACEFS = "/sys/kernel/tracing";
@@ -39,6 +39,7 @@ export async function startGuestDropTracer(
   exec: HostExecutor,
   runId: string,
   kernel: string,
+  ipv6 = false,
 ): Promise<GuestDropTracer | string> {
   const instance = `${TRACEFS}/instances/tcprepro-${runId}`;
   const event = `${instance}/events/skb/kfree_skb`;
@@ -47,10 +48,11 @@ export async function startGuestDropTracer(
     "-c",
     `mountpoint -q ${TRACEFS} || mount -t tracefs nodev ${TRACEFS} || exit 1
      mkdir "$1" && [ -d "$2" ] || { rmdir "$1" 2>/dev/null; exit 2; }
-     echo 'protocol == 2048' > "$2/filter" && echo 1 > "$2/enable"`,
+     echo "$3" > "$2/filter" && echo 1 > "$2/enable"`,
     "sh",
     instance,
     event,
+    dropFilter(ipv6),
   ]);
   if (start.code !== 0)
     return `drop reasons not recorded on kernel ${kernel}: ${start.code === 2 ? "no skb:kfree_skb tracepoint" : start.stderr.trim() || "tracefs unavailable"}`;
@@ -66,7 +68,7 @@ export async function startGuestDropTracer(
       ]);
       return {
         counts: parseDropReasons(r.stdout),
-        note: `every IPv4 drop in kernel ${kernel} (the VM) during the variant's run`,
+        note: `every ${ipv6 ? "IPv4 and IPv6" : "IPv4"} drop in kernel ${kernel} (the VM) during the variant's run`,
       };
     },
   };

@@ -131,20 +131,32 @@ export class Vm {
     const state: VmState = { pid: process.pid, host: hostname(), qemuPid: child.pid!, dir };
     writeFileSync(statePath(name), JSON.stringify(state) + "\n");
     const vm = new Vm(name, kernel, child.pid!, dir, exit);
+    let exited = false;
+    void exit.then(() => (exited = true));
     try {
-      await Promise.race([
-        vm.channel.open(socket, Date.now() + deadlineMs),
-        exit.then(() => {
-          throw new Error(`kernel ${kernel.version}: QEMU exited: ${stderr.trim()}`);
-        }),
-      ]);
+      const watch = watchConsole(vm.consoleLog);
+      const opening = vm.channel.open(socket, Date.now() + deadlineMs);
+      // Whichever loses the race below still settles later (stop() closes the channel).
+      opening.catch(() => undefined);
+      try {
+        await Promise.race([
+          opening,
+          exit.then(() => {
+            throw new Error(`QEMU exited`);
+          }),
+          watch.failed,
+        ]);
+      } finally {
+        watch.stop();
+      }
     } catch (err) {
-      // A QEMU that died says why on stderr (under KVM: "failed to set MSR …"); its socket may
-      // close a moment before its exit is seen.
-      await Promise.race([exit, sleep(500)]);
-      const died = child.exitCode !== null || child.signalCode !== null;
+      // The socket closes as QEMU exits: give its exit (and stderr) a moment to arrive, so the
+      // message says what QEMU said rather than that a read failed.
+      await Promise.race([exit, sleep(1000)]);
+      const why = exited ? "QEMU exited" : (err as Error).message.replace(/^kernel [^:]+: /, "");
+      const message = bootFailure(kernel, why, stderr, vm.consoleLog);
       await vm.stop();
-      throw died ? new Error(`kernel ${kernel.version}: QEMU exited: ${stderr.trim()}`) : err;
+      throw new Error(message);
     }
     return vm;
   }
@@ -160,6 +172,64 @@ export class Vm {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * What a guest prints when its boot cannot go on although QEMU runs: its init gave up (the 9p
+ * or overlay mount failed and it fell back to a shell) or the kernel panicked without exiting.
+ */
+export const STUCK_BOOT = /Kernel panic|mount: mounting \S+ on \S+ failed|can't run '\/sbin\/init'/;
+
+/** Polls the console for a boot that is stuck, so that it fails in seconds, not at the deadline. */
+function watchConsole(path: string): { failed: Promise<never>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const failed = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      let text = "";
+      try {
+        text = readFileSync(path, "latin1");
+      } catch {
+        return;
+      }
+      const m = STUCK_BOOT.exec(text);
+      if (m) reject(new Error(`the guest's boot stopped ("${m[0]}")`));
+    }, 250);
+  });
+  failed.catch(() => undefined);
+  return { failed, stop: () => clearInterval(timer) };
+}
+
+/** The last lines a console printed, without the empty ones. */
+export function consoleTail(text: string, lines = 12): string[] {
+  return text
+    .replace(/\r/g, "")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== "")
+    .slice(-lines);
+}
+
+/** A failed boot said in full: what happened, QEMU's own words, the guest console's last lines. */
+function bootFailure(
+  kernel: CachedKernel,
+  why: string,
+  stderr: string,
+  consoleLog: string,
+): string {
+  let console = "";
+  try {
+    console = readFileSync(consoleLog, "latin1");
+  } catch {
+    // never written: QEMU did not get that far
+  }
+  const tail = consoleTail(console);
+  return [
+    `kernel ${kernel.version} (${kernel.vmlinux ?? kernel.vmlinuz}) did not boot: ${why}`,
+    stderr.trim() ? `QEMU said: ${stderr.trim()}` : "QEMU said nothing",
+    tail.length > 0
+      ? `the console's last lines:\n${tail.map((l) => `  | ${l}`).join("\n")}`
+      : "the console printed nothing",
+  ].join("\n");
 }
 
 async function killQemu(pid: number, gone: () => boolean): Promise<void> {

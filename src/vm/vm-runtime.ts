@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CachedKernel } from "../kernels/cache.js";
-import { customKernel, fetchKernel } from "../kernels/fetch.js";
+import { customKernel } from "../kernels/fetch.js";
+import { prepareKernel } from "../kernels/resolve.js";
+import { checkBeforeBoot, formatCheck } from "../kernels/check.js";
 import { withVmlinux } from "../kernels/vmlinux.js";
 import { counterNames } from "../runtime/shared/host-inventory.js";
 import { AGENT_BINARY, buildAgent } from "../runtime/shared/agent.js";
@@ -21,6 +23,7 @@ import type {
   TopologyPlan,
 } from "../runtime/runtime.js";
 import { type GuestDropTracer, guestNoDropReasons, startGuestDropTracer } from "./drops.js";
+import { clockOffsetUs, syncClock } from "./clock.js";
 import { buildGuest, cleanVms, Vm } from "./qemu.js";
 import {
   type AccelDecision,
@@ -33,7 +36,10 @@ import {
 } from "./accel.js";
 import { randomBytes } from "node:crypto";
 
-/** A kernel to boot: a fetched (or fetchable) version, or a user's own image and modules. */
+/**
+ * A kernel to boot: a name (`resolveKernel`: Debian's version or one of `kernels add`), or a
+ * user's own image and modules given on the command line.
+ */
 export type KernelSpec = { version: string } | { image: string; modules: string };
 
 export function kernelLabel(spec: KernelSpec): string {
@@ -57,6 +63,7 @@ export class VmRuntime implements Runtime {
   private vm: Vm | undefined;
   private inner: NetnsRuntime | undefined;
   private cached: CachedKernel | undefined;
+  private say: ((message: string) => void) | undefined;
   private inventoryRead: Promise<KernelInventory> | undefined;
   /** Topologies share the VM's kernel; one with kernel-wide sysctls has it alone. */
   private readonly kernelUse = new SharedOrExclusive();
@@ -69,7 +76,7 @@ export class VmRuntime implements Runtime {
 
   constructor(
     readonly spec: KernelSpec,
-    private readonly options: { pool?: string; accel?: AccelRequest } = {},
+    private readonly options: { pool?: string; pool6?: string; accel?: AccelRequest } = {},
   ) {
     this.name = `vm:${kernelLabel(spec)}`;
     this.accelRequest = accelRequested(options.accel);
@@ -87,11 +94,22 @@ export class VmRuntime implements Runtime {
   async prepare(progress: (message: string) => void): Promise<void> {
     if (this.vm) return;
     const say = (m: string) => progress(`${this.name}: ${m}`);
+    this.say = say;
     this.cached = withVmlinux(
       "version" in this.spec
-        ? await fetchKernel(this.spec.version, say)
+        ? await prepareKernel(this.spec.version, say)
         : await customKernel(this.spec.image, this.spec.modules, say),
     );
+    // What the kernel lacks, from its config or module lists, before QEMU starts.
+    const check = checkBeforeBoot(
+      this.cached.own?.image ?? this.cached.vmlinuz,
+      this.cached.modules,
+    );
+    if (check.fatal) throw new Error(formatCheck(check, `kernel ${this.cached.version}`).trimEnd());
+    for (const f of check.features.filter((x) => x.status === "missing"))
+      say(
+        `lacks ${f.id} (${f.missing.join(", ")}): scenarios that need it will not run; see \`tcprepro kernels check ${this.cached.version}\``,
+      );
     await buildAgent(say);
     await buildGuest(say);
     const t0 = performance.now();
@@ -123,9 +141,14 @@ export class VmRuntime implements Runtime {
     this.name = `vm:${kernelLabel(this.spec)}/${decision.accel}`;
     this.bootMs = Math.round(performance.now() - t0);
     say(`up in ${(this.bootMs / 1000).toFixed(1)} s under ${describeAccel(decision)}`);
+    const clock = await syncClock(this.vm.channel);
+    say(
+      `guest clock set to the host's (it was ${clock.beforeMs.toFixed(0)} ms off; now within ${clock.afterMs.toFixed(1)} ms)`,
+    );
     await warmUp(this.vm);
     this.inner = new NetnsRuntime({
       pool: this.options.pool,
+      pool6: this.options.pool6,
       // The guest sees the host read-only already (9p): its nodes need no mount namespace each.
       host: { exec: this.vm.channel, agentBinary: AGENT_BINARY, state: false, isolateNodes: false },
     });
@@ -135,10 +158,10 @@ export class VmRuntime implements Runtime {
     return (this.inventoryRead ??= readInventory(this.started(), this.cached!));
   }
 
-  async traceDrops(runId: string): Promise<GuestDropTracer | string> {
+  async traceDrops(runId: string, ipv6 = false): Promise<GuestDropTracer | string> {
     const { noDropReasons } = await this.inventory();
     if (noDropReasons) return `drop reasons not recorded: ${noDropReasons}`;
-    return startGuestDropTracer(this.started().channel, runId, this.cached!.release);
+    return startGuestDropTracer(this.started().channel, runId, this.cached!.release, ipv6);
   }
 
   async up(plan: TopologyPlan): Promise<StartedTopology> {
@@ -178,6 +201,12 @@ export class VmRuntime implements Runtime {
 
   /** Power the VM off. */
   async close(): Promise<void> {
+    // How far the guest's clock wandered from the host's over the run (set once, at boot).
+    if (this.vm && this.say) {
+      const drift = await clockOffsetUs(() => this.vm!.channel.clock(0), 3).catch(() => undefined);
+      if (drift !== undefined)
+        this.say(`guest clock ${(drift / 1000).toFixed(1)} ms off the host's at the end`);
+    }
     await this.vm?.stop();
   }
 
@@ -236,23 +265,38 @@ async function readInventory(vm: Vm, kernel: CachedKernel): Promise<KernelInvent
   const ch = vm.channel;
   await runOn(ch, ["modprobe", "-a", "nf_conntrack", "sch_netem"]);
   const read = async (p: string) => (await ch.readFile(p))?.toString() ?? "";
-  const [netstat, snmp, conntrack, sysctls] = await Promise.all([
+  const [netstat, snmp, conntrack, sysctls, netnsSysctls, snmp6] = await Promise.all([
     read("/proc/net/netstat"),
     read("/proc/net/snmp"),
     read("/proc/net/stat/nf_conntrack"),
     runOn(ch, ["find", "/proc/sys", "-type", "f"]),
+    // What a node can set: /proc/sys/net seen from a fresh network namespace. Older kernels
+    // keep some net.* knobs in the initial namespace only (4.11: tcp_abort_on_overflow).
+    runOn(ch, ["unshare", "-n", "find", "/proc/sys/net", "-type", "f"]),
+    read("/proc/net/snmp6"),
   ]);
-  const names = new Set(
-    sysctls.stdout
-      .split("\n")
-      .filter(Boolean)
-      .map((p) => p.slice("/proc/sys/".length).replaceAll("/", ".")),
-  );
+  const namesOf = (out: string) =>
+    new Set(
+      out
+        .split("\n")
+        .filter(Boolean)
+        .map((p) => p.slice("/proc/sys/".length).replaceAll("/", ".")),
+    );
+  const names = namesOf(sysctls.stdout);
+  const inNetns = netnsSysctls.code === 0 ? namesOf(netnsSysctls.stdout) : undefined;
   const noDropReasons = await guestNoDropReasons(ch, kernel.release);
   return {
     release: kernel.release,
-    counters: counterNames(netstat, snmp, conntrack),
+    counters: counterNames(netstat, snmp, conntrack, snmp6),
     sysctlExists: (name) => names.has(name.replaceAll("/", ".")),
+    ...(inNetns
+      ? {
+          sysctlPerNetns: (name: string) => {
+            const n = name.replaceAll("/", ".");
+            return n.startsWith("net.") ? inNetns.has(n) : names.has(n);
+          },
+        }
+      : {}),
     qdiscs: qdiscsOf(kernel.modules),
     ...(noDropReasons ? { noDropReasons } : {}),
   };

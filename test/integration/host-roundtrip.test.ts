@@ -8,7 +8,7 @@
  * namespaces of the test's own topology. The generated scenarios run on each runtime of
  * TCPREPRO_ROUNDTRIP_RUNTIMES (default netns,docker).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -119,12 +119,14 @@ async function counters(node: StartedNode): Promise<Record<string, number>> {
   );
 }
 
+/** A netns node sees the host's files read-only (its /tmp is its own): the snapshot comes out on stdout. */
 async function snapshotIn(node: StartedNode, file: string): Promise<Snapshot> {
-  await node.exec(
-    [process.execPath, join(ROOT, "bin/tcprepro.js"), "snapshot", "-o", file],
+  const { stdout } = await node.exec(
+    [process.execPath, join(ROOT, "bin/tcprepro.js"), "snapshot"],
     60_000,
   );
-  return readSnapshot(readFileSync(file, "utf8"), file);
+  writeFileSync(file, stdout);
+  return readSnapshot(stdout, file);
 }
 
 interface RoundTrip {

@@ -94,8 +94,23 @@ describe("kernel matrix in VMs", () => {
       expect(base.nodes.server!.counters.TcpExtTCPTimeWaitOverflow).toBeGreaterThan(0);
       expect(base.causes.map((c) => c.cause)).toContain("tw-bucket-overflow");
     }
+    // One clock: the guests' times are on the host's t=0; no attempt starts before its `at`.
+    const at: Record<string, number> = { "tw-bucket-overflow": 200, "connection-refused": 0 };
+    for (const s of whole.scenarios)
+      for (const v of s.variants)
+        for (const a of v.attempts)
+          expect(a.startMs, `${s.name}/${v.variant}@${v.kernel}`).toBeGreaterThanOrEqual(
+            at[s.name]!,
+          );
     expect(run.stdout).toMatch(/tw-bucket-overflow\/baseline\s+PASS/);
-    expect(run.stdout).toContain("what differs between kernel 6.1 and kernel 7.2");
+    expect(run.stdout).toMatch(
+      /what differs between kernel 6\.1 \(6\.1\.[^)]*\) and kernel 7\.2 \(7\.2\./,
+    );
+    // The kernels' own differences come after the behaviour, a counter 6.1 lacks as absent.
+    expect(run.stdout).toMatch(
+      /the kernels themselves \(6\.1 vs 7\.2\):[\s\S]*absent on 6\.1 \(not 0/,
+    );
+    expect(whole.kernels!["6.1"]!.facts?.counters).toContain("TcpExtListenDrops");
     expect(vmsOf(run.pid)).toEqual([]);
   });
 

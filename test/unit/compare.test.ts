@@ -93,7 +93,7 @@ describe("compare two real runs whose sysctls differ", () => {
     expect(text).toMatch(/ {10}server TcpExtListenOverflows +0 +190 +\+190\n/);
     expect(text).toMatch(/clients connected +100 +5 +-95\n/);
     expect(text).toMatch(/listen server:8080 sendQ +1024 +4 +-1020\n/);
-    expect(text).toContain("2 of 2 variants differ.");
+    expect(text).toContain("2 of 2 variants differ; 2 in verdict or cause.");
     expect(text).toContain("differ by more than 10 and one is more than 1.5× the other");
   });
 

@@ -7,7 +7,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { CauseName, Diagnosis } from "../../src/diagnosis/causes.js";
-import { diagnoseDumps, formatDiagnosis } from "../../src/diagnosis/dump.js";
+import { diagnoseDumps } from "../../src/diagnosis/dump.js";
+import { formatDiagnosis } from "../../src/diagnosis/format.js";
 import { DumpError } from "../../src/diagnosis/errors.js";
 import { looksLikeNstat } from "../../src/evidence/proc.js";
 

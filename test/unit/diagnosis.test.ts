@@ -370,6 +370,27 @@ describe("tw-recycle-paws", () => {
     expect(d.unchecked.join("\n")).not.toContain("TcpExtPAWSPassive");
   });
 
+  it("does not count PAWS-rejected SYNs as SYN-queue drops (4.11 counts them in ListenDrops too)", () => {
+    // Measured on 4.11: ListenDrops +18 beside PAWSPassive +18, 9 of 20 connects timed out.
+    const d = diagnose(
+      evidence(
+        {
+          server: {
+            role: "server",
+            counters: { TcpExtPAWSPassive: 18, TcpExtListenDrops: 18 },
+            extra: ["TcpExtPAWSPassive", "TcpExtTCPReqQFullDrop"],
+          },
+          client: { role: "client", counters: { TcpExtTCPSynRetrans: 27 } },
+        },
+        [
+          ...attempts("client", 9, "timeout", "connect"),
+          ...attempts("client", 11, "connected", "done", 4),
+        ],
+      ),
+    );
+    expect(names(d)).toEqual(["tw-recycle-paws"]);
+  });
+
   it("says it was not checked where the counter does not exist (6.18)", () => {
     const d = diagnose(evidence({ server: { role: "server" } }));
     expect(d.unchecked).toContain(

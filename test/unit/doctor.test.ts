@@ -94,6 +94,22 @@ describe("doctor's assessment", () => {
     expect(check(r, "TcpExtPAWSPassive").status).toBe("gap");
   });
 
+  it("on 4.11, a sysctl a node's namespace lacks is a gap, although the kernel has it", () => {
+    const k411 = facts({}, { sysctls: ["net.core.somaxconn", "net.ipv4.tcp_tw_recycle"] });
+    k411.inventory = {
+      ...k411.inventory,
+      release: "4.11.0",
+      sysctlPerNetns: (n) => n !== "net.core.somaxconn",
+    };
+    const r = assess(k411);
+    expect(check(r, "net.core.somaxconn")).toMatchObject({
+      status: "gap",
+      detail:
+        "only in the initial namespace on 4.11.0: accept-queue-overflow will SKIP (a node cannot set it)",
+    });
+    expect(check(r, "net.ipv4.tcp_tw_recycle").status).toBe("ok");
+  });
+
   it("says what to do when the engine does not answer, and that the images are unknown", () => {
     const r = assess(
       facts({
@@ -288,19 +304,21 @@ describe("what the catalog uses", () => {
 
   it("collects sysctls from nodes and requires, counters from expect and requires, with kernel ranges", () => {
     expect(needs.sysctls.get("net.ipv4.tcp_tw_recycle")).toEqual([
-      { scenario: "tw-recycle-nat", kernelRange: "<4.12", required: true },
+      { scenario: "tw-recycle-nat", kernelRange: ">=4.11, <4.12", required: true },
     ]);
     expect(needs.sysctls.get("net.core.somaxconn")?.map((u) => u.scenario)).toContain(
       "somaxconn-caps-backlog",
     );
     expect(needs.sysctls.get("net.core.somaxconn")?.[0]?.required).toBe(false);
     expect(needs.counters.get("TcpExtPAWSPassive")).toEqual([
-      { scenario: "tw-recycle-nat", kernelRange: "<4.12", required: true },
+      { scenario: "tw-recycle-nat", kernelRange: ">=4.11, <4.12", required: true },
     ]);
     expect(needs.counters.get("TcpExtListenOverflows")?.map((u) => u.scenario)).toContain(
       "accept-queue-overflow",
     );
-    expect(needs.scenarios.find((s) => s.name === "tw-recycle-nat")?.kernelRange).toBe("<4.12");
+    expect(needs.scenarios.find((s) => s.name === "tw-recycle-nat")?.kernelRange).toBe(
+      ">=4.11, <4.12",
+    );
   });
 
   it("lists a scenario once per name even when several variants use it", () => {

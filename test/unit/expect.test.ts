@@ -119,5 +119,18 @@ describe("requires", () => {
     expect(skipReason(drops, old)).toMatch(/expects drop reasons: kernel 5\.10's/);
     expect(skipReason(drops, inv)).toBeUndefined();
     expect(skipReason(base, old)).toBeUndefined();
+    // 4.11: tcp_abort_on_overflow exists, but only in the initial namespace: a node cannot set it.
+    const k411 = {
+      ...inv,
+      release: "4.11.0",
+      sysctlExists: () => true,
+      sysctlPerNetns: (n: string) => n !== "net.ipv4.tcp_abort_on_overflow",
+    };
+    const abort = (sysctl: string) =>
+      ({ ...(base as object), nodes: { server: { sysctls: { [sysctl]: "1" } } } }) as never;
+    expect(skipReason(abort("net.ipv4.tcp_abort_on_overflow"), k411)).toMatch(
+      /tcp_abort_on_overflow is not per network namespace on kernel 4\.11\.0/,
+    );
+    expect(skipReason(abort("net.ipv4.tcp_tw_recycle"), k411)).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { dockerfileRuns, explainScenario } from "../../src/cli/explain.js";
+import { dockerfileRuns, explainScenario } from "../../src/scenario/explain.js";
 import { iptablesProblem } from "../../src/faults/iptables.js";
 import { kindOf } from "../../src/faults/registry.js";
 import { loadScenario } from "../../src/scenario/load.js";

@@ -59,6 +59,7 @@ describe("parsePcap: one capture, every container", () => {
       ack: 0,
       payloadLen: 0,
       window: 65495,
+      optionsLen: 20,
       tsVal: 1054364409,
       tsEcr: 0,
     });
@@ -143,6 +144,38 @@ describe("parsePcap: damaged and foreign input", () => {
   });
 });
 
+describe("summarizeFlows: a RST with no socket behind it", () => {
+  it("is passive when its sender sent nothing else in the flow, whatever its IP id (4.11 gives one)", () => {
+    const flags = { syn: false, ack: false, rst: false, fin: false, psh: false };
+    const seg = (over: Partial<TcpPacket>): TcpPacket => ({
+      tsUs: 0,
+      src: "10.0.0.2",
+      dst: "10.0.0.3",
+      sport: 40000,
+      dport: 9090,
+      ipId: 4711,
+      flags,
+      seq: 1,
+      ack: 0,
+      payloadLen: 0,
+      ...over,
+    });
+    const syn = seg({ flags: { ...flags, syn: true } });
+    const rst = seg({
+      tsUs: 5,
+      src: "10.0.0.3",
+      dst: "10.0.0.2",
+      sport: 9090,
+      dport: 40000,
+      ipId: 52114,
+      flags: { ...flags, rst: true, ack: true },
+      ack: 2,
+    });
+    const s = summarizeFlows([syn, rst], { localAddresses: ["10.0.0.3"] });
+    expect(s).toMatchObject({ rstSent: 1, rstSentPassive: 1, rstSentActive: 0 });
+  });
+});
+
 describe("summarizeFlows on real captures", () => {
   it("closed port: one passive RST, IP id 0 and no TS option", () => {
     const { packets } = parsePcap(fixture("refused.pcap"));
@@ -165,7 +198,7 @@ describe("summarizeFlows on real captures", () => {
     });
     expect(flow.synTimesUs).toHaveLength(1);
     expect(flow.rsts).toEqual([
-      { tsUs: packets[1]!.tsUs, from: "server", ipId: 0, hasTimestamp: false },
+      { tsUs: packets[1]!.tsUs, from: "server", ipId: 0, passive: true, hasTimestamp: false },
     ]);
     // tcpdump: Flags [R.], seq 0, ack 2322172727 (the SYN's ISN + 1), win 0
     expect(packets[1]).toMatchObject({
@@ -193,7 +226,7 @@ describe("summarizeFlows on real captures", () => {
     expect(flow.rsts[0]!.ipId).not.toBe(0);
     // The RST's id is the socket's counter: one past the server's previous segment (its ACK).
     const fromServer = packets.filter((p) => p.src === SERVER);
-    expect(fromServer.at(-1)!.ipId).toBe(fromServer.at(-2)!.ipId + 1);
+    expect(fromServer.at(-1)!.ipId).toBe(fromServer.at(-2)!.ipId! + 1);
     // IP id 0 alone is no reset signature: the SYN-ACK, sent from no full socket, has it too.
     expect(fromServer[0]).toMatchObject({ flags: { syn: true, ack: true }, ipId: 0 });
     expect(isPassiveRst(fromServer[0]!)).toBe(false);
@@ -334,7 +367,7 @@ describe("summarizeFlows on what the fixtures do not show", () => {
     const s = summarizeFlows([syn(1), synAck(9, 1), ack(1, 9), noTs], asServer);
     expect(s).toMatchObject({ rstSentActive: 1, rstSentPassive: 0 });
     expect(s.flows[0]!.rsts).toEqual([
-      { tsUs: noTs.tsUs, from: "server", ipId: 4242, hasTimestamp: false },
+      { tsUs: noTs.tsUs, from: "server", ipId: 4242, passive: false, hasTimestamp: false },
     ]);
   });
 
@@ -346,5 +379,42 @@ describe("summarizeFlows on what the fixtures do not show", () => {
     const [flow] = summarizeFlows(pkts, asServer).flows;
     expect(flow).toMatchObject({ client: { port: 40000 }, server: { port: 80 }, synTimesUs: [] });
     expect(flow!.established).toBe(true);
+  });
+});
+
+describe("IPv6: the stack's reset told from a socket's", () => {
+  // Two namespaces over a veth, IPv6, kernel 6.18 (docs/kernel-behaviour.md#resets): a
+  // connection to :9000 whose server closes with SO_LINGER 0 (a socket's reset), then a SYN to
+  // :9001, where nothing listens (the stack's reset).
+  const { packets, skipped } = parsePcap(fixture("ipv6-rst.pcap"));
+  const rsts = packets.filter((p) => p.flags.rst);
+
+  it("reads the IPv6 header: addresses, flow label, no IP id", () => {
+    expect(skipped).toBe(0);
+    expect(packets).toHaveLength(8);
+    expect(packets[0]).toMatchObject({
+      family: "ipv6",
+      src: "2001:2:0:ff::1",
+      dst: "2001:2:0:ff::2",
+      sport: 60774,
+      dport: 9000,
+      flowLabel: 0xaf43c,
+      optionsLen: 20,
+      payloadLen: 0,
+    });
+    expect(packets[0]!.ipId).toBeUndefined();
+    expect(packets[3]).toMatchObject({ payloadLen: 2, flags: { psh: true } });
+  });
+
+  it("a socket's reset keeps its window and timestamps; the stack's has neither", () => {
+    const [active, passive] = rsts;
+    expect(active).toMatchObject({ dport: 60774, window: 63, optionsLen: 12, flowLabel: 0x4d11e });
+    expect(active!.tsVal).toBeDefined();
+    expect(passive).toMatchObject({ sport: 9001, window: 0, optionsLen: 0, flowLabel: 0x572c1 });
+    expect(passive!.tsVal).toBeUndefined();
+    expect(rsts.map(isPassiveRst)).toEqual([false, true]);
+    const s = summarizeFlows(packets, { localAddresses: ["2001:2:0:ff::2"] });
+    expect(s).toMatchObject({ rstSent: 2, rstSentPassive: 1, rstSentActive: 1 });
+    expect(s.flows.map((f) => f.rsts.map((r) => r.passive))).toEqual([[false], [true]]);
   });
 });

@@ -8,6 +8,7 @@ import {
   parseNstat,
   parseProcNetCounters,
   parseProcNetTcp,
+  parseSnmp6,
   parseSsListen,
 } from "../../src/evidence/proc.js";
 
@@ -106,5 +107,19 @@ describe("listen queues", () => {
 describe("deltas", () => {
   it("subtracts before from after, treating a counter new in after as starting at 0", () => {
     expect(counterDeltas({ A: 5, Gone: 1 }, { A: 50, New: 3 })).toEqual({ A: 45, New: 3 });
+  });
+});
+
+describe("parseSnmp6", () => {
+  it("reads IPv6's name-value lines, names as the kernel prefixes them", () => {
+    const text =
+      "Ip6InReceives                   \t12\nIp6OutDiscards                  \t3\nIcmp6InErrors                   \t0\nUdp6SndbufErrors                \t7\nIcmp6InType135                  \t2\n";
+    expect(parseSnmp6(text)).toEqual({
+      Ip6InReceives: 12,
+      Ip6OutDiscards: 3,
+      Icmp6InErrors: 0,
+      Udp6SndbufErrors: 7,
+      Icmp6InType135: 2,
+    });
   });
 });

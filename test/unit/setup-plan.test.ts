@@ -112,8 +112,12 @@ describe("tcprepro setup: what it decides to do", () => {
     const l = engineLaunch("unix:///tmp/d2.sock");
     expect(l.socket).toBe("/tmp/d2.sock");
     expect(l.argv.join(" ")).toBe(
-      "dockerd --host unix:///tmp/d2.sock --data-root /tmp/d2.sock.d/data --exec-root /tmp/d2.sock.d/exec --pidfile /tmp/d2.sock.d/dockerd.pid --bridge none --iptables=false",
+      "dockerd --host unix:///tmp/d2.sock --data-root /tmp/d2.sock.d/data --exec-root /tmp/d2.sock.d/exec --pidfile /tmp/d2.sock.d/dockerd.pid --bridge tcprepro-" +
+        l.bridge!.slice(9) +
+        " --iptables=false",
     );
+    // Never `--bridge none`: that deletes the host's docker0.
+    expect(l.bridge).toMatch(/^tcprepro-[0-9a-f]{6}$/);
     expect(engineLaunch("unix:///var/run/docker.sock").argv).toEqual(["dockerd"]);
     expect(() => engineLaunch("tcp://10.0.0.1:2375")).toThrow(/starts only a local engine/);
   });

@@ -29,6 +29,11 @@ describe("subnet allocation", () => {
     expect(freeSubnets("198.18.0.0/15", [], () => 0.5)[0]).toBe("198.19.0.0/24");
   });
 
+  it("ignores the engine's IPv6 subnets: they cannot overlap an IPv4 pool", () => {
+    const free = freeSubnets("198.18.0.0/23", ["2001:2:0:8f52::/64", "198.18.0.0/24"], () => 0);
+    expect(free).toEqual(["198.18.1.0/24"]);
+  });
+
   it("overlap and addresses", () => {
     expect(overlaps("172.17.0.0/16", "172.17.5.0/24")).toBe(true);
     expect(overlaps("198.18.0.0/24", "198.18.1.0/24")).toBe(false);

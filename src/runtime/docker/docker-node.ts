@@ -27,6 +27,8 @@ export class DockerNode implements StartedNode {
     private readonly container: Docker.Container,
     /** Host PID of the container's first process, when the engine is local. */
     private readonly hostPid: number | undefined,
+    /** Its IPv6 address on each network that carries IPv6 (veth wiring only). */
+    readonly addresses6?: Record<string, string>,
   ) {}
 
   private async start(

@@ -35,6 +35,8 @@ import { chooseWiring, removeSwitch, switchRunIds, type Wiring } from "./wiring.
 
 export interface DockerRuntimeOptions {
   pool?: string;
+  /** IPv6 pool for networks that carry IPv6. @default 2001:2::/48 (or TCPREPRO_POOL6) */
+  pool6?: string;
   baseImage?: string;
   /**
    * Label what `up` creates as a lab (`tcprepro lab up`): it outlives our process, so `clean`
@@ -114,6 +116,11 @@ export class DockerRuntime implements Runtime {
       await this.info(),
       this.options.wiring ?? process.env.TCPREPRO_DOCKER_WIRING,
     );
+    // IPv6 addresses come with tcprepro's veth wiring; the engine's networks here are IPv4.
+    if (this.chosen.wiring === "engine")
+      this.capabilities.ipv6 = {
+        reason: `IPv6 needs the Docker runtime's veth wiring, and the engine wires this run (${this.chosen.why ?? "forced"})`,
+      };
   }
 
   /** Who wires the containers' networks: tcprepro's veths, or the engine (and why). */
@@ -154,9 +161,15 @@ export class DockerRuntime implements Runtime {
           image: this.image,
           labels: this.labels(plan.runId),
           pool: this.options.pool,
+          pool6: this.options.pool6,
         });
         return topology;
       }
+      const v6 = plan.networks.find((n) => n.family === "ipv6" || n.family === "dual");
+      if (v6)
+        throw new RuntimeUnavailableError(
+          `network ${v6.name} carries IPv6, which only the veth wiring gives (the engine's own networks are IPv4 here): ${this.chosen?.why ?? "a plan of joined containers only"}`,
+        );
       await this.createNetworks(plan, topology);
       await this.createNodes(plan, topology, this.image);
       return topology;

@@ -11,6 +11,7 @@ import { usedSubnets as netnsSubnets } from "../netns/state.js";
 import type { TopologyPlan } from "../runtime.js";
 import type { SweptTopology } from "../shared/topology.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
+import { freeSubnets6, hostAddress6, isIp6, pool6 } from "../subnets6.js";
 import { containerName, DockerNode, dropDefaultRoute, FIRST_HOST } from "./docker-node.js";
 import { createSwitch, devicesOf, ipv6Off, plug, splitSysctls, type Port } from "./wiring.js";
 
@@ -21,7 +22,7 @@ export async function upWired(
   docker: Docker,
   plan: TopologyPlan,
   topology: SweptTopology,
-  o: { image: string; labels: Record<string, string>; pool?: string },
+  o: { image: string; labels: Record<string, string>; pool?: string; pool6?: string },
 ): Promise<void> {
   const [networks, containers] = await Promise.all([
     docker.listNetworks(),
@@ -32,16 +33,30 @@ export async function upWired(
     ...containers.flatMap((c) => (c.Labels[LABEL_SUBNETS] ?? "").split(",")),
     ...netnsSubnets(),
   ].filter(Boolean);
-  const candidates = freeSubnets(o.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, used);
-  if (candidates.length < plan.networks.length)
+  const v4 = plan.networks.filter((n) => (n.family ?? "ipv4") !== "ipv6");
+  const v6 = plan.networks.filter((n) => n.family === "ipv6" || n.family === "dual");
+  const candidates = freeSubnets(
+    o.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL,
+    used.filter((u) => !isIp6(u)),
+  );
+  if (candidates.length < v4.length)
     throw new RuntimeUnavailableError(
       "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
     );
-  plan.networks.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
+  const candidates6 =
+    v6.length > 0 ? freeSubnets6(pool6(o.pool6), used.filter(isIp6), v6.length) : [];
+  if (candidates6.length < v6.length)
+    throw new RuntimeUnavailableError(
+      "no free /64 left in the IPv6 address pool: run `tcprepro clean` or set --pool6",
+    );
+  v4.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
+  const subnets6: Record<string, string> = {};
+  v6.forEach((net, j) => (subnets6[net.name] = candidates6[j]!));
+  if (v6.length > 0) topology.subnets6 = subnets6;
   const netIndex = new Map(plan.networks.map((n, j) => [n.name, j]));
   const labels = {
     ...o.labels,
-    [LABEL_SUBNETS]: Object.values(topology.subnets).join(","),
+    [LABEL_SUBNETS]: [...Object.values(topology.subnets), ...Object.values(subnets6)].join(","),
   };
 
   // Every container of ours exists (labelled) before the switch does: see wiring.ts.
@@ -62,7 +77,7 @@ export async function upWired(
               NetworkMode: "none",
               // IPv6 off on the interfaces we add: no router solicitations or DAD in captures.
               Sysctls: {
-                ...ipv6Off(),
+                ...ipv6Off(node.networks.some((n) => subnets6[n] !== undefined)),
                 ...splitSysctls(node.sysctls, ownDevices(node.networks.length)).atStart,
               },
               // iptables rules, tcpdump and hping3 inside the node's own namespace.
@@ -97,15 +112,19 @@ export async function upWired(
         // A joined container keeps its own interfaces: ours take the next free ethN.
         const taken = node.container ? await devicesOf(pid) : new Set<string>();
         const addresses: Record<string, string> = {};
+        const addresses6: Record<string, string> = {};
         const ports: Port[] = [];
         let n = 0;
         for (const net of node.networks) {
           while (taken.has(`eth${n}`)) n++;
-          addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
+          const sub = topology.subnets[net];
+          if (sub) addresses[net] = hostAddress(sub, FIRST_HOST + i);
+          if (subnets6[net]) addresses6[net] = hostAddress6(subnets6[net], FIRST_HOST + i);
           ports.push({
             network: netIndex.get(net)!,
             device: `eth${n++}`,
-            address: addresses[net]!,
+            ...(addresses[net] ? { address: addresses[net] } : {}),
+            ...(addresses6[net] ? { address6: addresses6[net] } : {}),
           });
         }
         await switched;
@@ -114,7 +133,13 @@ export async function upWired(
           ports.map((p) => p.device),
         );
         await plug(plan.runId, pid, i, ports, node.name, afterPlug);
-        const started = new DockerNode(node.name, addresses, container, pid);
+        const started = new DockerNode(
+          node.name,
+          addresses,
+          container,
+          pid,
+          Object.keys(addresses6).length > 0 ? addresses6 : undefined,
+        );
         // Ours have no default route (NetworkMode none); a joined one's goes, as before.
         if (node.container) await dropDefaultRoute(started, pid);
         topology.nodes.set(node.name, started);

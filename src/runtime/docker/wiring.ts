@@ -81,8 +81,10 @@ export interface Port {
   network: number;
   /** Interface name inside the container (`eth0`, …). */
   device: string;
-  /** Address on that network (a /24). */
-  address: string;
+  /** IPv4 address on that network (a /24), when it carries IPv4. */
+  address?: string;
+  /** IPv6 address on that network (a /64), when it carries IPv6. */
+  address6?: string;
 }
 
 /**
@@ -107,8 +109,11 @@ export async function plug(
       (p) => `link add ${p.device} netns ${pid} type veth peer name ${peer(p)} netns ${sw}`,
     ),
   );
+  // nodad: an IPv6 address usable at once, without duplicate address detection's second of
+  // "tentative" (during which connect() from it or to it fails).
   const inside = ports.flatMap((p) => [
-    `addr add ${p.address}/24 dev ${p.device}`,
+    ...(p.address ? [`addr add ${p.address}/24 dev ${p.device}`] : []),
+    ...(p.address6 ? [`addr add ${p.address6}/64 dev ${p.device} nodad`] : []),
     `link set ${p.device} up`,
   ]);
   // Sysctls of the interfaces just made (the engine never saw them): after the addresses.
@@ -181,9 +186,13 @@ export function splitSysctls(
   return { atStart, afterPlug };
 }
 
-/** IPv6 off on the interfaces we add (as the engine leaves a network without IPv6), where the kernel has IPv6. */
-export function ipv6Off(): Record<string, string> {
-  return existsSync("/proc/sys/net/ipv6/conf/default/disable_ipv6")
-    ? { "net.ipv6.conf.default.disable_ipv6": "1" }
-    : {};
+/**
+ * IPv6 off on the interfaces we add (as the engine leaves a network without IPv6), where the
+ * kernel has IPv6; explicitly on for a node with an IPv6 network (`on`).
+ */
+export function ipv6Off(on = false): Record<string, string> {
+  if (!existsSync("/proc/sys/net/ipv6/conf/default/disable_ipv6")) return {};
+  return on
+    ? { "net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.default.disable_ipv6": "0" }
+    : { "net.ipv6.conf.default.disable_ipv6": "1" };
 }

@@ -9,6 +9,7 @@
 import { waitFor } from "../../util/time.js";
 import type { HostExecutor } from "./host.js";
 import { SANDBOX_SCRIPT } from "./sandbox.js";
+import { PROJECT_ROOT } from "../../util/project.js";
 
 /**
  * Constant: everything variable goes in as positional arguments ("$@": the sysctls) and the
@@ -18,7 +19,7 @@ import { SANDBOX_SCRIPT } from "./sandbox.js";
 const script = (isolate: boolean) =>
   [
     "ip -batch - || exit 10",
-    'sysctl -q -w "$@" || exit 11',
+    '[ $# -eq 0 ] || sysctl -q -w "$@" || exit 11',
     ...(isolate ? SANDBOX_SCRIPT : []),
     'exec "$TCPREPRO_AGENT" hold </dev/null >/dev/null 2>&1',
   ].join("\n");
@@ -47,7 +48,9 @@ export async function startAnchor(o: AnchorOptions): Promise<number> {
     ["ip", "netns", "exec", o.namespace, "sh", "-c", script(o.isolate), "sh", ...settings],
     {
       input: o.links.join("\n") + "\n",
-      env: { TCPREPRO_AGENT: o.agentBinary },
+      // The package (scripts, fixtures) and the working directory stay visible in the node when
+      // they lie under a path it covers with its own tmpfs: a checkout in /tmp, as CI's may be.
+      env: { TCPREPRO_AGENT: o.agentBinary, TCPREPRO_KEEP: `${PROJECT_ROOT}:${process.cwd()}` },
       background: true,
     },
   );

@@ -23,6 +23,7 @@ export class NetnsNode implements StartedNode {
   constructor(
     readonly name: string,
     readonly addresses: Record<string, string>,
+    readonly addresses6: Record<string, string> | undefined,
     /** Name under /run/netns. */
     readonly namespace: string,
     /** Host PID of the anchor, inside the namespace. */

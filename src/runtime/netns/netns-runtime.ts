@@ -25,6 +25,7 @@ import type {
   TopologyPlan,
 } from "../runtime.js";
 import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
+import { freeSubnets6, hostAddress6, isIp6, pool6 } from "../subnets6.js";
 import {
   ipBatch,
   listNamespaces,
@@ -52,6 +53,8 @@ export { ImageUnsupportedError };
 export interface NetnsRuntimeOptions {
   /** Address pool for the networks' /24s. @default 198.18.0.0/15 (or TCPREPRO_POOL) */
   pool?: string;
+  /** Address pool for the IPv6 networks' /64s. @default 2001:2::/48 (or TCPREPRO_POOL6) */
+  pool6?: string;
   /** Where the namespaces are made. @default this machine */
   host?: NetnsHost;
 }
@@ -136,7 +139,7 @@ export class NetnsRuntime implements Runtime {
     const host = this.options.host ?? LOCAL;
     const topology = new SweptTopology(plan.runId, (id) => removeRun(id, undefined, host));
     try {
-      await build(plan, topology, host, this.options.pool);
+      await build(plan, topology, host, this.options.pool, this.options.pool6);
       return topology;
     } catch (err) {
       await topology.down();
@@ -200,26 +203,49 @@ async function build(
   topology: SweptTopology,
   host: NetnsHost,
   pool?: string,
+  poolV6?: string,
 ): Promise<void> {
   const { runId } = plan;
   const { exec } = host;
   const used = host.state ? usedSubnets() : [];
-  const candidates = freeSubnets(pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL, used);
-  if (candidates.length < plan.networks.length)
+  const v4 = plan.networks.filter((n) => (n.family ?? "ipv4") !== "ipv6");
+  const v6 = plan.networks.filter((n) => n.family === "ipv6" || n.family === "dual");
+  const candidates = freeSubnets(
+    pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL,
+    used.filter((u) => !isIp6(u)),
+  );
+  if (candidates.length < v4.length)
     throw new RuntimeUnavailableError(
       "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
     );
-  plan.networks.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
+  const candidates6 =
+    v6.length > 0 ? freeSubnets6(pool6(poolV6), used.filter(isIp6), v6.length) : [];
+  if (candidates6.length < v6.length)
+    throw new RuntimeUnavailableError(
+      "no free /64 left in the IPv6 address pool: run `tcprepro clean` or set --pool6",
+    );
+  v4.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
+  const subnets6: Record<string, string> = {};
+  v6.forEach((net, j) => (subnets6[net.name] = candidates6[j]!));
+  if (v6.length > 0) topology.subnets6 = subnets6;
   // The state file first: whatever exists after this line, `clean` can find and judge.
-  if (host.state) await writeState(runId, topology.subnets);
+  if (host.state)
+    await writeState(runId, {
+      ...topology.subnets,
+      ...Object.fromEntries(Object.entries(subnets6).map(([k, v]) => [`${k}/ipv6`, v])),
+    });
 
   const sw = switchNamespace(runId);
   const netIndex = new Map(plan.networks.map((n, j) => [n.name, j]));
   const nodes = plan.nodes.map((node, i) => {
     const addresses: Record<string, string> = {};
-    for (const net of node.networks)
-      addresses[net] = hostAddress(topology.subnets[net]!, FIRST_HOST + i);
-    return { plan: node, ns: nodeNamespace(runId, node.name), addresses, i };
+    const addresses6: Record<string, string> = {};
+    for (const net of node.networks) {
+      if (topology.subnets[net])
+        addresses[net] = hostAddress(topology.subnets[net], FIRST_HOST + i);
+      if (subnets6[net]) addresses6[net] = hostAddress6(subnets6[net], FIRST_HOST + i);
+    }
+    return { plan: node, ns: nodeNamespace(runId, node.name), addresses, addresses6, i };
   });
 
   // 1. One `ip` for every namespace and link. Each link is created directly in its namespace
@@ -246,16 +272,22 @@ async function build(
     ipBatch(exec, switchLines, { netns: sw }),
     ...nodes.map(async (n) => {
       const lines = ["link set lo up"];
-      n.plan.networks.forEach((net, k) =>
-        lines.push(`addr add ${n.addresses[net]}/24 dev eth${k}`, `link set eth${k} up`),
-      );
+      n.plan.networks.forEach((net, k) => {
+        if (n.addresses[net]) lines.push(`addr add ${n.addresses[net]}/24 dev eth${k}`);
+        // nodad: usable at once, no duplicate address detection (a second, and an address
+        // that is "tentative" meanwhile: connect() to it or from it fails).
+        if (n.addresses6[net]) lines.push(`addr add ${n.addresses6[net]}/64 dev eth${k} nodad`);
+        lines.push(`link set eth${k} up`);
+      });
+      const ipv6 = Object.keys(n.addresses6).length > 0;
       const anchor = await startAnchor({
         node: n.plan.name,
         namespace: n.ns,
         links: lines,
-        // IPv6 off, as Docker leaves it on a network without IPv6: no router solicitations or
-        // DAD in the captures. Only net.* keys are per namespace, and that is what scenarios set.
-        sysctls: { "net.ipv6.conf.all.disable_ipv6": "1", ...n.plan.sysctls },
+        // IPv6 off on a node with no IPv6 network, as Docker leaves it on a network without
+        // IPv6: no router solicitations or DAD in the captures. Only net.* keys are per
+        // namespace, and that is what scenarios set.
+        sysctls: { ...(ipv6 ? {} : { "net.ipv6.conf.all.disable_ipv6": "1" }), ...n.plan.sysctls },
         agentBinary: host.agentBinary,
         isolate: host.isolateNodes !== false,
         exec,
@@ -265,6 +297,7 @@ async function build(
         new NetnsNode(
           n.plan.name,
           n.addresses,
+          ipv6 ? n.addresses6 : undefined,
           n.ns,
           anchor,
           host.agentBinary,

@@ -31,8 +31,9 @@ export const NODE_CAPABILITIES = [
 /**
  * The node's mounts in one process, with the new mount API (Linux 5.12 for mount_setattr; the
  * syscall numbers from 424 up are the same on every architecture):
- * 1. clone the host's harmless device nodes, and the agent's binary when it lies under a path
- *    the node covers (a checkout in /tmp), with open_tree;
+ * 1. clone the host's harmless device nodes, the agent's binary, and the directories of
+ *    TCPREPRO_KEEP (the package's root, the working directory) when they lie under a path the
+ *    node covers (a checkout in /tmp, as CI's clone may be), with open_tree;
  * 2. detach what the node's tmpfs will cover (umount2 MNT_DETACH; its number differs by
  *    architecture, elsewhere they stay, hidden): a private copy of /run/netns would hold every
  *    other run's namespaces alive as long as the node lives;
@@ -40,7 +41,7 @@ export const NODE_CAPABILITIES = [
  *    never the filesystem itself, which is what keeps the host's / writable; private, so that a
  *    mount the host makes later (a new container's root) does not appear writable here;
  * 4. fresh tmpfs on /dev, /tmp, /run, /var/tmp (fsopen, fsconfig, fsmount, move_mount), and the
- *    clones of step 1 back at their paths.
+ *    clones of step 1 back at their paths, the kept directories read-only.
  * perl-base is essential on Debian; a one-shot perl is one fork where `mount` would be one per
  * mount point (dozens on a host that runs containers). No single quotes inside: it goes into
  * `perl -e '…'`.
@@ -48,8 +49,11 @@ export const NODE_CAPABILITIES = [
 const PERL = `use strict; use Config; use File::Basename; use File::Path;
 sub sys { my ($n, @a) = @_; my $r = syscall($n, @a); die "syscall $n: $!\\n" if $r < 0; $r }
 my ($fdcwd, $empty, %keep) = (-100, "");
-my @keep = ((map { "/dev/$_" } qw(null zero full random urandom tty)), grep { m{^/(run|tmp|var/tmp|dev)/} } ($ENV{TCPREPRO_AGENT} // ()));
-for my $p (@keep) { $keep{$p} = sys(428, $fdcwd, $p, 1) if -e $p }
+my @dirs = grep { m{^/(run|tmp|var/tmp)/.} && -d } split(/:/, $ENV{TCPREPRO_KEEP} // "");
+@dirs = sort { length($a) <=> length($b) } @dirs;
+@dirs = grep { my $d = $_; !grep { $_ ne $d && index("$d/", "$_/") == 0 } @dirs } @dirs;
+my @keep = ((map { "/dev/$_" } qw(null zero full random urandom tty)), @dirs, grep { my $f = $_; m{^/(run|tmp|var/tmp|dev)/} && !grep { index($f, "$_/") == 0 } @dirs } ($ENV{TCPREPRO_AGENT} // ()));
+for my $p (@keep) { $keep{$p} = sys(428, $fdcwd, $p, 1 | 0x8000) if -e $p }
 if (my $nr = {x86_64 => 166, aarch64 => 39, riscv64 => 39}->{(split /-/, $Config{archname})[0]}) {
   open(my $mi, "<", "/proc/self/mountinfo") or die "mountinfo: $!\\n";
   my @covered = grep { m{^/(run|tmp|var/tmp|dev)(/|$)} } map { (split / /)[4] } <$mi>;
@@ -66,7 +70,11 @@ for (["/dev", "755", 2], ["/tmp", "1777", 6], ["/run", "755", 6], ["/var/tmp", "
   sys(431, $fs, 6, 0, 0, 0);
   sys(429, sys(432, $fs, 0, $attr), $empty, $fdcwd, $target, 4);
 }
-for my $p (keys %keep) { mkpath(dirname($p)); open(my $f, ">", $p) or die "$p: $!\\n"; close $f; sys(429, $keep{$p}, $empty, $fdcwd, $p, 4) }
+for my $p (sort { length($a) <=> length($b) } keys %keep) {
+  if (-d $p || grep { $_ eq $p } @dirs) { mkpath($p) } else { mkpath(dirname($p)); open(my $f, ">", $p) or die "$p: $!\\n"; close $f }
+  sys(429, $keep{$p}, $empty, $fdcwd, $p, 4);
+}
+sys(442, $fdcwd, $_, 0x8000, $ro, 32) for @dirs;
 mkdir "/dev/shm"; chmod 01777, "/dev/shm";
 symlink "/proc/self/fd", "/dev/fd";
 symlink "/proc/self/fd/$_->[1]", "/dev/$_->[0]" for (["stdin", 0], ["stdout", 1], ["stderr", 2]);`;
@@ -83,6 +91,8 @@ export const SANDBOX_SCRIPT = [
   `perl -e '${PERL}' 2>/dev/null || {`,
   "  mount -n --make-rprivate / || exit 12",
   // The agent in a checkout under a covered path: kept open, copied back into the node's tmpfs.
+  // (TCPREPRO_KEEP's directories are not kept here: without the new mount API a node does not
+  // see a checkout under /tmp beyond its agent.)
   '  case "$TCPREPRO_AGENT" in /tmp/* | /run/* | /var/tmp/*) exec 4<"$TCPREPRO_AGENT" ;; esac',
   "  while read -r _ _ _ _ mp opts _; do",
   '    case "$opts" in rw*) ;; *) continue ;; esac',

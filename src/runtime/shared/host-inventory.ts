@@ -1,7 +1,7 @@
 /** The host kernel's inventory: sysctls, counters and qdiscs, for runtimes whose nodes run on it. */
 import { existsSync, readFileSync } from "node:fs";
 import { release as osRelease } from "node:os";
-import { parseConntrackStat, parseProcNetCounters } from "../../evidence/proc.js";
+import { parseConntrackStat, parseProcNetCounters, parseSnmp6 } from "../../evidence/proc.js";
 import type { KernelInventory } from "../runtime.js";
 import { probeNetem } from "./netem.js";
 
@@ -13,10 +13,16 @@ function read(path: string): string {
   }
 }
 
-/** Counter names from a kernel's /proc/net/netstat, /proc/net/snmp and stat/nf_conntrack. */
-export function counterNames(netstat: string, snmp: string, conntrack: string): Set<string> {
+/** Counter names from a kernel's /proc/net/netstat, /proc/net/snmp, stat/nf_conntrack and snmp6. */
+export function counterNames(
+  netstat: string,
+  snmp: string,
+  conntrack: string,
+  snmp6 = "",
+): Set<string> {
   return new Set([
     ...Object.keys(parseProcNetCounters(netstat + "\n" + snmp)),
+    ...Object.keys(parseSnmp6(snmp6)),
     ...Object.keys(parseConntrackStat(conntrack)),
   ]);
 }
@@ -30,6 +36,7 @@ export function hostInventory(release: string = osRelease()): KernelInventory {
     read("/proc/net/netstat"),
     read("/proc/net/snmp"),
     read("/proc/net/stat/nf_conntrack"),
+    read("/proc/net/snmp6"),
   );
   return {
     release,

@@ -4,6 +4,7 @@ import type { StartedNode, StartedTopology } from "../runtime.js";
 export class SweptTopology implements StartedTopology {
   readonly nodes = new Map<string, StartedNode>();
   readonly subnets: Record<string, string> = {};
+  subnets6: Record<string, string> | undefined;
   private downing: Promise<void> | undefined;
 
   /** `sweep` removes everything of the run, whatever exists of it (by label, by name). */

@@ -4,6 +4,7 @@
  * command and iptables argv, and how each runtime isolates it. Pure: a loaded scenario in,
  * text out; nothing is built, pulled or started.
  */
+import { carries, networkFamily } from "./family.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AGENT_PATH, connectArgv, serveArgv } from "../agent/protocol.js";
@@ -13,9 +14,10 @@ import {
   gatewayRulesWith,
   instanceNames,
   serveOptionsFor,
+  nodeHasIpv6,
 } from "../run/plan.js";
-import type { LoadedScenario, Variant } from "../scenario/load.js";
-import type { Scenario, ScenarioNode } from "../scenario/schema.js";
+import type { LoadedScenario, Variant } from "./load.js";
+import type { Scenario, ScenarioNode } from "./schema.js";
 
 /** How each runtime isolates what runs in a node (README, "Scenario files are code"). */
 export const ISOLATION = [
@@ -69,13 +71,19 @@ function imageLines(node: ScenarioNode): string[] {
 }
 
 /** Symbolic addresses (`<gw@lan>`): the argv as it will run, less the run's own addresses. */
-const symbolic = (node: string) =>
-  new Proxy({}, { get: (_, net) => `<${node}@${String(net)}>` }) as Record<string, string>;
+const symbolic = (node: string, family: "ipv4" | "ipv6") =>
+  new Proxy(
+    {},
+    { get: (_, net) => `<${node}@${String(net)}${family === "ipv6" ? "/ipv6" : ""}>` },
+  ) as Record<string, string>;
 
 function nodeLines(s: Scenario, name: string, node: ScenarioNode): string[] {
   const out = imageLines(node);
   const userSoftware = node.image || node.build || node.packages;
-  if (node.app) out.push(`tcprepro's app: ${shell(serveArgv(serveOptionsFor(node.app)))}`);
+  if (node.app)
+    out.push(
+      `tcprepro's app: ${shell(serveArgv(serveOptionsFor(node.app, nodeHasIpv6(s, node))))}`,
+    );
   if (node.ready?.command) out.push(`ready command ${shell(node.ready.command)}`);
   if (node.capture) out.push("tcpdump -i any -w <capture> tcp (tcprepro's capture)");
   for (const argv of gatewayRulesWith(s, symbolic).get(name) ?? [])
@@ -95,8 +103,14 @@ function nodeLines(s: Scenario, name: string, node: ScenarioNode): string[] {
     }
   });
   s.floods.forEach((f, i) => {
-    if (f.from === name)
-      out.push(`flood ${i}: hping3 -q -S -p ${f.to.port} -c ${f.count} --faster <${f.to.node}>`);
+    if (f.from !== name) return;
+    const net = node.networks.find((n) => s.nodes[f.to.node]?.networks.includes(n));
+    // hping3 has no IPv6: over an IPv6-only network the agent sends the SYNs.
+    out.push(
+      net && !carries(networkFamily(s, net), "ipv4")
+        ? `flood ${i}: tcprepro-agent synflood --host <${f.to.node}/ipv6> --port ${f.to.port} --count ${f.count}`
+        : `flood ${i}: hping3 -q -S -p ${f.to.port} -c ${f.count} --faster <${f.to.node}>`,
+    );
   });
   s.faults.forEach((f, i) => {
     if (f.target !== name) return;
