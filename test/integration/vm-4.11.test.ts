@@ -11,11 +11,12 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { RunReport } from "../../src/verdict/result.js";
 import { cli, ROOT } from "./helpers.js";
 
@@ -26,6 +27,9 @@ const present = existsSync(IMAGE) && existsSync(join(MODULES, "modules.dep"));
 const cache = mkdtempSync(join(tmpdir(), "tcprepro-own-kernel-"));
 const env = { TCPREPRO_CACHE: cache };
 const dir = mkdtempSync(join(tmpdir(), "tcprepro-4.11-test-"));
+afterAll(() => {
+  for (const d of [cache, dir]) rmSync(d, { recursive: true, force: true });
+});
 
 /** Every file of a tree with its checksum and mtime: what "nothing written" is checked against. */
 function fingerprint(root: string): string[] {

@@ -1,8 +1,8 @@
 /** What a kernel lacks of what the VM runtime needs, read from a config or its module lists. */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { catalogUse, checkKernel } from "../../src/kernels/check.js";
 import { parseConfig, readSources } from "../../src/kernels/config.js";
 import { expandPaths, loadAll } from "../../src/run/run.js";
@@ -73,6 +73,7 @@ describe("kernels check", () => {
 
   it("falls back on modules.builtin and modules.dep; a bool option is then unknown", () => {
     const dir = mkdtempSync(join(tmpdir(), "tcprepro-check-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const mods = join(dir, "lib", "modules", "9.9.0");
     mkdirSync(mods, { recursive: true });
     writeFileSync(
@@ -96,6 +97,7 @@ describe("kernels check", () => {
 
   it("reads a config beside the modules (a build's `config`, Debian's boot/config-<release>)", () => {
     const dir = mkdtempSync(join(tmpdir(), "tcprepro-check-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const mods = join(dir, "root", "lib", "modules", "6.1.0-x");
     mkdirSync(mods, { recursive: true });
     mkdirSync(join(dir, "root", "boot"));

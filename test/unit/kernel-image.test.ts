@@ -2,11 +2,11 @@
  * What QEMU can boot, judged before a run on small synthetic files; the guest counted as up only
  * on the agent's own answer; the names a kernel of one's own may have.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { bzVersion, checkBootImage } from "../../src/kernels/image.js";
 import { checkOwnFiles, checkOwnName } from "../../src/kernels/own.js";
 import { GuestChannel } from "../../src/vm/channel.js";
@@ -14,6 +14,7 @@ import { consoleTail, STUCK_BOOT } from "../../src/vm/qemu.js";
 import { clockOffsetUs } from "../../src/vm/clock.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tcprepro-image-test-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A bzImage header: "HdrS" at 0x202, kernel_version pointing at a version string. */
 function bzImage(version?: string): Buffer {
@@ -155,6 +156,7 @@ describe("resolveKernel: one name → one kernel", () => {
   it("knows Debian's versions, the kernels added, and names the rest in its refusal", async () => {
     const { resolveKernel } = await import("../../src/kernels/resolve.js");
     const cache = mkdtempSync(join(tmpdir(), "tcprepro-resolve-"));
+    onTestFinished(() => rmSync(cache, { recursive: true, force: true }));
     const before = process.env.TCPREPRO_CACHE;
     process.env.TCPREPRO_CACHE = cache;
     try {

@@ -134,7 +134,9 @@ describe("kernel names", () => {
 
   it("runtime vm never runs elsewhere: a kernel not fetched fails saying how to fetch it", () => {
     const saved = process.env.TCPREPRO_CACHE;
-    process.env.TCPREPRO_CACHE = mkdtempSync(join(tmpdir(), "tcprepro-cache-"));
+    const cache = mkdtempSync(join(tmpdir(), "tcprepro-cache-"));
+    onTestFinished(() => rmSync(cache, { recursive: true, force: true }));
+    process.env.TCPREPRO_CACHE = cache;
     try {
       expect(() => targetSpecs({ runtime: "vm", kernel: "6.12" })).toThrow(
         /kernel 6\.12 is not fetched: run `tcprepro kernels fetch 6\.12` first/,
