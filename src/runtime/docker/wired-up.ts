@@ -6,12 +6,12 @@
  */
 import type Docker from "dockerode";
 import pLimit from "p-limit";
-import { RuntimeUnavailableError } from "../../util/errors.js";
 import { usedSubnets as netnsSubnets } from "../netns/state.js";
 import type { TopologyPlan } from "../runtime.js";
 import type { SweptTopology } from "../shared/topology.js";
-import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
-import { freeSubnets6, hostAddress6, isIp6, pool6 } from "../subnets6.js";
+import { allocateSubnets } from "../allocate.js";
+import { hostAddress } from "../subnets.js";
+import { hostAddress6 } from "../subnets6.js";
 import { containerName, DockerNode, dropDefaultRoute, FIRST_HOST } from "./docker-node.js";
 import { createSwitch, devicesOf, ipv6Off, plug, splitSysctls, type Port } from "./wiring.js";
 
@@ -33,26 +33,9 @@ export async function upWired(
     ...containers.flatMap((c) => (c.Labels[LABEL_SUBNETS] ?? "").split(",")),
     ...netnsSubnets(),
   ].filter(Boolean);
-  const v4 = plan.networks.filter((n) => (n.family ?? "ipv4") !== "ipv6");
-  const v6 = plan.networks.filter((n) => n.family === "ipv6" || n.family === "dual");
-  const candidates = freeSubnets(
-    o.pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL,
-    used.filter((u) => !isIp6(u)),
-  );
-  if (candidates.length < v4.length)
-    throw new RuntimeUnavailableError(
-      "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
-    );
-  const candidates6 =
-    v6.length > 0 ? freeSubnets6(pool6(o.pool6), used.filter(isIp6), v6.length) : [];
-  if (candidates6.length < v6.length)
-    throw new RuntimeUnavailableError(
-      "no free /64 left in the IPv6 address pool: run `tcprepro clean` or set --pool6",
-    );
-  v4.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
-  const subnets6: Record<string, string> = {};
-  v6.forEach((net, j) => (subnets6[net.name] = candidates6[j]!));
-  if (v6.length > 0) topology.subnets6 = subnets6;
+  const { subnets: v4, subnets6 } = allocateSubnets(plan.networks, used, o);
+  Object.assign(topology.subnets, v4);
+  if (Object.keys(subnets6).length > 0) topology.subnets6 = subnets6;
   const netIndex = new Map(plan.networks.map((n, j) => [n.name, j]));
   const labels = {
     ...o.labels,

@@ -24,8 +24,9 @@ import type {
   StartedTopology,
   TopologyPlan,
 } from "../runtime.js";
-import { DEFAULT_POOL, freeSubnets, hostAddress } from "../subnets.js";
-import { freeSubnets6, hostAddress6, isIp6, pool6 } from "../subnets6.js";
+import { allocateSubnets } from "../allocate.js";
+import { hostAddress } from "../subnets.js";
+import { hostAddress6 } from "../subnets6.js";
 import {
   ipBatch,
   listNamespaces,
@@ -208,26 +209,12 @@ async function build(
   const { runId } = plan;
   const { exec } = host;
   const used = host.state ? usedSubnets() : [];
-  const v4 = plan.networks.filter((n) => (n.family ?? "ipv4") !== "ipv6");
-  const v6 = plan.networks.filter((n) => n.family === "ipv6" || n.family === "dual");
-  const candidates = freeSubnets(
-    pool ?? process.env.TCPREPRO_POOL ?? DEFAULT_POOL,
-    used.filter((u) => !isIp6(u)),
-  );
-  if (candidates.length < v4.length)
-    throw new RuntimeUnavailableError(
-      "no free /24 left in the address pool: run `tcprepro clean` or set --pool",
-    );
-  const candidates6 =
-    v6.length > 0 ? freeSubnets6(pool6(poolV6), used.filter(isIp6), v6.length) : [];
-  if (candidates6.length < v6.length)
-    throw new RuntimeUnavailableError(
-      "no free /64 left in the IPv6 address pool: run `tcprepro clean` or set --pool6",
-    );
-  v4.forEach((net, j) => (topology.subnets[net.name] = candidates[j]!));
-  const subnets6: Record<string, string> = {};
-  v6.forEach((net, j) => (subnets6[net.name] = candidates6[j]!));
-  if (v6.length > 0) topology.subnets6 = subnets6;
+  const { subnets: v4, subnets6 } = allocateSubnets(plan.networks, used, {
+    pool,
+    pool6: poolV6,
+  });
+  Object.assign(topology.subnets, v4);
+  if (Object.keys(subnets6).length > 0) topology.subnets6 = subnets6;
   // The state file first: whatever exists after this line, `clean` can find and judge.
   if (host.state)
     await writeState(runId, {
