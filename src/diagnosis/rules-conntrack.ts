@@ -37,6 +37,18 @@ export function conntrackTableFullRule(ctx: DiagnosisContext): void {
     if (full <= 0 && earlyDrop <= 0) continue;
     const stalled = clients.connectStalls + clients.slowConnects;
     const strong = full >= MANY || (full > 0 && (stalled > 0 || clientSynRetrans > 0));
+    // A flow whose entry was evicted or never made while its handshake was still under way
+    // loses its NAT: its next packets reach the gateway's own stack, which resets them (gw
+    // TcpOutRsts, the server's TcpExtEmbryonicRsts); the client sees a reset, or no reply.
+    // Seen on 6.1 in 1 run of 3: 12 such resets beside NfConntrackDrop +104.
+    const gwResets = ctx.get(g, "TcpOutRsts") ?? 0;
+    const lostNat = strong
+      ? outcomeClaims(ctx.clients(), (o) => [
+          ...o.keys("ECONNRESET"),
+          ...o.keys("ECONNREFUSED"),
+          ...[...o.failed.keys()].filter((k) => !k.endsWith("@connect")),
+        ])
+      : [];
     ctx.add({
       cause: "conntrack-table-full",
       node: g.name,
@@ -50,6 +62,9 @@ export function conntrackTableFullRule(ctx: DiagnosisContext): void {
             : "entries evicted to make room (early_drop): the conntrack table reached nf_conntrack_max"),
         describeStalls(clients),
         clientSynRetrans > 0 ? `clients ${delta("TcpExtTCPSynRetrans", clientSynRetrans)}` : "",
+        lostNat.length > 0 || (strong && gwResets > 0)
+          ? `${g.name} ${delta("TcpOutRsts", gwResets)}: flows that lost their entry mid-handshake were reset by ${g.name} itself`
+          : "",
       ),
       numbers: {
         NfConntrackDrop: drop,
@@ -62,7 +77,9 @@ export function conntrackTableFullRule(ctx: DiagnosisContext): void {
       claims: [
         // A clash's drops are snat-conntrack-collision's: this claims `drop` only without them.
         ...(insertFailed > 0 ? [] : counterClaims(g, "NfConntrackDrop")),
+        ...counterClaims(g, "NfConntrackEarlyDrop"),
         ...(full > 0 ? outcomeClaims(ctx.clients(), (o) => o.stallKeys) : []),
+        ...lostNat,
       ],
     });
   }

@@ -440,7 +440,7 @@ describe("snat-conntrack-collision", () => {
 describe("conntrack-table-full", () => {
   // Measured (7.2 VM, nf_conntrack_max 64): 2 × 60 held connections through the SNAT gateway,
   // 64 connected, 56 timed out; gw NfConntrackDrop +168, InsertFailed 0, NETFILTER_DROP ×168.
-  const full = (gw: Record<string, number>) => {
+  const full = (gw: Record<string, number>, lostNat = 0) => {
     const ev = evidence(
       {
         gw: { role: "gateway", counters: gw },
@@ -457,8 +457,9 @@ describe("conntrack-table-full", () => {
       [
         ...attempts("client.1", 32, "connected", "done", 2),
         ...attempts("client.1", 28, "ETIMEDOUT", "connect"),
-        ...attempts("client.2", 32, "connected", "done", 2),
+        ...attempts("client.2", 32 - lostNat, "connected", "done", 2),
         ...attempts("client.2", 28, "ETIMEDOUT", "connect"),
+        ...attempts("client.2", lostNat, "ECONNRESET", "reply"),
       ],
       { gw: "gateway", client: "client", server: "server" },
     );
@@ -478,6 +479,16 @@ describe("conntrack-table-full", () => {
     );
     expect(c.because).toContain("56 of 120 client attempts");
     expect(c.because).toContain("NETFILTER_DROP ×168");
+  });
+
+  it("flows that lost their entry mid-handshake: the gateway's resets are the full table's too", () => {
+    // 6.1, 1 run in 3: gw TcpOutRsts +12 and IpInDelivers +12 (un-NATed packets reached its own
+    // stack), server TcpExtEmbryonicRsts +12, beside NfConntrackDrop +104 and early drops.
+    const d = full({ NfConntrackDrop: 104, NfConntrackEarlyDrop: 12, TcpOutRsts: 12 }, 12);
+    expect(names(d)).toEqual(["conntrack-table-full"]);
+    expect(cause(d, "conntrack-table-full").because).toContain(
+      "TcpOutRsts +12: flows that lost their entry mid-handshake were reset by gw itself",
+    );
   });
 
   it("early drops alone: the table reached its max, weakly", () => {
