@@ -3,6 +3,7 @@
  * node: joined to the run's network, its counters read, its accept queue overflowed, and left
  * running (detached) afterwards. Offline: Ryuk off, a local image.
  */
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GenericContainer, Wait, type StartedTestContainer } from "testcontainers";
 import { serveArgv } from "../../src/agent/protocol.js";
@@ -14,10 +15,16 @@ process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
 
 describe("a testcontainers StartedTestContainer as a node", () => {
   let server: StartedTestContainer;
+  // testcontainers creates the container before it starts it, and with Ryuk off nothing removes
+  // one whose start failed (it is not a run's, so `tcprepro clean` does not see it either): the
+  // label finds it whatever happened.
+  const label = `tcprepro.test=testcontainers-${randomBytes(4).toString("hex")}`;
 
   beforeAll(async () => {
     // The built-in app in tcprepro's image stands in for the user's server: listen(8), never accept().
+    const [key, value] = label.split("=") as [string, string];
     server = await new GenericContainer("tcprepro/node:latest")
+      .withLabels({ [key]: value })
       .withCommand(
         serveArgv({
           port: 8080,
@@ -35,6 +42,8 @@ describe("a testcontainers StartedTestContainer as a node", () => {
 
   afterAll(async () => {
     await server?.stop();
+    const left = await docker.listContainers({ all: true, filters: { label: [label] } });
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
   });
 
   it("overflows its accept queue, and is left running, detached", async () => {
