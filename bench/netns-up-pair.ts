@@ -1,12 +1,15 @@
 /**
- * Before/after of the netns topology's up and down, interleaved run by run so that the load of
- * a shared machine falls on both alike: `tsx bench/netns-up-pair.ts N ROOT_BEFORE [ROOT_AFTER]`
- * (ROOT_BEFORE: a checkout of the older commit with its node_modules and build/ in place).
+ * The netns topology's up and down (the accept-queue scenario's 4 nodes, 2 networks), median of
+ * N: `tsx bench/netns-up-pair.ts N [ROOT_BEFORE [ROOT_AFTER]]`. With ROOT_BEFORE (a checkout of
+ * an older commit with its node_modules and build/ in place), before and after are interleaved
+ * run by run, so that the load of a shared machine falls on both alike; alone, this checkout.
  */
 import { resolve } from "node:path";
 
 const n = Number(process.argv[2] ?? 30);
-const roots = [resolve(process.argv[3]!), resolve(process.argv[4] ?? ".")];
+const roots = process.argv[3]
+  ? [resolve(process.argv[3]), resolve(process.argv[4] ?? ".")]
+  : [resolve(".")];
 
 async function setup(root: string) {
   const { NetnsRuntime } = (await import(
@@ -29,8 +32,8 @@ async function setup(root: string) {
 }
 
 const sides = await Promise.all(roots.map(setup));
-const up: number[][] = [[], []];
-const down: number[][] = [[], []];
+const up: number[][] = roots.map(() => []);
+const down: number[][] = roots.map(() => []);
 for (let i = 0; i < n; i++)
   for (const [k, side] of sides.entries()) {
     const t0 = performance.now();

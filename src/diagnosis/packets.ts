@@ -1,8 +1,9 @@
 /**
  * `diagnose --pcap FILE…`: what packet captures (tcpdump -w) say by themselves. Per capture,
  * per server port: SYNs retransmitted with no SYN-ACK, SYN-ACKs with no final ACK, final ACKs
- * the server ignored (it resent its SYN-ACK), RSTs by their IP id (0: the stack's, for no
- * socket; non-zero: a socket's abort — src/evidence/flows.ts), the SYN retransmit schedule and
+ * the server ignored (it resent its SYN-ACK), RSTs told passive (the stack's, for no socket:
+ * IP id 0, or over IPv6 window 0 and no options) from a socket's abort by isPassiveRst in
+ * src/evidence/flows.ts, the SYN retransmit schedule and
  * zero windows. It names the cause the packets point at, the causes they leave open, and what
  * only counters can tell (a full SYN queue from a firewall, a conntrack drop from the path).
  * Pure: parsed captures in, findings out. Flows come from the parser the runs' captures use.
@@ -133,8 +134,8 @@ export function diagnosePackets(
         node: f.file,
         confidence: confidence(f.refused, f.flows),
         because:
-          `${where}: ${f.refused} of ${f.flows} SYNs answered by a RST with IP id 0 (the stack's ` +
-          "reply for no socket): nothing listened on that port",
+          `${where}: ${f.refused} of ${f.flows} SYNs answered by a RST with IP id 0 (over IPv6: window 0, no ` +
+          "options; the stack's reply for no socket): nothing listened on that port",
         numbers: { refused: f.refused, flows: f.flows },
       });
     if (f.serverActiveRsts > 0)
