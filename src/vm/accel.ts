@@ -54,12 +54,15 @@ export function kvmCpu(): string {
 }
 
 /**
- * vCPUs per VM (`TCPREPRO_VM_CPUS`, 1–8). Default 1: see BENCHMARKS.md ("vCPUs"), measured on
- * 2 cores: a second vCPU under multi-threaded TCG did not shorten the catalog there.
+ * vCPUs per VM: `TCPREPRO_VM_CPUS` (1–8), else the VM's share of this machine's cores (the
+ * cores over the VMs that run at once), at most 4. Measured on 2 cores (BENCHMARKS.md, "vCPUs"):
+ * one VM with 2 vCPUs under multi-threaded TCG ran the 6.1 catalog in 97 s against 159 s on one;
+ * two VMs at once on one vCPU each kept every verdict, where two VMs of 2 vCPUs each (4 vCPU
+ * threads on 2 cores) moved three.
  */
-export function vmCpus(): number {
+export function vmCpus(share = 1): number {
   const env = process.env.TCPREPRO_VM_CPUS;
-  if (!env) return 1;
+  if (!env) return Math.max(1, Math.min(4, Math.floor(share)));
   const n = Number(env);
   if (!Number.isInteger(n) || n < 1 || n > 8)
     throw new UsageError(`TCPREPRO_VM_CPUS: "${env}" is not a whole number from 1 to 8`);
@@ -67,13 +70,21 @@ export function vmCpus(): number {
 }
 
 /**
- * QEMU's accelerator, CPU and SMP arguments. TCG's `max` has every feature QEMU can emulate;
+ * TCG's CPU: `max` (every feature QEMU can emulate) without ERMS and FSRM. With them a kernel
+ * clears and copies pages with `rep stosb`/`rep movsb`, which TCG runs a byte at a time: an
+ * exec of /bin/true in a 5.10 guest took 42–62 ms with them and 15 ms without (6.1: 15 → 14 ms,
+ * 7.2: 20 → 19 ms); only the kernel's memcpy strategy changes, nothing TCP does.
+ */
+export const TCG_CPU = "max,erms=off,fsrm=off";
+
+/**
+ * QEMU's accelerator, CPU and SMP arguments. TCG's CPU is TCG_CPU;
  * with more than one vCPU, TCG runs one host thread per vCPU (`thread=multi`).
  */
-export function qemuAccelArgs(accel: Accel, cpus = vmCpus()): string[] {
+export function qemuAccelArgs(accel: Accel, cpus: number): string[] {
   const smp = ["-smp", String(cpus)];
   if (accel === "kvm") return ["-accel", "kvm", "-cpu", kvmCpu(), ...smp];
-  return ["-accel", cpus > 1 ? "tcg,thread=multi" : "tcg", "-cpu", "max", ...smp];
+  return ["-accel", cpus > 1 ? "tcg,thread=multi" : "tcg", "-cpu", TCG_CPU, ...smp];
 }
 
 /** How the accelerator was chosen, for messages, reports and doctor. */

@@ -149,16 +149,17 @@ describe("accel flags", () => {
     expect(() => accelRequested()).toThrow(/TCPREPRO_ACCEL: "fast"/);
   });
 
-  it("gives QEMU the host's CPU under KVM and `max` under TCG", () => {
-    expect(qemuAccelArgs("tcg", 1)).toEqual(["-accel", "tcg", "-cpu", "max", "-smp", "1"]);
+  it("gives QEMU the host's CPU under KVM and `max` without rep-string features under TCG", () => {
+    const cpu = "max,erms=off,fsrm=off";
+    expect(qemuAccelArgs("tcg", 1)).toEqual(["-accel", "tcg", "-cpu", cpu, "-smp", "1"]);
     expect(qemuAccelArgs("tcg", 2)).toEqual([
       "-accel",
       "tcg,thread=multi",
       "-cpu",
-      "max",
+      cpu,
       "-smp",
       "2",
     ]);
-    expect(qemuAccelArgs("kvm").slice(0, 3)).toEqual(["-accel", "kvm", "-cpu"]);
+    expect(qemuAccelArgs("kvm", 1).slice(0, 3)).toEqual(["-accel", "kvm", "-cpu"]);
   });
 });
