@@ -6,9 +6,12 @@
  * request's id:
  *
  *   ID spawn STDIN ENV ARG0 ARG1 …   -> ID pid N | ID out B64 | ID err B64 | ID eof 1|2
- *                                       | ID exit CODE SIGNO   (after both eofs and the reap)
+ *                                       | ID exit CODE SIGNO USER_MS SYS_MS
+ *                                         (after both eofs and the reap; the CPU it used)
  *                                       | ID errno N           (fork/exec failed)
  *   ID read PATH                      -> ID ok DATA | ID errno N
+ *   ID write PATH DATA                -> ID ok - | ID errno N   (opened O_WRONLY|O_TRUNC, one write:
+ *                                       a tracefs or /proc/sys file, no process started)
  *   ID readlink PATH                  -> ID ok TARGET | ID errno N
  *   ID readdir PATH                   -> ID ok NAMES (newline-separated) | ID errno N
  *   ID ino PATH                       -> ID ok INODE (decimal, not base64) | ID errno N
@@ -35,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -51,6 +55,7 @@ struct job {
     int out, err; /* -1 once at EOF */
     bool reaped;
     int code, signo;
+    long user_ms, sys_ms;
 };
 
 static struct job jobs[MAX_JOBS];
@@ -222,7 +227,7 @@ static void do_spawn(long id, char **f, int nf)
     }
     fcntl(out[0], F_SETFL, O_NONBLOCK);
     fcntl(err[0], F_SETFL, O_NONBLOCK);
-    *j = (struct job){true, id, pid, out[0], err[0], false, 0, 0};
+    *j = (struct job){true, id, pid, out[0], err[0], false, 0, 0, 0, 0};
     char s[16];
     snprintf(s, sizeof s, "%d", pid);
     reply(id, "pid", s);
@@ -304,6 +309,18 @@ static void handle(char *line)
     } else if (strcmp(op, "read") == 0) {
         b64_decode(f[2]);
         do_read(id, f[2]);
+    } else if (strcmp(op, "write") == 0 && nf >= 4) {
+        b64_decode(f[2]);
+        size_t n = b64_decode(f[3]);
+        int fd = open(f[2], O_WRONLY | O_TRUNC | O_CLOEXEC);
+        ssize_t w = fd < 0 ? -1 : write(fd, f[3], n);
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        if (w < 0 || (size_t)w != n)
+            reply_errno(id, w < 0 ? err : EIO);
+        else
+            reply(id, "ok", "-");
     } else if (strcmp(op, "readdir") == 0) {
         b64_decode(f[2]);
         do_readdir(id, f[2]);
@@ -356,8 +373,8 @@ static void finish_if_done(struct job *j)
 {
     if (!j->used || j->out >= 0 || j->err >= 0 || !j->reaped)
         return;
-    char s[32];
-    snprintf(s, sizeof s, "%d %d", j->code, j->signo);
+    char s[96];
+    snprintf(s, sizeof s, "%d %d %ld %ld", j->code, j->signo, j->user_ms, j->sys_ms);
     reply(j->id, "exit", s);
     j->used = false;
 }
@@ -385,7 +402,8 @@ static void reap(void)
 {
     int status;
     pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    struct rusage ru;
+    while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
         for (int i = 0; i < MAX_JOBS; i++) {
             struct job *j = &jobs[i];
             if (!j->used || j->pid != pid || j->reaped)
@@ -393,6 +411,8 @@ static void reap(void)
             j->reaped = true;
             j->code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
             j->signo = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+            j->user_ms = ru.ru_utime.tv_sec * 1000L + ru.ru_utime.tv_usec / 1000;
+            j->sys_ms = ru.ru_stime.tv_sec * 1000L + ru.ru_stime.tv_usec / 1000;
         }
     }
 }

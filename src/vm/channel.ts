@@ -6,6 +6,8 @@
 import { connect, type Socket } from "node:net";
 import { constants } from "node:os";
 import { sleep } from "../util/time.js";
+import { GuestError } from "../model/errors.js";
+import { GuestProfile } from "./profile.js";
 import {
   DataFeed,
   type HostChild,
@@ -24,14 +26,14 @@ interface Pending {
   on(kind: string, payload: string): boolean;
 }
 
-import { GuestError } from "../model/errors.js";
-
 export class GuestChannel implements HostExecutor {
   private socket: Socket | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private buffer = "";
   private closedReason: string | undefined;
+  /** TCPREPRO_GUEST_PROFILE: every request's time and, for a process, its CPU (profile.ts). */
+  private readonly profile = GuestProfile.fromEnv(unb64);
 
   constructor(
     readonly where: string,
@@ -120,6 +122,7 @@ export class GuestChannel implements HostExecutor {
       return;
     }
     const id = this.nextId++;
+    if (this.profile) pending = this.profile.wrap(fields, pending);
     this.pending.set(id, pending);
     this.socket.write(`${id} ${fields.join(" ")}\n`);
   }
@@ -201,6 +204,11 @@ export class GuestChannel implements HostExecutor {
   async readFile(path: string): Promise<Buffer | undefined> {
     const data = await this.orUndefined(this.simple("read", [b64(path)]));
     return data === undefined ? undefined : unb64(data);
+  }
+
+  /** Writes `data` to a guest file (a tracefs or /proc/sys file) with no process started. */
+  async writeFile(path: string, data: string): Promise<void> {
+    await this.simple("write", [b64(path), b64(data)]);
   }
 
   async readlink(path: string): Promise<string | undefined> {
