@@ -1,7 +1,7 @@
 /**
  * What happened over time: every node's notable counters and the server's listen queue, sampled
- * every 100 ms from the nodes' /proc/net files (a few file reads per node, no process started),
- * plus the faults as they were applied. Replaces a one-number summary with the shape of the
+ * every 100 ms (less often when a sample is slow: see `busyShare`) from the nodes' /proc/net files
+ * (a few file reads per node, no process started), plus the faults as they were applied. Replaces a one-number summary with the shape of the
  * failure: when the first drop came, how long the queue stayed full, what a SIGCONT released.
  */
 import type { StartedNode } from "../runtime/runtime.js";
@@ -29,11 +29,18 @@ export class TimelineSampler {
   private readonly faults: TimelineFault[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
+  private stopped = false;
   private cost = 0;
 
   /**
    * @param nodes every node; `before` their counters at the start; `apps` the nodes running the
    *   built-in app, with its port (other listeners, e.g. Docker's DNS, are not the app's queue).
+   * @param everyMs the shortest interval between two samples' starts.
+   * @param busyShare the most of the time sampling may take: after a sample that took `c` ms the
+   *   next waits at least `c × (1 / busyShare − 1)`. On the host a sample takes a few ms and the
+   *   interval stays `everyMs`; in an emulated VM every read is a round trip through the guest's
+   *   one vCPU (6–40 ms each, 18 per sample on three nodes), so back-to-back samples would keep
+   *   that vCPU busy for the whole variant and slow the scenario itself, and the variants beside it.
    */
   constructor(
     private readonly nodes: StartedNode[],
@@ -41,14 +48,21 @@ export class TimelineSampler {
     private readonly apps: Map<string, number>,
     private readonly t0: number,
     private readonly everyMs = 100,
+    private readonly busyShare = 0.2,
   ) {}
 
   start(): void {
-    void this.sample();
-    this.timer = setInterval(() => {
-      // A slow sample never overlaps the next: that tick is skipped instead.
-      this.inFlight ??= this.sample().finally(() => (this.inFlight = undefined));
-    }, this.everyMs);
+    const tick = () => {
+      const started = performance.now();
+      this.inFlight = this.sample().finally(() => {
+        this.inFlight = undefined;
+        if (this.stopped) return;
+        const took = performance.now() - started;
+        const wait = Math.max(this.everyMs - took, took * (1 / this.busyShare - 1));
+        this.timer = setTimeout(tick, wait);
+      });
+    };
+    tick();
   }
 
   mark(fault: Omit<TimelineFault, "atMs">): void {
@@ -83,11 +97,12 @@ export class TimelineSampler {
 
   /** Stop sampling without a result (the variant failed). */
   cancel(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
   }
 
   async stop(): Promise<Timeline> {
-    clearInterval(this.timer);
+    this.cancel();
     await this.inFlight;
     await this.sample();
     const counters: Timeline["counters"] = {};

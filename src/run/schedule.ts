@@ -45,7 +45,13 @@ export async function playTimeline(st: VariantState): Promise<void> {
       await prepareFlood(floodContext(s, topo, f, inst.name));
   const t0Epoch = Date.now();
   const t0 = performance.now();
-  const sampler = new TimelineSampler([...topo.nodes.values()], st.before!, st.ready.appPorts, t0);
+  const sampler = new TimelineSampler(
+    [...topo.nodes.values()],
+    st.before!,
+    st.ready.appPorts,
+    t0,
+    st.ctx.runtime.capabilities.sampleEveryMs,
+  );
   st.sampler = sampler;
   st.own("counter sampler", () => sampler.cancel());
   sampler.start();

@@ -152,6 +152,11 @@ export interface RuntimeCapabilities {
    */
   cpus?: number;
   /**
+   * How often the timeline samples every node's counters and sockets, ms. Absent: every 100 ms.
+   * A VM's nodes are read through its agent, and each read costs its emulated vCPU.
+   */
+  sampleEveryMs?: number;
+  /**
    * Networks that carry IPv6 (`family: ipv6|dual`); when it cannot, why not (a SKIP reason).
    * Absent: it can.
    */
