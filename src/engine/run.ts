@@ -116,8 +116,12 @@ export async function runEngine(
   if (o.variant && !first.some((s) => s.variants.some((v) => v.name === o.variant)))
     throw new UsageError(`no scenario has a variant named "${o.variant}"`);
   const multi = matrix || shard !== undefined;
-  const run: EngineRun = { sources, o, facts, first, shard, multi, emit, sweep };
-  const limit = pLimit(multi ? Math.max(1, availableParallelism()) : 1);
+  const run: EngineRun = { sources, o, facts, first, shard, multi, emit, sweep, cores: 1 };
+  // As many targets at once as there are cores; each counts on its share of them (a VM's vCPUs).
+  const cores = Math.max(1, availableParallelism());
+  const atOnce = multi ? Math.min(specs.length, cores) : 1;
+  run.cores = Math.max(1, Math.floor(cores / atOnce));
+  const limit = pLimit(atOnce);
   // Every target settles (its VM powered off) before a failure of one is thrown.
   const settled = await Promise.allSettled(specs.map((spec) => limit(() => runTarget(run, spec))));
   const failed = settled.find((r) => r.status === "rejected");
@@ -146,6 +150,8 @@ interface EngineRun {
   multi: boolean;
   emit: EventSink;
   sweep: Sweep | undefined;
+  /** The cores each target counts on (OpenOptions.cores). */
+  cores: number;
 }
 
 /** One target: opened, prepared, its kernel's facts known, the scenarios run, closed. */
@@ -159,7 +165,7 @@ async function runTarget(run: EngineRun, spec: TargetSpec): Promise<RunReport | 
   const say = (message: string) => emit({ kind: "prepare", message });
   let target: Target | undefined;
   try {
-    target = await openTarget(spec, o, say);
+    target = await openTarget(spec, { ...o, cores: run.cores }, say);
     await target.runtime.prepare(say);
     const inventory = await target.runtime.inventory();
     facts.known(spec.label, inventory);

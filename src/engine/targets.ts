@@ -4,6 +4,7 @@
  * this machine. Every name is checked here, before anything is fetched, booted or created
  * (bad input is exit 2); opening comes after.
  */
+import { availableParallelism } from "node:os";
 import { KNOWN_VERSIONS, listCached, readCached } from "../kernels/cache.js";
 import { checkOwnFiles } from "../kernels/own.js";
 import { resolveKernel as resolveNamedKernel } from "../kernels/resolve.js";
@@ -131,7 +132,13 @@ export async function openTarget(
       throw new UsageError("kernels to boot need a registered runtime, not a Runtime object");
     return { label: spec.label, runtime: o.runtime, owned: false };
   }
-  const options: OpenOptions = { pool: o.pool, pool6: o.pool6, base: o.base, accel: o.accel };
+  const options: OpenOptions = {
+    pool: o.pool,
+    pool6: o.pool6,
+    base: o.base,
+    accel: o.accel,
+    cores: o.cores ?? availableParallelism(),
+  };
   if (spec.kernel) {
     const runtime = await openKernelRuntime(spec.kernel, options, o.runtime);
     return { label: spec.label, runtime, owned: true };

@@ -6,6 +6,7 @@
  * and two of those side by side on a small machine can move each other's timings (a queue that
  * should overflow drains in time, a deadline is missed). Weights are in "light variants".
  */
+import type { RuntimeCapabilities } from "../runtime/runtime.js";
 import type { Scenario } from "../scenario/schema.js";
 
 /**
@@ -37,17 +38,28 @@ export function variantWeight(s: Scenario): number {
 }
 
 /**
- * How much weight may run at once: on this machine's cores two light variants per core
- * (measured: the catalog at `--parallel 4` on 2 cores, 0 disagreements under load); on a VM's
- * emulated vCPUs one per vCPU (measured: two side by side on one TCG vCPU ran each 1.55× slower
- * and moved a timing verdict, delayed-ack-nagle); never more variants than the runtime takes
+ * How much weight may run at once: two light variants per CPU — this machine's cores, or a VM's
+ * vCPUs (measured on 2 cores: the catalog at `--parallel 4` on the host, and four side by side
+ * in a VM of 2 vCPUs, both with 0 disagreements; one vCPU per core is what keeps a VM's
+ * variants from starving each other, see vmCpus) — never more than the runtime takes
  * (`maxParallel`), never less than one.
  */
 export function autoCapacity(
   caps: { cpus?: number; maxParallel: number },
   hostCores: number,
 ): number {
-  const perCpu = caps.cpus === undefined ? 2 : 1;
   const cpus = Math.max(1, caps.cpus ?? hostCores);
-  return Math.max(1, Math.min(perCpu * cpus, caps.maxParallel));
+  return Math.max(1, Math.min(2 * cpus, caps.maxParallel));
+}
+
+/**
+ * Kernel-wide knobs (`kernelSysctls:`: the neighbour table's thresholds, the conntrack table's
+ * size) change every topology on that kernel, so a runtime that owns its kernel runs such a
+ * variant with nothing beside it.
+ */
+export function needsKernelAlone(
+  s: Scenario,
+  caps: Pick<RuntimeCapabilities, "ownsKernel">,
+): boolean {
+  return caps.ownsKernel && Object.keys(s.kernelSysctls ?? {}).length > 0;
 }

@@ -7,7 +7,7 @@ import { UsageError } from "../util/errors.js";
 import { combineRepeats } from "../verdict/repeat.js";
 import type { RunReport, ScenarioResult, VariantResult } from "../verdict/result.js";
 import { runVariant } from "./run-variant.js";
-import { autoCapacity, variantWeight } from "./cost.js";
+import { autoCapacity, needsKernelAlone, variantWeight } from "./cost.js";
 import { longestFirst, readDurations, recordDurations } from "./durations.js";
 import { weightedLimit } from "./weighted-limit.js";
 import { isStopping } from "../util/interrupts.js";
@@ -69,9 +69,13 @@ export async function runAll(scenarios: LoadedScenario[], opts: RunOptions): Pro
     return { sc, variants, announce, runs: new Map<Variant, Promise<VariantResult | undefined>>() };
   });
   // Started longest first (by the durations of earlier runs on this kernel); reported in order.
+  // A variant that needs the kernel alone runs alone, and before the rest: placed among them it
+  // would hold a slot while the runtime drains for it, and the slots behind it would wait too.
   const all = jobs.flatMap((j) => j.variants.map((v) => ({ j, v })));
-  for (const { j, v } of longestFirst(all, (x) => `${x.j.sc.name}/${x.v.name}`, last)) {
-    const weight = auto ? variantWeight(v.scenario) : 1;
+  const ordered = longestFirst(all, (x) => `${x.j.sc.name}/${x.v.name}`, last);
+  const alone = (x: { v: Variant }) => needsKernelAlone(x.v.scenario, caps);
+  for (const { j, v } of [...ordered.filter(alone), ...ordered.filter((x) => !alone(x))]) {
+    const weight = alone({ v }) ? capacity : auto ? variantWeight(v.scenario) : 1;
     j.runs.set(
       v,
       limit(weight, async () => {

@@ -27,6 +27,11 @@ export interface OpenOptions {
   lab?: boolean;
   /** The accelerator of runtimes that boot a kernel (`--accel`). @default TCPREPRO_ACCEL, else auto */
   accel?: AccelRequest;
+  /**
+   * This machine's cores the target may count on: all of them, or their share when several
+   * targets run at once (a VM's vCPUs and its variants side by side follow). @default 1
+   */
+  cores?: number;
 }
 
 export interface RuntimeEntry {
@@ -121,7 +126,12 @@ const vm: RuntimeEntry = {
   bootsKernel: true,
   open: async (o) => {
     if (!o.kernel) throw new UsageError("the vm runtime needs a kernel to boot");
-    return new VmRuntime(o.kernel, { pool: o.pool, pool6: o.pool6, accel: o.accel });
+    return new VmRuntime(o.kernel, {
+      pool: o.pool,
+      pool6: o.pool6,
+      accel: o.accel,
+      cores: o.cores,
+    });
   },
   describeClean: (r) => `${r.nodes} VM(s)`,
   clean: async (all) => ({ nodes: await cleanVms(all), networks: 0, other: 0 }),

@@ -85,6 +85,7 @@ export class Vm {
     name: string,
     accel: Accel = "tcg",
     deadlineMs = BOOT_DEADLINE_MS,
+    cpus = 1,
   ): Promise<Vm> {
     const dir = join(STATE_DIR, `vm-${name}`);
     mkdirSync(dir, { recursive: true });
@@ -93,7 +94,7 @@ export class Vm {
     const args = [
       "-name",
       `tcprepro-${name}`,
-      ...qemuAccelArgs(accel),
+      ...qemuAccelArgs(accel, cpus),
       "-m",
       String(VM_MEMORY_MB),
       "-nographic",

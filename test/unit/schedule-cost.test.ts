@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSources } from "../../src/index.js";
-import { autoCapacity, variantWeight } from "../../src/run/cost.js";
+import { autoCapacity, needsKernelAlone, variantWeight } from "../../src/run/cost.js";
+import { vmCpus } from "../../src/vm/accel.js";
 import {
   kernelKey,
   longestFirst,
@@ -29,9 +30,34 @@ describe("what a variant costs (--parallel auto)", () => {
     expect(autoCapacity({ maxParallel: 16 }, 2)).toBe(4);
     expect(autoCapacity({ maxParallel: 16 }, 64)).toBe(16);
     expect(autoCapacity({ maxParallel: 0 }, 0)).toBe(1);
-    // A VM's emulated vCPUs: one each.
-    expect(autoCapacity({ cpus: 1, maxParallel: 2 }, 2)).toBe(1);
-    expect(autoCapacity({ cpus: 2, maxParallel: 4 }, 2)).toBe(2);
+    // A VM's emulated vCPUs, two each, whatever this machine's cores.
+    expect(autoCapacity({ cpus: 1, maxParallel: 2 }, 2)).toBe(2);
+    expect(autoCapacity({ cpus: 2, maxParallel: 4 }, 64)).toBe(4);
+  });
+
+  it("gives a VM its share of the cores as vCPUs, at most 4, unless TCPREPRO_VM_CPUS says", () => {
+    const env = process.env.TCPREPRO_VM_CPUS;
+    delete process.env.TCPREPRO_VM_CPUS;
+    try {
+      expect(vmCpus()).toBe(1);
+      expect(vmCpus(2)).toBe(2);
+      expect(vmCpus(0.5)).toBe(1);
+      expect(vmCpus(16)).toBe(4);
+      process.env.TCPREPRO_VM_CPUS = "3";
+      expect(vmCpus(1)).toBe(3);
+      process.env.TCPREPRO_VM_CPUS = "0";
+      expect(() => vmCpus(2)).toThrow(/TCPREPRO_VM_CPUS: "0"/);
+    } finally {
+      if (env === undefined) delete process.env.TCPREPRO_VM_CPUS;
+      else process.env.TCPREPRO_VM_CPUS = env;
+    }
+  });
+
+  it("runs a variant with kernel-wide sysctls alone, on a runtime that owns its kernel", () => {
+    const neigh = catalog.find((s) => s.name === "neighbour-table-full")!.variants[0]!.scenario;
+    expect(needsKernelAlone(neigh, { ownsKernel: true })).toBe(true);
+    expect(needsKernelAlone(neigh, { ownsKernel: false })).toBe(false);
+    expect(needsKernelAlone(catalog[0]!.variants[0]!.scenario, { ownsKernel: true })).toBe(false);
   });
 });
 
