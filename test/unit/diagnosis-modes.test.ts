@@ -204,6 +204,22 @@ describe("delayed-ack-nagle", () => {
     );
     expect(names(d)).not.toContain("delayed-ack-nagle");
   });
+
+  it("names it when a busy CPU made every handshake slow but the server delayed ACK after ACK", () => {
+    const busy = (delayedAcks: number) =>
+      diagnose(
+        evidence(
+          {
+            client: { role: "client" },
+            server: { role: "server", counters: { TcpExtDelayedACKs: delayedAcks } },
+          },
+          attempts("client", 10, "connected", "done", 67).map((a) => ({ ...a, requestMs: 48 })),
+        ),
+      );
+    expect(cause(busy(190), "delayed-ack-nagle")).toMatchObject({ confidence: "strong" });
+    // A few delayed ACKs do not make a path as slow as its requests the timer's.
+    expect(names(busy(12))).not.toContain("delayed-ack-nagle");
+  });
 });
 
 describe("lossy-path", () => {
