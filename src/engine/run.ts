@@ -117,10 +117,11 @@ export async function runEngine(
     throw new UsageError(`no scenario has a variant named "${o.variant}"`);
   const multi = matrix || shard !== undefined;
   const run: EngineRun = { sources, o, facts, first, shard, multi, emit, sweep, cores: 1 };
-  // As many targets at once as there are cores; each counts on its share of them (a VM's vCPUs).
+  // Targets at once: up to two per core (a VM's catalog keeps its vCPU ~40 % busy); each counts
+  // on its share of the cores, which sizes a VM's vCPUs and its variants side by side.
   const cores = Math.max(1, availableParallelism());
-  const atOnce = multi ? Math.min(specs.length, cores) : 1;
-  run.cores = Math.max(1, Math.floor(cores / atOnce));
+  const atOnce = multi ? Math.min(specs.length, 2 * cores) : 1;
+  run.cores = cores / atOnce;
   const limit = pLimit(atOnce);
   // Every target settles (its VM powered off) before a failure of one is thrown.
   const settled = await Promise.allSettled(specs.map((spec) => limit(() => runTarget(run, spec))));

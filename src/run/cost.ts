@@ -40,16 +40,16 @@ export function variantWeight(s: Scenario): number {
 /**
  * How much weight may run at once: two light variants per CPU — this machine's cores, or a VM's
  * vCPUs (measured on 2 cores: the catalog at `--parallel 4` on the host, and four side by side
- * in a VM of 2 vCPUs, both with 0 disagreements; one vCPU per core is what keeps a VM's
- * variants from starving each other, see vmCpus) — never more than the runtime takes
- * (`maxParallel`), never less than one.
+ * in a VM of 2 vCPUs, both with 0 disagreements) — or what a VM sharing the cores with other VMs
+ * says it takes (`autoParallel`), never more than the runtime takes (`maxParallel`), never less
+ * than one.
  */
 export function autoCapacity(
-  caps: { cpus?: number; maxParallel: number },
+  caps: { cpus?: number; autoParallel?: number; maxParallel: number },
   hostCores: number,
 ): number {
   const cpus = Math.max(1, caps.cpus ?? hostCores);
-  return Math.max(1, Math.min(2 * cpus, caps.maxParallel));
+  return Math.max(1, Math.min(caps.autoParallel ?? 2 * cpus, caps.maxParallel));
 }
 
 /**

@@ -29,7 +29,8 @@ export interface OpenOptions {
   accel?: AccelRequest;
   /**
    * This machine's cores the target may count on: all of them, or their share when several
-   * targets run at once (a VM's vCPUs and its variants side by side follow). @default 1
+   * targets run at once (a fraction when there are more targets than cores): a VM's vCPUs and
+   * its variants side by side follow. @default 1
    */
   cores?: number;
 }

@@ -152,6 +152,11 @@ export interface RuntimeCapabilities {
    */
   cpus?: number;
   /**
+   * Variants `--parallel auto` runs at once when the runtime knows better than its CPUs (a VM
+   * that shares this machine's cores with other VMs). Absent: two per CPU.
+   */
+  autoParallel?: number;
+  /**
    * How often the timeline samples every node's counters and sockets, ms. Absent: every 100 ms.
    * A VM's nodes are read through its agent, and each read costs its emulated vCPU.
    */

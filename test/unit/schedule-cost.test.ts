@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadSources } from "../../src/index.js";
 import { autoCapacity, needsKernelAlone, variantWeight } from "../../src/run/cost.js";
 import { vmCpus } from "../../src/vm/accel.js";
+import { VmRuntime } from "../../src/vm/vm-runtime.js";
 import {
   kernelKey,
   longestFirst,
@@ -33,6 +34,8 @@ describe("what a variant costs (--parallel auto)", () => {
     // A VM's emulated vCPUs, two each, whatever this machine's cores.
     expect(autoCapacity({ cpus: 1, maxParallel: 2 }, 2)).toBe(2);
     expect(autoCapacity({ cpus: 2, maxParallel: 4 }, 64)).toBe(4);
+    // A VM sharing the cores with other VMs takes what it says.
+    expect(autoCapacity({ cpus: 1, autoParallel: 1, maxParallel: 2 }, 2)).toBe(1);
   });
 
   it("gives a VM its share of the cores as vCPUs, at most 4, unless TCPREPRO_VM_CPUS says", () => {
@@ -50,6 +53,22 @@ describe("what a variant costs (--parallel auto)", () => {
     } finally {
       if (env === undefined) delete process.env.TCPREPRO_VM_CPUS;
       else process.env.TCPREPRO_VM_CPUS = env;
+    }
+  });
+
+  it("sizes a VM from its share of the cores: vCPUs, and variants side by side", () => {
+    const env = process.env.TCPREPRO_VM_CPUS;
+    delete process.env.TCPREPRO_VM_CPUS;
+    try {
+      const caps = (cores: number) => {
+        const c = new VmRuntime({ version: "6.1" }, { cores }).capabilities;
+        return { cpus: c.cpus, auto: autoCapacity(c, 2) };
+      };
+      expect(caps(2)).toEqual({ cpus: 2, auto: 4 }); // one kernel on 2 cores
+      expect(caps(1)).toEqual({ cpus: 1, auto: 2 }); // two kernels
+      expect(caps(0.5)).toEqual({ cpus: 1, auto: 1 }); // four kernels
+    } finally {
+      if (env !== undefined) process.env.TCPREPRO_VM_CPUS = env;
     }
   });
 
