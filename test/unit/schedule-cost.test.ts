@@ -19,10 +19,12 @@ describe("what a variant costs (--parallel auto)", () => {
   const weight = (sc: string, v = "baseline") =>
     variantWeight(catalog.find((s) => s.name === sc)!.variants.find((x) => x.name === v)!.scenario);
 
-  it("weighs a timer wait as one light variant and a flood or a burst as more", () => {
+  it("weighs a timer wait as one light variant and a flood, a burst or a bulk transfer as more", () => {
     expect(weight("keepalive-dead-peer")).toBe(1);
     expect(weight("accept-queue-overflow")).toBe(1);
     expect(weight("syn-flood")).toBeGreaterThanOrEqual(2);
+    // Ten concurrent 200 kB echoes: 4 MB in flight.
+    expect(weight("lossy-path", "mitigated")).toBe(2);
     for (const s of catalog)
       for (const v of s.variants) expect(variantWeight(v.scenario)).toBeGreaterThanOrEqual(1);
   });
