@@ -3,7 +3,7 @@
  * when it ends — `{ "at": ms since the channel opened, "ms": how long it took, "op", "what"
  * (the argv or path), "userMs", "sysMs" }`, the CPU times for a process, from the guest agent's
  * wait4. Under emulation every request costs the one vCPU the scenarios also run on: this is
- * how BENCHMARKS.md found what a VM catalog spent its guest's time on (docs/vm.md#profiling).
+ * how BENCHMARKS.md (section 6, "What a VM catalog costs its guest") found where the time went.
  */
 import { appendFileSync } from "node:fs";
 
