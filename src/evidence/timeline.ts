@@ -1,8 +1,9 @@
 /**
  * What happened over time: every node's notable counters and the server's listen queue, sampled
- * every 100 ms (less often when a sample is slow: see `busyShare`) from the nodes' /proc/net files
- * (a few file reads per node, no process started), plus the faults as they were applied. Replaces a one-number summary with the shape of the
- * failure: when the first drop came, how long the queue stayed full, what a SIGCONT released.
+ * every 100 ms (in a VM every 250 ms; less often when a sample is slow: see `busyShare`) from the
+ * nodes' /proc/net files (a few file reads per node, no process started), plus the faults as they
+ * were applied. Replaces a one-number summary with the shape of the failure: when the first drop
+ * came, how long the queue stayed full, what a SIGCONT released.
  */
 import type { StartedNode } from "../runtime/runtime.js";
 import { NOTABLE_COUNTER } from "./notable.js";
