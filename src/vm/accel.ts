@@ -55,10 +55,10 @@ export function kvmCpu(): string {
 
 /**
  * vCPUs per VM: `TCPREPRO_VM_CPUS` (1–8), else the VM's share of this machine's cores (the
- * cores over the VMs that run at once), at most 4. Measured on 2 cores (BENCHMARKS.md, "vCPUs"):
- * one VM with 2 vCPUs under multi-threaded TCG ran the 6.1 catalog in 97 s against 159 s on one;
- * two VMs at once on one vCPU each kept every verdict, where two VMs of 2 vCPUs each (4 vCPU
- * threads on 2 cores) moved three.
+ * cores over the VMs that run at once), at least 1, at most 4. Measured on 2 cores (BENCHMARKS.md
+ * section 6, part 3): one VM of 2 vCPUs under multi-threaded TCG ran the 6.1 catalog in 97 s,
+ * against 159 s on one vCPU with three variants side by side; two VMs of 2 vCPUs each (four vCPU
+ * threads on 2 cores) moved three verdicts, four VMs of one vCPU each none.
  */
 export function vmCpus(share = 1): number {
   const env = process.env.TCPREPRO_VM_CPUS;
