@@ -220,7 +220,7 @@ function render(r: Record<string, unknown>): string {
   return [
     HEADING,
     "",
-    `Written by \`npm run bench\` (bench/vm.ts) on ${m.date}, ${m.cpus} cores; load average ${m.loadAtStart} at the start and ${m.loadAtEnd} at the end (the machine is shared: these are upper bounds). QEMU 10 TCG (\`-cpu ${TCG_CPU}\`), 512 MB, no NIC; the defaults of \`run\`: a kernel alone gets ${vmCpus(m.cpus)} vCPU(s), the kernels in parallel ${vmCpus(m.cpus / Math.min(kernels.length, m.cpus))} each (each VM's share of the cores), and two variants per vCPU.`,
+    `Written by \`npm run bench\` (bench/vm.ts) on ${m.date}, ${m.cpus} cores; load average ${m.loadAtStart} at the start and ${m.loadAtEnd} at the end (the machine is shared: these are upper bounds). QEMU 10 TCG (\`-cpu ${TCG_CPU}\`), 512 MB, no NIC; the defaults of \`run\`: a kernel alone gets ${vmCpus(m.cpus)} vCPU(s), the kernels in parallel ${vmCpus(m.cpus / Math.min(kernels.length, m.cpus))} each (each VM's share of the cores), and two variants at once per core of that share.`,
     "",
     "| kernel | boot s (median; each) | QEMU RSS after boot MB | catalog alone s | verdicts | QEMU RSS peak MB |",
     "| --- | --- | --- | --- | --- | --- |",
