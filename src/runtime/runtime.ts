@@ -148,7 +148,7 @@ export interface RuntimeCapabilities {
   maxParallel: number;
   /**
    * CPUs its nodes run on when they are not this machine's (a VM's emulated vCPUs): `--parallel
-   * auto` then runs one light variant per CPU. Absent: this machine's cores, two per core.
+   * auto` then runs two light variants per CPU. Absent: this machine's cores, two per core.
    */
   cpus?: number;
   /**
