@@ -70,6 +70,7 @@ async function catalog(kernel: string) {
   clearInterval(sampler);
   const wallS = round((performance.now() - t0) / 1000);
   const report = JSON.parse(readFileSync(json, "utf8")) as RunReport;
+  rmSync(json, { force: true });
   const verdicts: Record<string, number> = {};
   for (const s of report.scenarios)
     for (const v of s.variants) verdicts[v.verdict] = (verdicts[v.verdict] ?? 0) + 1;
