@@ -222,6 +222,21 @@ describe("delayed-ack-nagle", () => {
   });
 });
 
+describe("a late segment on a client's TIME_WAIT", () => {
+  it("is no cause when every attempt connected", () => {
+    const d = diagnose(
+      evidence(
+        {
+          client: { role: "client", counters: { TcpExtPAWSTimewait: 2 } },
+          server: { role: "server" },
+        },
+        attempts("client", 10, "connected", "done", 0.3),
+      ),
+    );
+    expect(names(d)).toEqual(["none"]);
+  });
+});
+
 describe("lossy-path", () => {
   it("names partial loss with the retransmit breakdown", () => {
     const counters = {
